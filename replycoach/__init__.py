@@ -1,0 +1,54 @@
+"""replycoach: coach Chinese customer-service replies before they are sent.
+
+>>> import replycoach
+>>> [(f.rule, f.excerpt, f.suggestions) for f in replycoach.check("我保证明天一定发货，你放心")]
+[('absolute-promise', '保证', ('尽量', '努力', '争取')), ('absolute-promise', '一定', ('尽量', '争取')), ('honorific-you', '你', ('您',))]
+>>> replycoach.fix("你好，你的快递已经到了")
+'您好，您的快递已经到了'
+"""
+
+from __future__ import annotations
+
+from .engine import Engine
+from .errors import ReplycoachError, RuleFileError, UnknownRuleError
+from .loader import AnyRule, load_rules
+from .model import POSITIONS, Finding, Position, Severity
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "POSITIONS",
+    "AnyRule",
+    "Engine",
+    "Finding",
+    "Position",
+    "ReplycoachError",
+    "RuleFileError",
+    "Severity",
+    "UnknownRuleError",
+    "__version__",
+    "check",
+    "fix",
+    "load_rules",
+]
+
+
+def check(text: str, *, position: str | None = None) -> list[Finding]:
+    """Check one reply with the default rules.
+
+    ``position``: ``first``, ``middle``, ``last``, ``only`` or ``None`` (unknown: the
+    greeting and closing rules stay silent).
+
+    >>> [f.rule for f in check("我这边查不到", position="last")]
+    ['missing-closing']
+    """
+    return Engine.default().check(text, position=position)
+
+
+def fix(text: str, *, position: str | None = None) -> str:
+    """Apply the default rules' safe rewrites (such as 你 → 您) to one reply.
+
+    >>> fix("你放心")
+    '您放心'
+    """
+    return Engine.default().fix(text, position=position)

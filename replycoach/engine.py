@@ -1,0 +1,140 @@
+"""The engine: rules compiled once, then ``check`` and ``fix`` on any number of replies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+
+from .errors import UnknownRuleError
+from .fixes import apply_fixes
+from .kinds import Checker, compile_rule
+from .loader import AnyRule, default_rules_dir, load_paths
+from .model import POSITIONS, Finding, Severity
+
+_MAX_FIX_PASSES = 8
+
+
+class Engine:
+    """A compiled set of rules.
+
+    >>> engine = Engine.default().configure(disable=["honorific-you"])
+    >>> [f.rule for f in engine.check("我保证明天一定发货，你放心")]
+    ['absolute-promise', 'absolute-promise']
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[AnyRule],
+        *,
+        enable: Iterable[str] = (),
+        disable: Iterable[str] = (),
+        only: Iterable[str] | None = None,
+        severity: Mapping[str, str | Severity] | None = None,
+    ) -> None:
+        """Compile ``rules``.
+
+        ``enable`` switches on rules that ship disabled, ``disable`` switches rules off,
+        ``only`` keeps just the named rules, ``severity`` overrides severities by rule id.
+        Every id named must exist (old ids in a rule's ``aliases`` count), else
+        :class:`UnknownRuleError`.
+        """
+        self.rules: tuple[AnyRule, ...] = tuple(rules)
+        names = {r.id: r.id for r in self.rules}
+        names.update({alias: r.id for r in self.rules for alias in r.aliases})
+
+        def resolve(ids: Iterable[str], what: str) -> set[str]:
+            unknown = sorted(set(ids) - names.keys())
+            if unknown:
+                raise UnknownRuleError(f"unknown rule id(s) to {what}: {', '.join(unknown)}")
+            return {names[i] for i in ids}
+
+        enabled = resolve(enable, "enable")
+        disabled = resolve(disable, "disable")
+        kept = resolve(only, "select") if only is not None else None
+        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
+        resolve((severity or {}).keys(), "override")
+        self._options = {
+            "enable": tuple(enable),
+            "disable": tuple(disable),
+            "only": None if only is None else tuple(only),
+            "severity": dict(severity or {}),
+        }
+        self.checkers: tuple[Checker, ...] = tuple(
+            compile_rule(rule, overrides.get(rule.id))
+            for rule in self.rules
+            if (kept is None or rule.id in kept)
+            and rule.id not in disabled
+            and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
+        )
+
+    @classmethod
+    def from_paths(
+        cls,
+        *paths: str | Path,
+        defaults: bool = True,
+        enable: Iterable[str] = (),
+        disable: Iterable[str] = (),
+        only: Iterable[str] | None = None,
+        severity: Mapping[str, str | Severity] | None = None,
+    ) -> Engine:
+        """Load rule files or directories (after the default pack unless ``defaults=False``).
+
+        >>> Engine.from_paths(defaults=True).rule_ids()[:3]
+        ('absolute-promise', 'blame-shifting', 'flat-refusal')
+        """
+        sources: list[str | Path] = [default_rules_dir()] if defaults else []
+        sources.extend(paths)
+        return cls(load_paths(sources), enable=enable, disable=disable, only=only, severity=severity)
+
+    @classmethod
+    def default(cls) -> Engine:
+        """The cached engine of the default rule pack."""
+        return _default_engine()
+
+    def configure(
+        self,
+        *,
+        enable: Iterable[str] = (),
+        disable: Iterable[str] = (),
+        only: Iterable[str] | None = None,
+        severity: Mapping[str, str | Severity] | None = None,
+    ) -> Engine:
+        """A new engine over the same rules with other options."""
+        return Engine(self.rules, enable=enable, disable=disable, only=only, severity=severity)
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """Ids of the active rules, in order."""
+        return tuple(c.id for c in self.checkers)
+
+    def check(self, text: str, *, position: str | None = None) -> list[Finding]:
+        """All findings in ``text``, sorted by (start, rule id).
+
+        ``position`` is where the reply stands: ``first``, ``middle``, ``last``, ``only``
+        (a one-message conversation) or ``None`` (unknown: position rules stay silent).
+        """
+        if position is not None and position not in POSITIONS:
+            raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
+        from .normalize import normalize
+
+        norm = normalize(text)
+        findings: list[Finding] = []
+        for checker in self.checkers:
+            findings.extend(checker.check(text, norm, position))
+        if len(findings) > 1:
+            findings.sort(key=lambda f: (f.start, f.rule, f.end))
+        return findings
+
+    def fix(self, text: str, *, position: str | None = None) -> str:
+        """``text`` with every safe rewrite applied, repeated until nothing changes."""
+        for _ in range(_MAX_FIX_PASSES):
+            fixed = apply_fixes(text, self.check(text, position=position))
+            if fixed == text:
+                break
+            text = fixed
+        return text
+
+
+@cache
+def _default_engine() -> Engine:
+    return Engine.from_paths()

@@ -1,0 +1,273 @@
+"""The rule kinds: each turns a validated rule from a YAML file into a compiled checker.
+
+Checkers see two strings of the same length: ``text`` (as given; excerpts come from it)
+and ``norm`` (simplified script, ASCII digits; matching runs on it). Five kinds:
+
+- ``existence``: words that should not be there (with exceptions and word boundaries);
+- ``substitution``: words with approved rewrites, optionally safe to apply automatically;
+- ``pattern``: a regular expression, optionally validated (ID-card checksum);
+- ``count``: too many of some words against others (我 against 您/咱们);
+- ``position``: what the first or last reply of a conversation must contain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from .loader import (
+    AnyRule,
+    CountRule,
+    ExistenceRule,
+    PatternRule,
+    PositionRule,
+    SubstitutionRule,
+)
+from .model import Finding, Severity
+from .words import is_whole_word
+
+
+class _Format(dict[str, str]):
+    """Leaves unknown ``{placeholders}`` in messages as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    return re.compile("|".join(re.escape(w) for w in ordered))
+
+
+class PhraseIndex:
+    """Finds literal words, skipping those inside an exception or (optionally) inside a
+    longer jieba word."""
+
+    def __init__(self, words: Iterable[str], exceptions: Sequence[str], boundary: str) -> None:
+        self.words = sorted(set(words), key=lambda w: (-len(w), w))
+        self.regex = _alternation(self.words)
+        self.jieba = boundary == "jieba"
+        # For each word: (exception, offset of the word inside it), for every occurrence.
+        self.guards: dict[str, list[tuple[str, int]]] = {}
+        for word in self.words:
+            for exc in exceptions:
+                at = exc.find(word)
+                while at != -1:
+                    self.guards.setdefault(word, []).append((exc, at))
+                    at = exc.find(word, at + 1)
+
+    def find(self, norm: str) -> list[tuple[int, int]]:
+        """Spans of accepted matches in ``norm``."""
+        found = []
+        for m in self.regex.finditer(norm):
+            start, end = m.span()
+            word = m.group()
+            if any(
+                start >= at and norm.startswith(exc, start - at)
+                for exc, at in self.guards.get(word, ())
+            ):
+                continue
+            if self.jieba and not is_whole_word(norm, start, end):
+                continue
+            found.append((start, end))
+        return found
+
+
+class Checker:
+    """What every compiled rule shares."""
+
+    def __init__(self, rule: AnyRule, severity: Severity) -> None:
+        self.rule = rule
+        self.severity = severity
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        suggestions: Sequence[str] = (),
+        fixable: bool = False,
+        **fields: str,
+    ) -> Finding:
+        excerpt = text[start:end]
+        values = _Format(match=excerpt, suggestions="/".join(suggestions), **fields)
+        return Finding.model_construct(
+            rule=self.rule.id,
+            severity=self.severity,
+            start=start,
+            end=end,
+            excerpt=excerpt,
+            message=self.rule.message.format_map(values),
+            suggestions=tuple(suggestions),
+            fixable=fixable,
+        )
+
+
+class _Unless:
+    """Reply-level silencers shared by phrase and pattern rules."""
+
+    def __init__(self, unless: Sequence[str]) -> None:
+        self.unless = _alternation(unless) if unless else None
+
+    def silenced(self, norm: str) -> bool:
+        return self.unless is not None and self.unless.search(norm) is not None
+
+
+class PhraseChecker(Checker):
+    """``existence`` and ``substitution`` rules."""
+
+    def __init__(self, rule: ExistenceRule | SubstitutionRule, severity: Severity) -> None:
+        super().__init__(rule, severity)
+        swap: Mapping[str, Sequence[str]]
+        self._safe = False
+        if isinstance(rule, SubstitutionRule):
+            swap = rule.swap
+            self._safe = rule.fix == "safe"
+        else:
+            swap = dict.fromkeys(rule.words, rule.suggest)
+        self._swap = swap
+        self._index = PhraseIndex(swap, rule.exceptions, rule.boundary)
+        self._unless = _Unless(rule.unless)
+
+    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+        spans = self._index.find(norm)
+        if not spans or self._unless.silenced(norm):
+            return []
+        out = []
+        for start, end in spans:
+            suggestions = self._swap[norm[start:end]]
+            fixable = self._safe and len(suggestions) == 1
+            out.append(self.finding(text, start, end, suggestions, fixable))
+        return out
+
+
+def _cn_id_checksum(value: str) -> bool:
+    """Mainland resident ID: 17 digits and a check character (ISO 7064 MOD 11-2)."""
+    if len(value) != 18 or not value[:17].isdigit():
+        return True  # not an ID-shaped match: nothing to validate
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(value[:17], weights))
+    return "10X98765432"[total % 11] == value[17].upper()
+
+
+_VALIDATORS = {"cn-id-checksum": _cn_id_checksum}
+
+
+class PatternChecker(Checker):
+    """``pattern`` rules."""
+
+    def __init__(self, rule: PatternRule, severity: Severity) -> None:
+        super().__init__(rule, severity)
+        self.spec = rule
+        self._regex = re.compile(rule.pattern)
+        self._validate = _VALIDATORS.get(rule.validate_ or "")
+        self._unless = _Unless(rule.unless)
+
+    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+        rule = self.spec
+        out = []
+        for m in self._regex.finditer(norm):
+            start, end = m.span()
+            if start == end:
+                continue
+            if self._validate and not self._validate(m.group()):
+                continue
+            suggestions: list[str] = []
+            if rule.mask:
+                keep_start, keep_end = rule.mask
+                excerpt = text[start:end]
+                hidden = max(len(excerpt) - keep_start - keep_end, 1)
+                suggestions.append(
+                    excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
+                )
+            out.append(self.finding(text, start, end, suggestions))
+        if out and self._unless.silenced(norm):
+            return []
+        return out
+
+
+class CountChecker(Checker):
+    """``count`` rules: one finding from the first to the last counted word."""
+
+    def __init__(self, rule: CountRule, severity: Severity) -> None:
+        super().__init__(rule, severity)
+        self.spec = rule
+        self._words = PhraseIndex(rule.words, rule.exceptions, "none")
+        against = PhraseIndex(rule.against, rule.exceptions, "none") if rule.against else None
+        self._against: PhraseIndex | None = against
+
+    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+        rule = self.spec
+        spans = self._words.find(norm)
+        if len(spans) < rule.min:
+            return []
+        against = len(self._against.find(norm)) if self._against else 0
+        if len(spans) <= rule.ratio * against:
+            return []
+        start, end = spans[0][0], spans[-1][1]
+        return [self.finding(text, start, end, (), count=str(len(spans)), against=str(against))]
+
+
+_SENTENCE_END = re.compile(r"[。！？!?~～…\n]+")
+
+
+def first_sentence(text: str) -> tuple[int, int]:
+    """Span of the first sentence, leading blanks skipped, end punctuation excluded."""
+    start = len(text) - len(text.lstrip())
+    m = _SENTENCE_END.search(text, start)
+    end = m.start() if m else len(text.rstrip())
+    return start, max(end, start)
+
+
+def last_sentence(text: str) -> tuple[int, int]:
+    """Span of the last sentence with its end punctuation, trailing blanks excluded."""
+    end = len(text.rstrip())
+    start = 0
+    for m in _SENTENCE_END.finditer(text, 0, end):
+        if m.end() < end:
+            start = m.end()
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
+
+
+class PositionChecker(Checker):
+    """``position`` rules."""
+
+    def __init__(self, rule: PositionRule, severity: Severity) -> None:
+        super().__init__(rule, severity)
+        self.spec = rule
+        self._require = _alternation(rule.require)
+
+    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+        rule = self.spec
+        if position is None or position not in rule.when:
+            return []
+        if self._require.search(norm.lower()):
+            return []
+        if rule.at == "start":
+            start, end = first_sentence(text)
+            suggestions = [add + text[start:end] for add in rule.add]
+        else:
+            start, end = last_sentence(text)
+            suggestions = [text[start:end] + add for add in rule.add]
+        return [self.finding(text, start, end, suggestions)]
+
+
+def compile_rule(rule: AnyRule, severity: Severity | None = None) -> Checker:
+    """Build the checker for one validated rule (``severity`` overrides the rule's own)."""
+    sev = severity or rule.severity
+    if isinstance(rule, (ExistenceRule, SubstitutionRule)):
+        return PhraseChecker(rule, sev)
+    if isinstance(rule, PatternRule):
+        return PatternChecker(rule, sev)
+    if isinstance(rule, CountRule):
+        return CountChecker(rule, sev)
+    return PositionChecker(rule, sev)

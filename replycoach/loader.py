@@ -1,0 +1,337 @@
+"""Rule files: YAML in, validated :class:`Rule` objects out, or a :class:`RuleFileError`.
+
+A rule file is a mapping with one key, ``rules``, holding a list of rules. Each rule is
+validated by the pydantic models below (unknown keys are errors), and every problem is
+reported with the file, the line and the field, e.g.::
+
+    rules/custom.yaml:14: rules[3].severity: 'fatal' is not one of error, warning, info
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import RuleFileError
+from .model import Position, Severity
+
+RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a rule comes from: a guidance file and the passage quoted from it."""
+
+    file: str = Field(min_length=1)
+    passage: str = Field(min_length=1)
+
+
+class FlagExample(_Strict):
+    """A reply the rule must flag. ``span`` is the expected excerpt (default: any),
+    ``suggest`` the expected suggestions, ``fixed`` the expected output of ``fix``."""
+
+    text: str
+    span: str | None = None
+    suggest: list[str] | None = None
+    fixed: str | None = None
+    position: Position | None = None
+
+
+class CleanExample(_Strict):
+    """A reply the rule must leave alone."""
+
+    text: str
+    position: Position | None = None
+
+
+class FixExample(_Strict):
+    """``text`` run through ``fix`` must give ``fixed``."""
+
+    text: str
+    fixed: str
+    position: Position | None = None
+
+
+def _wrap_text(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+class Examples(_Strict):
+    """The examples every rule ships; the test suite runs them all."""
+
+    flag: list[FlagExample] = Field(min_length=1)
+    clean: list[CleanExample] = Field(min_length=1)
+    fix: list[FixExample] = []
+
+    @field_validator("flag", "clean", mode="before")
+    @classmethod
+    def _strings_are_texts(cls, value: Any) -> Any:
+        return [_wrap_text(v) for v in value] if isinstance(value, list) else value
+
+
+class _RuleBase(_Strict):
+    id: str = Field(pattern=RULE_ID)
+    severity: Severity
+    message: str = Field(min_length=1)
+    """Chinese, for people. May use {match}, {suggestions}; count rules also {count}, {against}."""
+    source: Source
+    examples: Examples
+    description: str = ""
+    enabled: bool = True
+    """False: the rule ships but runs only when enabled by name."""
+    aliases: list[str] = []
+    """Former ids, so renamed rules can still be disabled by their old names."""
+
+
+class _PhraseBase(_RuleBase):
+    exceptions: list[str] = []
+    """Longer strings inside which a match does not count (保证金 for 保证)."""
+    boundary: Literal["none", "jieba"] = "none"
+    """``jieba``: a match must start and end on a word boundary of jieba's segmentation."""
+    unless: list[str] = []
+    """If the reply contains any of these, the rule stays silent (e.g. a follow-up promise)."""
+
+
+class ExistenceRule(_PhraseBase):
+    """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives."""
+
+    kind: Literal["existence"]
+    words: list[str] = Field(min_length=1)
+    suggest: list[str] = []
+
+
+class SubstitutionRule(_PhraseBase):
+    """Flags each key of ``swap`` and offers its replacements. With ``fix: safe``, a word
+    with exactly one replacement is rewritten by ``fix``."""
+
+    kind: Literal["substitution"]
+    swap: dict[str, list[str]] = Field(min_length=1)
+    fix: Literal["safe", "unsafe"] = "unsafe"
+
+
+class PatternRule(_RuleBase):
+    """Flags each match of a regular expression, optionally validated by a named check."""
+
+    kind: Literal["pattern"]
+    pattern: str = Field(min_length=1)
+    validate_: Literal["cn-id-checksum"] | None = Field(default=None, alias="validate")
+    mask: tuple[int, int] | None = None
+    """Suggest the match with all but the first/last N characters replaced by ``*``."""
+    unless: list[str] = []
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+class CountRule(_RuleBase):
+    """Counts ``words`` against ``against`` (exceptions excluded) and fires once when
+    ``count >= min`` and ``count > ratio * against``."""
+
+    kind: Literal["count"]
+    words: list[str] = Field(min_length=1)
+    against: list[str] = []
+    exceptions: list[str] = []
+    min: int = Field(default=2, ge=1)
+    ratio: float = Field(default=1.0, ge=0)
+
+
+class PositionRule(_RuleBase):
+    """At the given conversation positions the reply must contain one of ``require``.
+    Fires on the first (``at: start``) or last (``at: end``) sentence and suggests it with
+    one of ``add`` put in front of it or after it."""
+
+    kind: Literal["position"]
+    when: list[Position] = Field(min_length=1)
+    require: list[str] = Field(min_length=1)
+    at: Literal["start", "end"]
+    add: list[str] = []
+
+
+Rule = Annotated[
+    Union[ExistenceRule, SubstitutionRule, PatternRule, CountRule, PositionRule],
+    Field(discriminator="kind"),
+]
+"""Any rule, told apart by its ``kind``."""
+
+
+class RuleFile(_Strict):
+    """The top level of a rule file."""
+
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RuleFile:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id '{rule.id}' is used twice in this file")
+            seen.add(rule.id)
+        return self
+
+
+AnyRule = Union[ExistenceRule, SubstitutionRule, PatternRule, CountRule, PositionRule]
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _node_for(root: yaml.Node | None, loc: Sequence[int | str]) -> tuple[yaml.Node | None, str]:
+    """Walk the YAML node tree along a pydantic error location; return the deepest node
+    reached and the location written as ``rules[3].severity``."""
+    node = root
+    text = ""
+    for part in loc:
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part < len(node.value):
+                node = node.value[part]
+            text += f"[{part}]"
+            continue
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            keys = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            if part in keys:
+                key_node, value_node = keys[part]
+                node = value_node
+            elif keys.get("kind", (None, None))[1] is not None and (
+                getattr(keys["kind"][1], "value", None) == part
+            ):
+                continue  # the discriminator's tag, not a field
+            else:
+                # a missing field: point at the mapping that lacks it
+                pass
+            text += f".{part}" if text else part
+            continue
+        text += f".{part}" if text else str(part)
+    return node, text
+
+
+def _describe(error: Any) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "literal_error" or kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        expected = expected.replace("'", "").replace(" or ", ", ")
+        return f"{value!r} is not one of {expected}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "union_tag_invalid":
+        expected = error.get("ctx", {}).get("expected_tags", "")
+        expected = expected.replace("'", "")
+        return f"kind {error.get('ctx', {}).get('tag')!r} is not one of {expected}"
+    if kind == "union_tag_not_found":
+        return "required field 'kind' is missing"
+    msg = str(error["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
+    """Validate the YAML text of a rule file; ``path`` is used in error messages.
+
+    >>> rules = parse_rules('''
+    ... rules:
+    ...   - id: demo
+    ...     kind: existence
+    ...     severity: info
+    ...     message: 别说“{match}”
+    ...     words: [亲爱的]
+    ...     source: {file: x.txt, passage: y}
+    ...     examples: {flag: [亲爱的], clean: [您好]}
+    ... ''')
+    >>> rules[0].id
+    'demo'
+    """
+    try:
+        root = yaml.compose(text, Loader=_LineLoader)  # type: ignore[arg-type]
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f"{mark.line + 1}" if mark is not None else "1"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleFileError([f"{path}:{line}: not valid YAML: {problem}"]) from None
+    if not isinstance(data, dict):
+        raise RuleFileError([f"{path}:1: a rule file is a mapping with the key 'rules'"])
+    try:
+        return list(RuleFile.model_validate(data).rules)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            node, where = _node_for(root, error["loc"])
+            line = node.start_mark.line + 1 if node is not None else 1
+            problems.append(f"{path}:{line}: {where or 'file'}: {_describe(error)}")
+        raise RuleFileError(problems) from None
+
+
+def load_rules(path: str | Path) -> list[AnyRule]:
+    """Load and validate one rule file, or every ``*.yaml``/``*.yml`` in a directory.
+
+    Raises :class:`RuleFileError` naming the file, the line and the field.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        return [rule for file in files for rule in load_rules(file)]
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RuleFileError([f"{path}:1: cannot read rule file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise RuleFileError([f"{path}:{line}: rule files must be UTF-8"]) from None
+    return parse_rules(text, str(path))
+
+
+def default_rules_dir() -> Path:
+    """The directory of the default rule pack (inside the wheel, or the source tree)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rules", here.parent / "rules"):
+        if candidate.is_dir():
+            return candidate
+    raise RuleFileError([f"{here / 'rules'}:1: the default rule pack is missing"])
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:
+    """Load several files or directories; all their problems are reported together."""
+    rules: list[AnyRule] = []
+    problems: list[str] = []
+    for p in paths:
+        try:
+            rules.extend(load_rules(p))
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RuleFileError(problems)
+    return rules
