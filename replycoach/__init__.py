@@ -1,8 +1,11 @@
 """replycoach: coach Chinese customer-service replies before they are sent.
 
 >>> import replycoach
->>> [(f.rule, f.excerpt, f.suggestions) for f in replycoach.check("我保证明天一定发货，你放心")]
-[('absolute-promise', '保证', ('尽量', '努力', '争取')), ('absolute-promise', '一定', ('尽量', '争取')), ('honorific-you', '你', ('您',))]
+>>> for f in replycoach.check("我保证明天一定发货，你放心"):
+...     print(f.rule, f.start, f.end, f.excerpt, f.suggestions)
+absolute-promise 1 3 保证 ('尽量', '努力', '争取')
+absolute-promise 5 7 一定 ('尽量', '争取')
+honorific-you 10 11 你 ('您',)
 >>> replycoach.fix("你好，你的快递已经到了")
 '您好，您的快递已经到了'
 """

@@ -21,7 +21,7 @@ from .formats.text import render_summary
 from .loader import AnyRule
 from .model import POSITIONS
 from .report import Report
-from .sources import Entry, InputError, read_entries
+from .sources import Entry, InputError, expand_paths, read_entries
 from .sources.text import read_text_entries
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -40,29 +40,47 @@ class _UsageError(Exception):
 def _rule_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("rules")
     group.add_argument(
-        "--rules", action="append", default=[], metavar="PATH",
+        "--rules",
+        action="append",
+        default=[],
+        metavar="PATH",
         help="extra rule file or directory (repeatable)",
     )
     group.add_argument(
         "--no-default-rules", action="store_true", help="do not load the default rule pack"
     )
-    group.add_argument("--enable", action="append", default=[], metavar="ID",
-                       help="switch on a rule that ships disabled")
-    group.add_argument("--disable", action="append", default=[], metavar="ID",
-                       help="switch a rule off")
-    group.add_argument("--select", action="append", default=None, metavar="ID",
-                       help="run only these rules")
-    group.add_argument("--severity", action="append", default=[], metavar="ID=LEVEL",
-                       help="override a rule's severity (error, warning, info)")
+    group.add_argument(
+        "--enable",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="switch on a rule that ships disabled",
+    )
+    group.add_argument(
+        "--disable", action="append", default=[], metavar="ID", help="switch a rule off"
+    )
+    group.add_argument(
+        "--select", action="append", default=None, metavar="ID", help="run only these rules"
+    )
+    group.add_argument(
+        "--severity",
+        action="append",
+        default=[],
+        metavar="ID=LEVEL",
+        help="override a rule's severity (error, warning, info)",
+    )
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="FILE",
-                        help="phrase files, one reply per line ('-' for stdin)")
-    parser.add_argument("--text", "-t", action="append", default=[],
-                        help="a reply to check (repeatable)")
-    parser.add_argument("--position", choices=POSITIONS,
-                        help="where the replies stand in their conversation")
+    parser.add_argument(
+        "paths", nargs="*", metavar="FILE", help="phrase files, one reply per line ('-' for stdin)"
+    )
+    parser.add_argument(
+        "--text", "-t", action="append", default=[], help="a reply to check (repeatable)"
+    )
+    parser.add_argument(
+        "--position", choices=POSITIONS, help="where the replies stand in their conversation"
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -76,8 +94,12 @@ def _build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="report findings")
     _input_options(check)
     check.add_argument("--format", "-f", choices=sorted(RENDERERS), default="text")
-    check.add_argument("--fail-on", choices=["error", "warning", "info", "never"],
-                       default="warning", help="lowest severity that makes the exit code 1")
+    check.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "info", "never"],
+        default="warning",
+        help="lowest severity that makes the exit code 1",
+    )
     check.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     _rule_options(check)
 
@@ -107,8 +129,9 @@ def _engine(args: argparse.Namespace, *, all_rules: bool = False) -> Engine:
         severity[rule] = level
     engine = Engine.from_paths(*args.rules, defaults=not args.no_default_rules)
     enable = [r.id for r in engine.rules] if all_rules else args.enable
-    return engine.configure(enable=enable, disable=args.disable, only=args.select,
-                            severity=severity)
+    return engine.configure(
+        enable=enable, disable=args.disable, only=args.select, severity=severity
+    )
 
 
 def _read_stdin(name: str = "<stdin>") -> bytes:
@@ -122,8 +145,9 @@ def _items(args: argparse.Namespace) -> Iterator[Entry | InputError]:
     for path in paths:
         if path == "-":
             yield from read_text_entries("<stdin>", position=args.position, data=_read_stdin())
-        else:
-            yield from read_entries(path, position=args.position)
+            continue
+        for file in expand_paths([path]):
+            yield from read_entries(file, position=args.position)
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -146,20 +170,27 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(fix(text) + "\n")
     paths = args.paths or ([] if args.text else ["-"])
     status = EXIT_CLEAN
-    for path in paths:
+    for path in [p for arg in paths for p in (["-"] if arg == "-" else expand_paths([arg]))]:
         stdin = path == "-"
-        result = fix_text_file("<stdin>" if stdin else path, fix,
-                               data=_read_stdin() if stdin else None)
+        result = fix_text_file(
+            "<stdin>" if stdin else path, fix, data=_read_stdin() if stdin else None
+        )
         if result.error or result.data is None:
             err.write(f"{result.path}:1: error input {result.error}\n")
             status = EXIT_USAGE
             continue
         if args.diff:
             for number, old, new in result.changed:
-                out.writelines(difflib.unified_diff(
-                    [old + "\n"], [new + "\n"], f"a/{result.path}", f"b/{result.path}",
-                    lineterm="\n", n=0,
-                ))
+                out.writelines(
+                    difflib.unified_diff(
+                        [old + "\n"],
+                        [new + "\n"],
+                        f"a/{result.path}",
+                        f"b/{result.path}",
+                        lineterm="\n",
+                        n=0,
+                    )
+                )
                 del number
         elif stdin or args.stdout:
             out.write(result.data.decode(_encoding_of(result.data)))
@@ -203,8 +234,9 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         fix = " fix:safe" if row["fix"] == "safe" else ""
         source = row["source"]
         assert isinstance(source, dict)
-        out.write(f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  "
-                  f"{source['file']}\n")
+        out.write(
+            f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  {source['file']}\n"
+        )
     return EXIT_CLEAN
 
 
@@ -256,8 +288,9 @@ _COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     if out is None or err is None:
         for stream in (sys.stdout, sys.stderr):

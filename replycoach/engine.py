@@ -11,6 +11,7 @@ from .fixes import apply_fixes
 from .kinds import Checker, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
 from .model import POSITIONS, Finding, Severity
+from .normalize import normalize
 
 _MAX_FIX_PASSES = 8
 
@@ -85,7 +86,9 @@ class Engine:
         """
         sources: list[str | Path] = [default_rules_dir()] if defaults else []
         sources.extend(paths)
-        return cls(load_paths(sources), enable=enable, disable=disable, only=only, severity=severity)
+        return cls(
+            load_paths(sources), enable=enable, disable=disable, only=only, severity=severity
+        )
 
     @classmethod
     def default(cls) -> Engine:
@@ -115,8 +118,6 @@ class Engine:
         """
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
-        from .normalize import normalize
-
         norm = normalize(text)
         findings: list[Finding] = []
         for checker in self.checkers:

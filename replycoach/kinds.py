@@ -47,6 +47,7 @@ class PhraseIndex:
         self.words = sorted(set(words), key=lambda w: (-len(w), w))
         self.regex = _alternation(self.words)
         self.jieba = boundary == "jieba"
+        self.vocabulary = tuple(self.words)
         # For each word: (exception, offset of the word inside it), for every occurrence.
         self.guards: dict[str, list[tuple[str, int]]] = {}
         for word in self.words:
@@ -67,7 +68,7 @@ class PhraseIndex:
                 for exc, at in self.guards.get(word, ())
             ):
                 continue
-            if self.jieba and not is_whole_word(norm, start, end):
+            if self.jieba and not is_whole_word(norm, start, end, self.vocabulary):
                 continue
             found.append((start, end))
         return found
@@ -153,7 +154,7 @@ def _cn_id_checksum(value: str) -> bool:
     if len(value) != 18 or not value[:17].isdigit():
         return True  # not an ID-shaped match: nothing to validate
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(value[:17], weights))
+    total = sum(int(d) * w for d, w in zip(value[:17], weights, strict=False))
     return "10X98765432"[total % 11] == value[17].upper()
 
 

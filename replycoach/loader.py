@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -100,12 +100,27 @@ class _PhraseBase(_RuleBase):
     """If the reply contains any of these, the rule stays silent (e.g. a follow-up promise)."""
 
 
+def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
+    words = list(words)
+    useless = [e for e in exceptions if not any(w in e for w in words)]
+    if useless:
+        raise ValueError(
+            "@exceptions: an exception must contain one of the rule's words; these do not: "
+            + ", ".join(useless)
+        )
+
+
 class ExistenceRule(_PhraseBase):
     """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives."""
 
     kind: Literal["existence"]
     words: list[str] = Field(min_length=1)
     suggest: list[str] = []
+
+    @model_validator(mode="after")
+    def _exceptions_contain_words(self) -> ExistenceRule:
+        _check_exceptions(self.exceptions, self.words)
+        return self
 
 
 class SubstitutionRule(_PhraseBase):
@@ -115,6 +130,11 @@ class SubstitutionRule(_PhraseBase):
     kind: Literal["substitution"]
     swap: dict[str, list[str]] = Field(min_length=1)
     fix: Literal["safe", "unsafe"] = "unsafe"
+
+    @model_validator(mode="after")
+    def _exceptions_contain_words(self) -> SubstitutionRule:
+        _check_exceptions(self.exceptions, self.swap)
+        return self
 
 
 class PatternRule(_RuleBase):
@@ -148,6 +168,11 @@ class CountRule(_RuleBase):
     min: int = Field(default=2, ge=1)
     ratio: float = Field(default=1.0, ge=0)
 
+    @model_validator(mode="after")
+    def _exceptions_contain_words(self) -> CountRule:
+        _check_exceptions(self.exceptions, [*self.words, *self.against])
+        return self
+
 
 class PositionRule(_RuleBase):
     """At the given conversation positions the reply must contain one of ``require``.
@@ -162,7 +187,7 @@ class PositionRule(_RuleBase):
 
 
 Rule = Annotated[
-    Union[ExistenceRule, SubstitutionRule, PatternRule, CountRule, PositionRule],
+    ExistenceRule | SubstitutionRule | PatternRule | CountRule | PositionRule,
     Field(discriminator="kind"),
 ]
 """Any rule, told apart by its ``kind``."""
@@ -183,26 +208,31 @@ class RuleFile(_Strict):
         return self
 
 
-AnyRule = Union[ExistenceRule, SubstitutionRule, PatternRule, CountRule, PositionRule]
+AnyRule = ExistenceRule | SubstitutionRule | PatternRule | CountRule | PositionRule
 
 
 # ---------------------------------------------------------------- YAML with line numbers
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last)."""
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_Base):  # type: ignore[valid-type,misc]
+    """Safe loader (libyaml's when installed) that refuses duplicate keys, which PyYAML
+    would silently keep the last of."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
         seen.add(key)
-    return loader.construct_mapping(node)
+    mapping: dict[Any, Any] = loader.construct_mapping(node)
+    return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -213,7 +243,12 @@ def _node_for(root: yaml.Node | None, loc: Sequence[int | str]) -> tuple[yaml.No
     reached and the location written as ``rules[3].severity``."""
     node = root
     text = ""
+    after_index = False
     for part in loc:
+        if after_index and isinstance(node, yaml.MappingNode) and part == _kind_of(node):
+            after_index = False
+            continue  # the discriminator's tag, not a field
+        after_index = isinstance(part, int)
         if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part < len(node.value):
                 node = node.value[part]
@@ -222,19 +257,19 @@ def _node_for(root: yaml.Node | None, loc: Sequence[int | str]) -> tuple[yaml.No
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
             keys = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
             if part in keys:
-                key_node, value_node = keys[part]
-                node = value_node
-            elif keys.get("kind", (None, None))[1] is not None and (
-                getattr(keys["kind"][1], "value", None) == part
-            ):
-                continue  # the discriminator's tag, not a field
-            else:
-                # a missing field: point at the mapping that lacks it
-                pass
+                node = keys[part][1]
+            # else: a missing field; the mapping that lacks it is the place to point at
             text += f".{part}" if text else part
             continue
         text += f".{part}" if text else str(part)
     return node, text
+
+
+def _kind_of(node: yaml.MappingNode) -> str | None:
+    for key, value in node.value:
+        if getattr(key, "value", None) == "kind" and isinstance(value, yaml.ScalarNode):
+            return str(value.value)
+    return None
 
 
 def _describe(error: Any) -> str:
@@ -274,14 +309,17 @@ def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
     >>> rules[0].id
     'demo'
     """
+    loader = _LineLoader(text)
     try:
-        root = yaml.compose(text, Loader=_LineLoader)  # type: ignore[arg-type]
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "1"
         problem = getattr(exc, "problem", None) or str(exc)
         raise RuleFileError([f"{path}:{line}: not valid YAML: {problem}"]) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise RuleFileError([f"{path}:1: a rule file is a mapping with the key 'rules'"])
     try:
@@ -289,9 +327,15 @@ def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            node, where = _node_for(root, error["loc"])
-            line = node.start_mark.line + 1 if node is not None else 1
-            problems.append(f"{path}:{line}: {where or 'file'}: {_describe(error)}")
+            loc: list[int | str] = list(error["loc"])
+            msg = str(error.get("msg", ""))
+            if error["type"] == "value_error" and msg.startswith("Value error, @"):
+                field, _, rest = msg.removeprefix("Value error, @").partition(": ")
+                loc.append(field)
+                error = {**error, "msg": rest}
+            node, where = _node_for(root, loc)
+            number = node.start_mark.line + 1 if node is not None else 1
+            problems.append(f"{path}:{number}: {where or 'file'}: {_describe(error)}")
         raise RuleFileError(problems) from None
 
 

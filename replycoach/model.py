@@ -14,11 +14,11 @@ POSITIONS: tuple[str, ...] = ("first", "middle", "last", "only")
 
 
 class Severity(str, Enum):
-    """How much a finding matters. Ordered: ``info < warning < error``."""
+    """How much a finding matters. Ranked ``info < warning < error`` by :attr:`rank`."""
 
-    INFO = "info"
-    WARNING = "warning"
     ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
 
     @property
     def rank(self) -> int:

@@ -19,7 +19,7 @@ def _table() -> dict[int, str]:
     # One character a line: OpenCC's phrase tables cannot join neighbours across lines.
     converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
     if len(converted) == len(chars):
-        for src, dst in zip(chars, converted):
+        for src, dst in zip(chars, converted, strict=False):
             if src != dst and len(dst) == 1:
                 table[ord(src)] = dst
     table[ord("妳")] = "你"  # the feminine "you" of traditional texts; OpenCC keeps it

@@ -70,9 +70,13 @@ def test_suggestions_are_not_flagged_by_other_rules(rule: AnyRule) -> None:
     engine = Engine.default()
     if isinstance(rule, PositionRule):
         return  # its suggestions are whole sentences with the reply inside
-    suggestions = {s for f_list in (
-        engine.check(ex.text, position=ex.position) for ex in rule.examples.flag
-    ) for f in f_list if f.rule == rule.id for s in f.suggestions}
+    suggestions = {
+        s
+        for f_list in (engine.check(ex.text, position=ex.position) for ex in rule.examples.flag)
+        for f in f_list
+        if f.rule == rule.id
+        for s in f.suggestions
+    }
     for text in sorted(suggestions):
         others = [f for f in engine.check(text) if f.rule != rule.id]
         assert others == [], (text, others)
@@ -81,6 +85,9 @@ def test_suggestions_are_not_flagged_by_other_rules(rule: AnyRule) -> None:
 @pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
 def test_exceptions_and_words_are_plain_simplified(rule: AnyRule) -> None:
     """Rules are written in simplified script: input is normalised before matching."""
-    for word in [*getattr(rule, "words", []), *getattr(rule, "swap", {}),
-                 *getattr(rule, "exceptions", [])]:
+    for word in [
+        *getattr(rule, "words", []),
+        *getattr(rule, "swap", {}),
+        *getattr(rule, "exceptions", []),
+    ]:
         assert normalize(word) == word, (rule.id, word)

@@ -16,8 +16,6 @@ def render_json(report: Report) -> str:
         "version": SCHEMA_VERSION,
         "replies": report.entries,
         "findings": [loc.to_dict() for loc in report.findings],
-        "errors": [
-            {"path": e.path, "line": e.line, "message": e.message} for e in report.errors
-        ],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in report.errors],
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

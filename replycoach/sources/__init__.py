@@ -6,7 +6,7 @@ the rest of the file from being checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,23 @@ class InputError:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+SUFFIXES = (".txt",)
+"""File endings read when a directory is given."""
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
+    """Files as given, and for directories every file with a known ending, sorted.
+    A path that does not exist is passed on, so its reader reports it."""
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            yield from sorted(
+                str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
+            )
+        else:
+            yield str(path)
 
 
 def read_entries(path: str | Path, *, position: str | None = None) -> Iterator[Entry | InputError]:

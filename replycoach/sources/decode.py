@@ -30,7 +30,9 @@ class Decoded:
 
     def join(self, lines: Sequence[str] | None = None) -> str:
         """The text again, with ``lines`` in place of the original lines if given."""
-        return "".join(line + nl for line, nl in zip(lines or self.lines, self.newlines))
+        return "".join(
+            line + nl for line, nl in zip(lines or self.lines, self.newlines, strict=False)
+        )
 
 
 def _split(data: T, nl: T, cr: T) -> list[tuple[T, str]]:
@@ -50,7 +52,8 @@ def _split(data: T, nl: T, cr: T) -> list[tuple[T, str]]:
 def decode(data: bytes) -> Decoded:
     """Decode ``data`` as a whole if it is valid in one encoding (BOM first, then UTF-8,
     then GB18030); otherwise line by line as UTF-8, listing the lines that fail."""
-    candidates = [enc for bom, enc in _BOMS if data.startswith(bom)] or ["utf-8", "gb18030"]
+    with_bom = [enc for bom, enc in _BOMS if data.startswith(bom)]
+    candidates = with_bom or ["utf-8", "gb18030"]
     for encoding in candidates:
         try:
             text = data.decode(encoding)

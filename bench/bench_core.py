@@ -1,0 +1,148 @@
+"""Throughput, latency, cold start and memory of ``replycoach.check`` on the real corpus.
+
+    python bench/bench_core.py [--corpus ../shared/corpus/replies.jsonl] [--rounds 5]
+
+Anchors measured in the same run (the machines are shared and noisy, so ratios matter):
+- ``regex``: one regex alternation of every trigger word of the default pack, scanned over
+  each reply (a lower bound for any matcher);
+- ``jieba``: a full jieba segmentation of each reply (what segmenting everything would cost);
+- ``python -c pass``: interpreter start-up, for the cold start.
+Not a test: nothing here asserts a threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "replies.jsonl"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def cold_start(code: str, runs: int = 7) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=str(DEFAULT))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--jieba-sample", type=int, default=3000)
+    args = ap.parse_args()
+    texts = [json.loads(line)["text"] for line in open(args.corpus, encoding="utf-8")]
+    chars = sum(map(len, texts))
+    print(f"corpus: {len(texts)} replies, {chars / len(texts):.1f} characters on average")
+
+    # Cold start first, before this process warms any cache.
+    base = cold_start("pass")
+    cold = cold_start("import replycoach; replycoach.check('我保证明天一定发货，你放心')")
+    cold_jieba = cold_start(
+        "import replycoach; replycoach.check('这款滚筒洗衣机支持上门安装，你有病吧')"
+    )
+    print(
+        f"cold start, import + first check:     {cold * 1000:7.1f} ms "
+        f"(python -c pass: {base * 1000:.1f} ms)"
+    )
+    print(f"cold start, first check needing jieba: {cold_jieba * 1000:7.1f} ms")
+
+    import replycoach
+    from replycoach.loader import ExistenceRule, SubstitutionRule
+
+    engine = replycoach.Engine.default()
+    for text in texts:  # warm-up: compile, caches, lazy loads
+        engine.check(text)
+
+    # Throughput: whole corpus, several rounds, best round.
+    best = float("inf")
+    for _ in range(args.rounds):
+        t0 = time.perf_counter()
+        for text in texts:
+            engine.check(text)
+        best = min(best, time.perf_counter() - t0)
+    rate = len(texts) / best
+    print(
+        f"throughput (1 core, all default rules): {rate:,.0f} replies/s "
+        f"({best * 1e6 / len(texts):.1f} µs/reply)"
+    )
+
+    # Latency per reply, warm.
+    lat = []
+    clock = time.perf_counter_ns
+    for text in texts:
+        t0 = clock()
+        engine.check(text)
+        lat.append((clock() - t0) / 1000)
+    print(
+        f"latency per reply, warm: p50 {percentile(lat, 0.5):.1f} µs, "
+        f"p99 {percentile(lat, 0.99):.1f} µs, max {max(lat):.0f} µs"
+    )
+
+    # Anchor 1: one regex alternation of every trigger word.
+    words: set[str] = set()
+    for rule in engine.rules:
+        if isinstance(rule, ExistenceRule):
+            words.update(rule.words)
+        elif isinstance(rule, SubstitutionRule):
+            words.update(rule.swap)
+    alternation = re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True)))
+    t0 = time.perf_counter()
+    for _ in range(args.rounds):
+        for text in texts:
+            alternation.findall(text)
+    regex_us = (time.perf_counter() - t0) * 1e6 / (len(texts) * args.rounds)
+
+    # Anchor 2: full jieba segmentation (sample).
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    sample = texts[: args.jieba_sample]
+    t0 = time.perf_counter()
+    for text in sample:
+        jieba.lcut(text)
+    jieba_us = (time.perf_counter() - t0) * 1e6 / len(sample)
+    ours_us = best * 1e6 / len(texts)
+    print(
+        f"anchor regex alternation ({len(words)} words): {regex_us:.2f} µs/reply "
+        f"-> replycoach = {ours_us / regex_us:.1f}x the regex scan"
+    )
+    print(
+        f"anchor full jieba segmentation: {jieba_us:.1f} µs/reply "
+        f"-> replycoach is {jieba_us / ours_us:.1f}x faster than segmenting everything"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (this process, incl. jieba loaded for the anchor): {peak:.0f} MiB")
+    peak_check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json,resource,replycoach,sys\n"
+            f"texts=[json.loads(l)['text'] for l in open({args.corpus!r}, encoding='utf-8')]\n"
+            "for t in texts: replycoach.check(t)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"peak memory, checking the corpus alone: {float(peak_check):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Invariants that must hold for any input (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import replycoach
+from replycoach import Engine
+from replycoach.model import POSITIONS
+
+ENGINE = Engine.default()
+
+# Text built from the pack's own trigger pieces, so the rules actually fire, mixed with
+# arbitrary characters (surrogates and control characters included).
+PIECES = [
+    "你",
+    "您",
+    "我",
+    "保证",
+    "肯定",
+    "一定",
+    "不行",
+    "没办法",
+    "不知道",
+    "滚",
+    "迷你",
+    "自我",
+    "你们",
+    "保证金",
+    "不一定",
+    "13812345678",
+    "11010519491231002X",
+    "a@b.cn",
+    "，",
+    "。",
+    "！",
+    "?",
+    "\n",
+    " ",
+    "亲",
+    "您好",
+    "谢谢",
+    "我们",
+    "SB",
+    "USB",
+    "妳",
+    "保證",
+    "１３８",
+]
+replies = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=3)), max_size=25).map(
+    "".join
+)
+positions = st.sampled_from([None, *POSITIONS])
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(st.text(), replies), position=positions)
+def test_never_crashes_and_spans_are_inside(text: str, position: str | None) -> None:
+    findings = ENGINE.check(text, position=position)
+    for f in findings:
+        assert 0 <= f.start <= f.end <= len(text)
+        assert text[f.start : f.end] == f.excerpt
+        json.dumps(f.to_dict())
+    assert findings == sorted(findings, key=lambda f: (f.start, f.rule, f.end))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=replies, position=positions)
+def test_fix_is_idempotent_and_leaves_nothing_fixable(text: str, position: str | None) -> None:
+    once = ENGINE.fix(text, position=position)
+    assert ENGINE.fix(once, position=position) == once
+    assert not [f for f in ENGINE.check(once, position=position) if f.fixable]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=replies)
+def test_fix_changes_only_fixable_spans(text: str) -> None:
+    fixable = [f for f in ENGINE.check(text) if f.fixable]
+    if not fixable:
+        assert ENGINE.fix(text) == text
+
+
+def test_big_and_odd_inputs() -> None:
+    big = "我保证你会满意，" * 13_000  # ~100 KB
+    findings = replycoach.check(big)
+    assert len(findings) >= 26_000
+    assert replycoach.check("") == []
+    assert replycoach.check("", position="only")  # an empty only-reply greets no one
+    for odd in ["\ud800", "\x00\x01\x7f", "\u2028你\u2029", "🙂你🙂", "\ufeff你"]:
+        for f in replycoach.check(odd, position="only"):
+            assert odd[f.start : f.end] == f.excerpt
