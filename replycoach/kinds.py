@@ -13,7 +13,7 @@ and ``norm`` (simplified script, ASCII digits; matching runs on it). Five kinds:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .loader import (
     AnyRule,
@@ -158,7 +158,22 @@ def _cn_id_checksum(value: str) -> bool:
     return "10X98765432"[total % 11] == value[17].upper()
 
 
-_VALIDATORS = {"cn-id-checksum": _cn_id_checksum}
+def _luhn(value: str) -> bool:
+    """Bank-card check digit (Luhn)."""
+    digits = [int(d) for d in value if d.isdigit()]
+    if len(digits) < 12:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+_VALIDATORS = {"cn-id-checksum": _cn_id_checksum, "luhn": _luhn}
 
 
 class PatternChecker(Checker):
@@ -167,26 +182,34 @@ class PatternChecker(Checker):
     def __init__(self, rule: PatternRule, severity: Severity) -> None:
         super().__init__(rule, severity)
         self.spec = rule
-        self._regex = re.compile(rule.pattern)
-        self._validate = _VALIDATORS.get(rule.validate_ or "")
+        self._regex = re.compile(rule.regex)
+        checks = rule.validate_
+        self._checks: list[tuple[str | int, Callable[[str], bool]]] = (
+            [(0, _VALIDATORS[checks])] if isinstance(checks, str)
+            else [(group, _VALIDATORS[name]) for group, name in (checks or {}).items()]
+        )
+        self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
 
     def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
         rule = self.spec
         out = []
         for m in self._regex.finditer(norm):
-            start, end = m.span()
+            if any(
+                m.group(group) is not None and not check(m.group(group))
+                for group, check in self._checks
+            ):
+                continue
+            start, end = m.span(self._span_group)
             if start == end:
                 continue
-            if self._validate and not self._validate(m.group()):
-                continue
-            suggestions: list[str] = []
+            suggestions = list(rule.suggest)
             if rule.mask:
                 keep_start, keep_end = rule.mask
                 excerpt = text[start:end]
                 hidden = max(len(excerpt) - keep_start - keep_end, 1)
-                suggestions.append(
-                    excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
+                suggestions.insert(
+                    0, excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
                 )
             out.append(self.finding(text, start, end, suggestions))
         if out and self._unless.silenced(norm):

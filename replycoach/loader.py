@@ -137,24 +137,51 @@ class SubstitutionRule(_PhraseBase):
         return self
 
 
+Check = Literal["cn-id-checksum", "luhn"]
+
+
 class PatternRule(_RuleBase):
-    """Flags each match of a regular expression, optionally validated by a named check."""
+    """Flags each match of a regular expression (a list is joined as alternatives).
+
+    ``validate`` names a check the whole match must pass, or maps named groups to checks
+    that apply when that group took part in the match. A group named ``span`` narrows the
+    finding to that group."""
 
     kind: Literal["pattern"]
-    pattern: str = Field(min_length=1)
-    validate_: Literal["cn-id-checksum"] | None = Field(default=None, alias="validate")
+    pattern: str | list[str]
+    validate_: Check | dict[str, Check] | None = Field(default=None, alias="validate")
     mask: tuple[int, int] | None = None
     """Suggest the match with all but the first/last N characters replaced by ``*``."""
+    suggest: list[str] = []
     unless: list[str] = []
+
+    @property
+    def regex(self) -> str:
+        """The pattern as one regular expression."""
+        if isinstance(self.pattern, str):
+            return self.pattern
+        return "|".join(f"(?:{p})" for p in self.pattern)
 
     @field_validator("pattern")
     @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
+    def _compiles(cls, value: str | list[str]) -> str | list[str]:
+        for piece in [value] if isinstance(value, str) else value:
+            if not piece:
+                raise ValueError("a pattern must not be empty")
+            try:
+                re.compile(piece)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _groups_exist(self) -> PatternRule:
+        if isinstance(self.validate_, dict):
+            groups = re.compile(self.regex).groupindex
+            missing = [g for g in self.validate_ if g not in groups]
+            if missing:
+                raise ValueError("@validate: no group named " + ", ".join(missing))
+        return self
 
 
 class CountRule(_RuleBase):
