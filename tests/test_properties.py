@@ -92,3 +92,14 @@ def test_big_and_odd_inputs() -> None:
     for odd in ["\ud800", "\x00\x01\x7f", "\u2028你\u2029", "🙂你🙂", "\ufeff你"]:
         for f in replycoach.check(odd, position="only"):
             assert odd[f.start : f.end] == f.excerpt
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=replies, position=positions)
+def test_fix_never_adds_a_finding_of_the_rule_it_fixed(text: str, position: str | None) -> None:
+    before = ENGINE.check(text, position=position)
+    fixed_rules = {f.rule for f in before if f.fixable}
+    after = ENGINE.check(ENGINE.fix(text, position=position), position=position)
+    for rule in fixed_rules:
+        left_before = [f for f in before if f.rule == rule and not f.fixable]
+        assert len([f for f in after if f.rule == rule]) <= len(left_before)
