@@ -185,14 +185,18 @@ class PatternChecker(Checker):
         self._regex = re.compile(rule.regex)
         checks = rule.validate_
         self._checks: list[tuple[str | int, Callable[[str], bool]]] = (
-            [(0, _VALIDATORS[checks])] if isinstance(checks, str)
+            [(0, _VALIDATORS[checks])]
+            if isinstance(checks, str)
             else [(group, _VALIDATORS[name]) for group, name in (checks or {}).items()]
         )
+        self._prefilter = re.compile(rule.prefilter) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
 
     def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
         rule = self.spec
+        if self._prefilter is not None and self._prefilter.search(norm) is None:
+            return []
         out = []
         for m in self._regex.finditer(norm):
             if any(

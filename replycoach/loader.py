@@ -150,6 +150,8 @@ class PatternRule(_RuleBase):
     kind: Literal["pattern"]
     pattern: str | list[str]
     validate_: Check | dict[str, Check] | None = Field(default=None, alias="validate")
+    prefilter: str | None = None
+    """A cheap regex that must match somewhere before ``pattern`` is tried (speed only)."""
     mask: tuple[int, int] | None = None
     """Suggest the match with all but the first/last N characters replaced by ``*``."""
     suggest: list[str] = []
@@ -162,9 +164,11 @@ class PatternRule(_RuleBase):
             return self.pattern
         return "|".join(f"(?:{p})" for p in self.pattern)
 
-    @field_validator("pattern")
+    @field_validator("pattern", "prefilter")
     @classmethod
-    def _compiles(cls, value: str | list[str]) -> str | list[str]:
+    def _compiles(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is None:
+            return None
         for piece in [value] if isinstance(value, str) else value:
             if not piece:
                 raise ValueError("a pattern must not be empty")

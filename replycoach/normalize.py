@@ -30,12 +30,17 @@ def _table() -> dict[int, str]:
     return table
 
 
+@cache
+def _convertible() -> frozenset[str]:
+    return frozenset(map(chr, _table()))
+
+
 def normalize(text: str) -> str:
     """Return ``text`` in simplified script with ASCII letters and digits, same length.
 
     >>> normalize("我保證明天發貨，電話１３８")
     '我保证明天发货，电话138'
     """
-    if text.isascii():
+    if text.isascii() or _convertible().isdisjoint(text):
         return text
     return text.translate(_table())
