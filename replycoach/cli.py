@@ -1,6 +1,5 @@
-"""The ``replycoach`` command line: I/O only; the work is done by the engine and report.
-
-Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage or input errors.
+"""The ``replycoach`` command line: I/O only; the work is done by the engine, sources and
+report. Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage or input errors.
 """
 
 from __future__ import annotations
@@ -8,23 +7,31 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from . import __version__
+from .baseline import Baseline
+from .config import TEMPLATE, Config, find_config, load_config, merged_position_map
 from .engine import Engine
 from .errors import ReplycoachError
-from .fixes import fix_text_file, write_atomic
-from .formats import RENDERERS
-from .formats.text import render_summary
+from .fixes import write_atomic
+from .formats import RENDERERS, render
+from .formats.text import render_summary, render_table
 from .loader import AnyRule
 from .model import POSITIONS
-from .report import Report
-from .sources import Entry, InputError, expand_paths, read_entries
-from .sources.text import read_text_entries
+from .report import FileResult, Report
+from .sources import Entry, FixError, SourceOptions, expand_paths, reader_for
+from .sources.decode import decode
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,54 +40,42 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message}")
 
 
-class _UsageError(Exception):
-    pass
-
-
 def _rule_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("rules")
-    group.add_argument(
-        "--rules",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="extra rule file or directory (repeatable)",
-    )
-    group.add_argument(
-        "--no-default-rules", action="store_true", help="do not load the default rule pack"
-    )
-    group.add_argument(
-        "--enable",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="switch on a rule that ships disabled",
-    )
-    group.add_argument(
-        "--disable", action="append", default=[], metavar="ID", help="switch a rule off"
-    )
-    group.add_argument(
-        "--select", action="append", default=None, metavar="ID", help="run only these rules"
-    )
-    group.add_argument(
-        "--severity",
-        action="append",
-        default=[],
-        metavar="ID=LEVEL",
-        help="override a rule's severity (error, warning, info)",
-    )
+    group.add_argument("--rules", action="append", default=[], metavar="PATH",
+                       help="extra rule file or directory (repeatable)")
+    group.add_argument("--no-default-rules", action="store_true",
+                       help="do not load the default rule pack")
+    group.add_argument("--enable", action="append", default=[], metavar="ID",
+                       help="switch on a rule that ships disabled")
+    group.add_argument("--disable", action="append", default=[], metavar="ID",
+                       help="switch a rule off")
+    group.add_argument("--select", action="append", default=None, metavar="ID",
+                       help="run only these rules")
+    group.add_argument("--severity", action="append", default=[], metavar="ID=LEVEL",
+                       help="override a rule's severity (error, warning, info)")
+    group.add_argument("--config", metavar="FILE",
+                       help="configuration file (default: found from the working directory up)")
+    group.add_argument("--no-config", action="store_true", help="ignore configuration files")
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "paths", nargs="*", metavar="FILE", help="phrase files, one reply per line ('-' for stdin)"
-    )
-    parser.add_argument(
-        "--text", "-t", action="append", default=[], help="a reply to check (repeatable)"
-    )
-    parser.add_argument(
-        "--position", choices=POSITIONS, help="where the replies stand in their conversation"
-    )
+    parser.add_argument("paths", nargs="*", metavar="FILE",
+                        help="phrase files or directories ('-' for stdin)")
+    parser.add_argument("--text", "-t", action="append", default=[],
+                        help="a reply to check (repeatable)")
+    parser.add_argument("--position", choices=POSITIONS,
+                        help="where the replies stand in their conversation")
+    parser.add_argument("--column", metavar="NAME",
+                        help="the reply column or key (header name, or number; xlsx: letter)")
+    parser.add_argument("--position-column", metavar="NAME",
+                        help="the column whose value (欢迎语, 结束语...) gives a reply's position")
+    parser.add_argument("--stdin-filename", metavar="NAME",
+                        help="name (and so format) of the content read from stdin")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                        help="check files on N processes (0: one per core)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="say which configuration and encodings were used")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -94,12 +89,11 @@ def _build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="report findings")
     _input_options(check)
     check.add_argument("--format", "-f", choices=sorted(RENDERERS), default="text")
-    check.add_argument(
-        "--fail-on",
-        choices=["error", "warning", "info", "never"],
-        default="warning",
-        help="lowest severity that makes the exit code 1",
-    )
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    check.add_argument("--fail-on", choices=["error", "warning", "info", "never"],
+                       help="lowest severity that makes the exit code 1 (default: warning)")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
+    check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     check.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     _rule_options(check)
 
@@ -108,6 +102,15 @@ def _build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--diff", action="store_true", help="show what would change; write nothing")
     fix.add_argument("--stdout", action="store_true", help="print fixed files; write nothing")
     _rule_options(fix)
+
+    base = sub.add_parser("baseline", help="accept the current findings (write a baseline)")
+    _input_options(base)
+    base.add_argument("--output", "-o", metavar="FILE",
+                      help="baseline file (default: the config's, or .replycoach-baseline.json)")
+    _rule_options(base)
+
+    init = sub.add_parser("init", help="write a commented .replycoach.yaml")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", "-f", choices=["text", "json"], default="text")
@@ -120,90 +123,229 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(args: argparse.Namespace, *, all_rules: bool = False) -> Engine:
-    severity = {}
+# ------------------------------------------------------------------------------- set-up
+
+
+def _config(args: argparse.Namespace) -> Config:
+    if args.no_config:
+        return Config()
+    if args.config:
+        return load_config(args.config)
+    return find_config()
+
+
+def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False) -> Engine:
+    settings = config.settings
+    severity: dict[str, str] = dict(settings.severity)
     for item in args.severity:
         rule, sep, level = item.partition("=")
         if not sep or level not in ("error", "warning", "info"):
             raise _UsageError(f"--severity expects ID=error|warning|info, got {item!r}")
         severity[rule] = level
-    engine = Engine.from_paths(*args.rules, defaults=not args.no_default_rules)
-    enable = [r.id for r in engine.rules] if all_rules else args.enable
+    files = [config.resolve(p) for p in settings.rule_files] + list(args.rules)
+    engine = Engine.from_paths(
+        *files, defaults=settings.default_rules and not args.no_default_rules
+    )
+    enable = [r.id for r in engine.rules] if all_rules else [*settings.enable, *args.enable]
     return engine.configure(
-        enable=enable, disable=args.disable, only=args.select, severity=severity
+        enable=enable,
+        disable=[*settings.disable, *args.disable],
+        only=args.select if args.select is not None else settings.select,
+        severity=severity,
     )
 
 
-def _read_stdin(name: str = "<stdin>") -> bytes:
-    return sys.stdin.buffer.read()
+def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
+    settings = config.settings
+    return SourceOptions(
+        column=args.column or settings.column,
+        position=args.position or settings.position,
+        position_column=args.position_column or settings.position_column,
+        position_map=merged_position_map(config),
+    )
 
 
-def _items(args: argparse.Namespace) -> Iterator[Entry | InputError]:
-    for number, text in enumerate(args.text, 1):
-        yield Entry("<text>", number, text, 1, args.position)
+def _jobs(args: argparse.Namespace, config: Config,
+          options: SourceOptions) -> list[tuple[str, SourceOptions, frozenset[str]]]:
     paths = args.paths or ([] if args.text else ["-"])
-    for path in paths:
-        if path == "-":
-            yield from read_text_entries("<stdin>", position=args.position, data=_read_stdin())
-            continue
-        for file in expand_paths([path]):
-            yield from read_entries(file, position=args.position)
+    jobs = []
+    for arg in paths:
+        for path in ["-"] if arg == "-" else expand_paths([arg]):
+            if path != "-" and path != arg and config.excluded(path):
+                continue
+            jobs.append((path, options, config.ignored_rules(path)))
+    return jobs
+
+
+class _Progress:
+    """A one-line progress display on a terminal's stderr."""
+
+    def __init__(self, err: TextIO, total: int, enabled: bool) -> None:
+        self.err, self.total, self.enabled = err, total, enabled
+        self.done = self.entries = 0
+
+    def __call__(self, result: FileResult) -> None:
+        self.done += 1
+        self.entries += result.entries
+        if self.enabled:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            self.err.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
+                           f"{self.done}/{self.total} files, {self.entries:,} replies")
+            self.err.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self.err.write("\r\x1b[2K")
+            self.err.flush()
+
+
+def _collect(args: argparse.Namespace, engine: Engine, config: Config,
+             err: TextIO, *, quiet: bool = False) -> Report:
+    options = _source_options(args, config)
+    report = Report()
+    if args.text:
+        report.add(engine, [Entry("<text>", n, t, 1, options.position)
+                            for n, t in enumerate(args.text, 1)], "<text>")
+    jobs = _jobs(args, config, options)
+    stdin_jobs = [j for j in jobs if j[0] == "-"]
+    file_jobs = [j for j in jobs if j[0] != "-"]
+    from .report import check_file
+
+    for _, opts, ignore in stdin_jobs:
+        name = args.stdin_filename or "<stdin>"
+        ignore = config.ignored_rules(name) if args.stdin_filename else ignore
+        report.files.append(check_file(engine, name, opts, ignore,
+                                       data=sys.stdin.buffer.read(), name=name))
+    workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    interactive = hasattr(err, "isatty") and err.isatty() and not quiet
+    progress = _Progress(err, len(file_jobs), interactive and len(file_jobs) > 1)
+    report.check_files(engine, file_jobs, workers=workers, progress=progress)
+    progress.close()
+    if args.verbose:
+        where = config.path or "none (defaults)"
+        err.write(f"configuration: {where}\n")
+        for result in report.files:
+            if result.encoding:
+                err.write(f"{result.path}: {result.encoding}, {result.entries} replies\n")
+    return report
+
+
+# ------------------------------------------------------------------------------ commands
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    engine = _engine(args)
-    report = Report()
-    report.add(engine, _items(args))
-    out.write(RENDERERS[args.format](report))
-    if not args.quiet and args.format == "text":
-        err.write(render_summary(report) + "\n")
-    return report.exit_code(args.fail_on)
+    config = _config(args)
+    engine = _engine(args, config)
+    report = _collect(args, engine, config, err, quiet=args.quiet)
+    baseline_path = args.baseline or (
+        str(config.resolve(config.settings.baseline)) if config.settings.baseline else None
+    )
+    if baseline_path:
+        new, report.stale = Baseline.load(baseline_path).filter(report.findings)
+        keep = {id(loc) for loc in new}
+        for result in report.files:
+            result.findings = [loc for loc in result.findings if id(loc) in keep]
+    stream = out
+    if args.color == "always":
+        color = True
+    elif args.color == "never" or os.environ.get("NO_COLOR"):
+        color = False
+    else:
+        color = args.output is None and hasattr(out, "isatty") and out.isatty()
+    text = render(args.format, report, engine.rules, color=color and args.format == "text")
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        stream.write(text)
+    if not args.quiet:
+        if args.format == "text" or args.output:
+            table = render_table(report)
+            if table and len(report.findings) > 0:
+                err.write(table)
+            err.write(render_summary(report) + "\n")
+        for line in report.stale:
+            err.write(f"baseline entry no longer found: {line}\n")
+    fail_on = args.fail_on or config.settings.fail_on
+    return report.exit_code(fail_on)
+
+
+def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config = _config(args)
+    engine = _engine(args, config)
+    report = _collect(args, engine, config, err)
+    target = args.output or (
+        str(config.resolve(config.settings.baseline)) if config.settings.baseline
+        else ".replycoach-baseline.json"
+    )
+    baseline = Baseline.from_findings(report.findings)
+    write_atomic(target, baseline.dumps().encode("utf-8"))
+    err.write(f"{target}: {len(report.findings)} findings accepted "
+              f"({len(baseline.counts)} distinct)\n")
+    for error in report.errors:
+        err.write(f"{error}\n")
+    return EXIT_USAGE if report.errors else EXIT_CLEAN
 
 
 def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    engine = _engine(args)
-
-    def fix(text: str) -> str:
-        return engine.fix(text, position=args.position)
+    config = _config(args)
+    engine = _engine(args, config)
+    options = _source_options(args, config)
 
     for text in args.text:
-        out.write(fix(text) + "\n")
-    paths = args.paths or ([] if args.text else ["-"])
+        out.write(engine.fix(text, position=options.position) + "\n")
     status = EXIT_CLEAN
-    for path in [p for arg in paths for p in (["-"] if arg == "-" else expand_paths([arg]))]:
+    for path, opts, ignore in _jobs(args, config, options):
         stdin = path == "-"
-        result = fix_text_file(
-            "<stdin>" if stdin else path, fix, data=_read_stdin() if stdin else None
-        )
-        if result.error or result.data is None:
-            err.write(f"{result.path}:1: error input {result.error}\n")
+        name = (args.stdin_filename or "<stdin>") if stdin else path
+
+        changed: list[int] = []
+
+        def fix(entry: Entry, ignore: frozenset[str] = ignore, changed: list[int] = changed) -> str:
+            new = engine.fix(entry.text, position=entry.position, ignore=ignore | entry.disabled)
+            if new != entry.text:
+                changed.append(entry.line)
+            return new
+
+        try:
+            data = sys.stdin.buffer.read() if stdin else Path(path).read_bytes()
+            new = reader_for(name).rewrite(name, data, fix, opts)
+        except OSError as exc:
+            err.write(f"{name}:1: error input cannot read file: {exc.strerror or exc}\n")
+            status = EXIT_USAGE
+            continue
+        except FixError as exc:
+            err.write(f"{name}: error input {exc}; file left as it is\n")
             status = EXIT_USAGE
             continue
         if args.diff:
-            for number, old, new in result.changed:
-                out.writelines(
-                    difflib.unified_diff(
-                        [old + "\n"],
-                        [new + "\n"],
-                        f"a/{result.path}",
-                        f"b/{result.path}",
-                        lineterm="\n",
-                        n=0,
-                    )
-                )
-                del number
+            out.write(_diff(name, data, new))
         elif stdin or args.stdout:
-            out.write(result.data.decode(_encoding_of(result.data)))
-        elif result.changed:
-            write_atomic(path, result.data)
-            err.write(f"{path}: fixed {len(result.changed)} lines\n")
+            out.write(decode(new).join() if not name.endswith(".xlsx") else "")
+        elif new != data:
+            write_atomic(path, new)
+            err.write(f"{path}: fixed {len(changed)} replies\n")
     return status
 
 
-def _encoding_of(data: bytes) -> str:
-    from .sources.decode import decode
+def _diff(name: str, old: bytes, new: bytes) -> str:
+    if old == new:
+        return ""
+    if name.lower().endswith(".xlsx"):
+        return f"{name}: workbook would change (binary; use --stdout on a copy to inspect)\n"
+    a = decode(old).join().splitlines(keepends=True)
+    b = decode(new).join().splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, f"a/{name}", f"b/{name}"))
 
-    return decode(data).encoding
+
+def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    target = Path(".replycoach.yaml")
+    if target.exists() and not args.force:
+        err.write(f"{target} exists; use --force to overwrite\n")
+        return EXIT_USAGE
+    write_atomic(target, TEMPLATE.encode("utf-8"))
+    err.write(f"wrote {target}\n")
+    return EXIT_CLEAN
 
 
 def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
@@ -220,7 +362,7 @@ def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    engine = _engine(args)
+    engine = _engine(args, _config(args))
     active = set(engine.rule_ids())
     severities = {c.id: c.severity.value for c in engine.checkers}
     rows = [_rule_summary(r, r.id in active) for r in engine.rules]
@@ -234,14 +376,13 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         fix = " fix:safe" if row["fix"] == "safe" else ""
         source = row["source"]
         assert isinstance(source, dict)
-        out.write(
-            f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  {source['file']}\n"
-        )
+        out.write(f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  "
+                  f"{source['file']}\n")
     return EXIT_CLEAN
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    engine = _engine(args, all_rules=True)
+    engine = _engine(args, _config(args), all_rules=True)
     rule = next((r for r in engine.rules if args.rule in (r.id, *r.aliases)), None)
     if rule is None:
         err.write(f"replycoach: unknown rule {args.rule!r}; see 'replycoach rules'\n")
@@ -265,7 +406,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "会提示的回复：",
     ]
     for ex in rule.examples.flag:
-        found = [f for f in one.check(ex.text, position=ex.position)]
+        found = one.check(ex.text, position=ex.position)
         where = f" [{ex.position}]" if ex.position else ""
         lines.append(f"  ✗ {ex.text}{where}")
         for f in found[:1]:
@@ -283,14 +424,15 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 _COMMANDS = {
     "check": _cmd_check,
     "fix": _cmd_fix,
+    "baseline": _cmd_baseline,
+    "init": _cmd_init,
     "rules": _cmd_rules,
     "explain": _cmd_explain,
 }
 
 
-def main(
-    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
-) -> int:
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     if out is None or err is None:
         for stream in (sys.stdout, sys.stderr):
@@ -306,10 +448,7 @@ def main(
             parser.print_help(out)
             return EXIT_USAGE
         return _COMMANDS[args.command](args, out, err)
-    except _UsageError as exc:
-        err.write(f"{exc}\n")
-        return EXIT_USAGE
-    except ReplycoachError as exc:
+    except (_UsageError, ReplycoachError) as exc:
         err.write(f"{exc}\n")
         return EXIT_USAGE
     except BrokenPipeError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -110,26 +110,37 @@ class Engine:
         """Ids of the active rules, in order."""
         return tuple(c.id for c in self.checkers)
 
-    def check(self, text: str, *, position: str | None = None) -> list[Finding]:
+    def check(
+        self, text: str, *, position: str | None = None, ignore: Collection[str] = ()
+    ) -> list[Finding]:
         """All findings in ``text``, sorted by (start, rule id).
 
         ``position`` is where the reply stands: ``first``, ``middle``, ``last``, ``only``
         (a one-message conversation) or ``None`` (unknown: position rules stay silent).
+        ``ignore`` names rules to skip for this text (inline or per-path silencing;
+        ``*`` or ``all`` skips every rule).
         """
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
         norm = normalize(text)
         findings: list[Finding] = []
-        for checker in self.checkers:
+        checkers: Iterable[Checker] = self.checkers
+        if ignore:
+            if "*" in ignore or "all" in ignore:
+                return findings
+            checkers = [c for c in self.checkers if c.id not in ignore]
+        for checker in checkers:
             findings.extend(checker.check(text, norm, position))
         if len(findings) > 1:
             findings.sort(key=lambda f: (f.start, f.rule, f.end))
         return findings
 
-    def fix(self, text: str, *, position: str | None = None) -> str:
+    def fix(
+        self, text: str, *, position: str | None = None, ignore: Collection[str] = ()
+    ) -> str:
         """``text`` with every safe rewrite applied, repeated until nothing changes."""
         for _ in range(_MAX_FIX_PASSES):
-            fixed = apply_fixes(text, self.check(text, position=position))
+            fixed = apply_fixes(text, self.check(text, position=position, ignore=ignore))
             if fixed == text:
                 break
             text = fixed

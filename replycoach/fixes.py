@@ -6,8 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 from .model import Finding
@@ -50,49 +49,3 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-@dataclass(frozen=True)
-class FileFix:
-    """The outcome of fixing one file: the new bytes (``None`` if it must not be
-    rewritten), how many lines changed, and why it was refused, if it was."""
-
-    path: str
-    data: bytes | None
-    changed: list[tuple[int, str, str]]
-    error: str | None = None
-
-
-def fix_text_file(
-    path: str | Path, fix: Callable[[str], str], *, data: bytes | None = None
-) -> FileFix:
-    """Apply ``fix`` to every reply line of a .txt phrase file, keeping encoding, BOM,
-    line ends, blank and comment lines byte for byte. A file with an undecodable line is
-    refused whole."""
-    from .sources.decode import decode, encode
-    from .sources.text import is_comment
-
-    name = str(path)
-    try:
-        raw = Path(path).read_bytes() if data is None else data
-    except OSError as exc:
-        return FileFix(name, None, [], f"cannot read file: {exc.strerror or exc}")
-    decoded = decode(raw)
-    if decoded.bad_lines:
-        return FileFix(
-            name, None, [], f"line {decoded.bad_lines[0]} is not valid UTF-8; file left as it is"
-        )
-    new_lines = []
-    changed = []
-    for number, line in enumerate(decoded.lines, 1):
-        new = line if (not line.strip() or is_comment(line)) else fix(line)
-        if new != line:
-            changed.append((number, line, new))
-        new_lines.append(new)
-    if not changed:
-        return FileFix(name, raw, [])
-    try:
-        out = encode(decoded, decoded.join(new_lines))
-    except UnicodeEncodeError as exc:
-        return FileFix(name, None, [], f"the fix cannot be written in {decoded.encoding}: {exc}")
-    return FileFix(name, out, changed)

@@ -1,14 +1,15 @@
-"""Checking many entries: results with their locations, and the exit-code decision."""
+"""Checking phrase files: results with their locations, and the exit-code decision."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .engine import Engine
 from .model import Finding, Severity
-from .sources import Entry, InputError
+from .sources import Entry, InputError, SourceOptions, read_file
 
 
 @dataclass(frozen=True)
@@ -22,33 +23,114 @@ class Located:
     def column(self) -> int:
         return self.entry.column + self.finding.start
 
+    def location(self) -> str:
+        return self.entry.location(self.finding.start)
+
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
             "path": self.entry.path,
             "line": self.entry.line,
             "column": self.column,
         }
+        if self.entry.where is not None:
+            data["where"] = self.entry.where
+        if self.entry.position is not None:
+            data["position"] = self.entry.position
         data.update(self.finding.to_dict())
         return data
 
 
 @dataclass
-class Report:
-    """Everything one run found: findings in input order, and unreadable inputs."""
+class FileResult:
+    """One file's entries (counted), findings and unreadable parts."""
 
+    path: str
+    encoding: str
     entries: int = 0
     findings: list[Located] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
 
-    def add(self, engine: Engine, items: Iterable[Entry | InputError]) -> None:
-        """Check every entry of ``items``; collect input errors as they come."""
-        for item in items:
-            if isinstance(item, InputError):
-                self.errors.append(item)
-                continue
-            self.entries += 1
-            for finding in engine.check(item.text, position=item.position):
-                self.findings.append(Located(item, finding))
+
+def check_items(
+    engine: Engine, path: str, encoding: str, items: Iterable[Entry | InputError],
+    ignore: frozenset[str] = frozenset(),
+) -> FileResult:
+    """Check the entries of one file; inline and per-path silencing applied."""
+    result = FileResult(path, encoding)
+    for item in items:
+        if isinstance(item, InputError):
+            result.errors.append(item)
+            continue
+        result.entries += 1
+        skip = ignore | item.disabled
+        for finding in engine.check(item.text, position=item.position, ignore=skip):
+            result.findings.append(Located(item, finding))
+    return result
+
+
+def check_file(
+    engine: Engine, path: str, options: SourceOptions, ignore: frozenset[str] = frozenset(),
+    *, data: bytes | None = None, name: str | None = None,
+) -> FileResult:
+    """Read and check one phrase file."""
+    parsed = read_file(path, options, data=data, name=name)
+    return check_items(engine, name or path, parsed.encoding, parsed.items, ignore)
+
+
+_WORKER: Engine | None = None
+
+
+def _init_worker(engine: Engine) -> None:
+    global _WORKER
+    _WORKER = engine
+
+
+def _work(job: tuple[str, SourceOptions, frozenset[str]]) -> FileResult:
+    assert _WORKER is not None
+    return check_file(_WORKER, *job)
+
+
+@dataclass
+class Report:
+    """Everything one run found: files in input order, stale baseline entries."""
+
+    files: list[FileResult] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def entries(self) -> int:
+        return sum(f.entries for f in self.files)
+
+    @property
+    def findings(self) -> list[Located]:
+        return [loc for f in self.files for loc in f.findings]
+
+    @property
+    def errors(self) -> list[InputError]:
+        return [err for f in self.files for err in f.errors]
+
+    def add(self, engine: Engine, items: Iterable[Entry | InputError], path: str = "") -> None:
+        """Check loose entries (``--text``) as one more file."""
+        self.files.append(check_items(engine, path, "", items))
+
+    def check_files(
+        self, engine: Engine, jobs: Sequence[tuple[str, SourceOptions, frozenset[str]]],
+        *, workers: int = 1, progress: Callable[[FileResult], None] | None = None,
+    ) -> None:
+        """Check files, on ``workers`` processes when more than one; results keep the
+        input order."""
+        if workers > 1 and len(jobs) > 1:
+            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(engine,)) as pool:
+                for result in pool.map(_work, jobs, chunksize=1):
+                    self.files.append(result)
+                    if progress:
+                        progress(result)
+            return
+        for job in jobs:
+            result = check_file(engine, *job)
+            self.files.append(result)
+            if progress:
+                progress(result)
 
     def counts(self) -> Counter[str]:
         """Findings per rule id."""

@@ -1,14 +1,24 @@
-"""Report renderers: one function each, ``render(report) -> str``."""
+"""Report renderers, one module each: ``render(report, rules, *, color=False) -> str``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from ..loader import AnyRule
 from ..report import Report
-from .json import render_json
-from .text import render_text
+from . import github, junit, machine, sarif, text
 
-RENDERERS: dict[str, Callable[[Report], str]] = {
-    "text": render_text,
-    "json": render_json,
+Renderer = Callable[..., str]
+
+RENDERERS: dict[str, Renderer] = {
+    "text": text.render,
+    "json": machine.render,
+    "sarif": sarif.render,
+    "github": github.render,
+    "junit": junit.render,
 }
+
+
+def render(name: str, report: Report, rules: Sequence[AnyRule], *, color: bool = False) -> str:
+    """Render ``report`` in the format ``name``."""
+    return RENDERERS[name](report, rules, color=color)

@@ -1,25 +1,54 @@
-"""Where replies come from: files of canned replies, read into located :class:`Entry` items.
+"""Where replies come from: phrase libraries (快捷短语/话术库) read into located entries.
 
-A reader yields entries and :class:`InputError` items in file order; a bad line never stops
-the rest of the file from being checked.
+Every format has a reader module with ``read(name, data, options) -> Parsed`` and
+``rewrite(name, data, fix, options) -> bytes``. A reader yields entries and
+:class:`InputError` items in file order; a bad line or row never stops the rest of the file
+from being checked.
+
+| ending | module | an entry is |
+|---|---|---|
+| .txt | text | a line (blank lines and ``# comments`` skipped) |
+| .csv .tsv | table | the reply column of a row (found by header or ``--column``) |
+| .json .jsonl | jsondoc | a string in a list, or the reply field of an object |
+| .yaml .yml | yamldoc | the same shapes as JSON |
+| .xlsx | excel | the reply column of a row, on every sheet (``replycoach[excel]``) |
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+
+from ..model import POSITIONS
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One reply and where it stands: ``path:line:column`` of its first character."""
+    """One reply and where it stands.
+
+    ``line`` and ``column`` locate its first character; ``where`` is the format's own
+    address (a CSV column name, a JSON pointer, ``Sheet1!C12``); ``cell`` replaces
+    ``line`` in reports where a spreadsheet cell is the natural address.
+    """
 
     path: str
     line: int
     text: str
     column: int = 1
     position: str | None = None
+    where: str | None = None
+    cell: str | None = None
+    disabled: frozenset[str] = frozenset()
+    context: tuple[tuple[str, str], ...] = ()
+
+    def location(self, offset: int = 0) -> str:
+        """``path:line:column`` of the character ``offset`` into the reply."""
+        if self.cell is not None:
+            return f"{self.path}:{self.cell}:{self.column + offset}"
+        return f"{self.path}:{self.line}:{self.column + offset}"
 
 
 @dataclass(frozen=True)
@@ -34,8 +63,141 @@ class InputError:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-SUFFIXES = (".txt",)
+@dataclass
+class Parsed:
+    """What a reader found in one file."""
+
+    encoding: str
+    items: list[Entry | InputError] = field(default_factory=list)
+
+
+class FixError(Exception):
+    """A file cannot be rewritten whole; it is left untouched."""
+
+
+DEFAULT_POSITION_MAP: dict[str, str] = {
+    "欢迎语": "first",
+    "欢迎": "first",
+    "开场": "first",
+    "开场白": "first",
+    "开场语": "first",
+    "问候": "first",
+    "问候语": "first",
+    "打招呼": "first",
+    "首次回复": "first",
+    "自动回复": "only",
+    "结束语": "last",
+    "结束": "last",
+    "结束用语": "last",
+    "告别": "last",
+    "告别语": "last",
+    "欢送": "last",
+    "欢送语": "last",
+    "结尾": "last",
+}
+"""Values of a scene/group column (场景/分组) that tell a reply's conversation position."""
+
+REPLY_COLUMNS = (
+    "回复", "回复内容", "话术", "话术内容", "内容", "快捷短语", "短语", "文本", "答案", "回答",
+    "reply", "replies", "text", "content", "message", "answer", "response",
+)
+POSITION_COLUMNS = ("场景", "分组", "类型", "分类", "position", "scene", "group", "category")
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to read phrase files: which column holds the reply, where positions come from."""
+
+    column: str | None = None
+    """Reply column (header name, or 1-based number) or object key; default: by header."""
+    position: str | None = None
+    """Position for every entry, unless a position column says otherwise."""
+    position_column: str | None = None
+    """Column or key whose value maps to a position; default: 场景/分组/... by header."""
+    position_map: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POSITION_MAP))
+
+    def is_reply_key(self, key: str) -> bool:
+        if self.column is not None:
+            return key.strip() == self.column
+        return key.strip().lower() in REPLY_COLUMNS
+
+    def is_position_key(self, key: str) -> bool:
+        if self.position_column is not None:
+            return key.strip() == self.position_column
+        return key.strip().lower() in POSITION_COLUMNS
+
+    def position_of(self, value: str | None) -> str | None:
+        """The position a scene/group value stands for, else the default position."""
+        if value is not None:
+            value = value.strip()
+            if value in POSITIONS:
+                return value
+            mapped = self.position_map.get(value)
+            if mapped is not None:
+                return mapped
+        return self.position
+
+
+_DIRECTIVE = re.compile(r"#\s*replycoach:\s*disable=([\w,\s-]+)")
+
+
+def disabled_rules(*comments: str) -> frozenset[str]:
+    """Rule ids silenced by ``# replycoach: disable=rule-a,rule-b`` in these comments."""
+    ids: set[str] = set()
+    for comment in comments:
+        for m in _DIRECTIVE.finditer(comment):
+            ids.update(part.strip() for part in m.group(1).split(",") if part.strip())
+    return frozenset(ids)
+
+
+def _readers() -> dict[str, ModuleType]:
+    from . import excel, jsondoc, table, text, yamldoc
+
+    return {
+        ".txt": text,
+        ".csv": table,
+        ".tsv": table,
+        ".json": jsondoc,
+        ".jsonl": jsondoc,
+        ".yaml": yamldoc,
+        ".yml": yamldoc,
+        ".xlsx": excel,
+    }
+
+
+SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".yaml", ".yml", ".xlsx")
 """File endings read when a directory is given."""
+
+
+def reader_for(path: str | Path) -> ModuleType:
+    """The reader module for a file name (unknown endings are read as .txt)."""
+    readers = _readers()
+    return readers.get(Path(str(path)).suffix.lower(), readers[".txt"])
+
+
+def read_file(
+    path: str | Path, options: SourceOptions | None = None, *, data: bytes | None = None,
+    name: str | None = None,
+) -> Parsed:
+    """Read one phrase file (``data`` instead of the file's bytes when given; ``name`` is the
+    file name to report and to choose the format by, e.g. for ``--stdin-filename``)."""
+    options = options or SourceOptions()
+    name = name or str(path)
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            return Parsed("", [InputError(name, 1, f"cannot read file: {exc.strerror or exc}")])
+    reader = reader_for(name)
+    parsed: Parsed = reader.read(name, data, options)
+    return parsed
+
+
+def read_entries(
+    path: str | Path, *, position: str | None = None
+) -> Iterator[Entry | InputError]:
+    """Entries of a phrase file with default options (``position`` for all of them)."""
+    yield from read_file(path, SourceOptions(position=position)).items
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
@@ -45,14 +207,11 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
         p = Path(path)
         if p.is_dir():
             yield from sorted(
-                str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
+                str(f)
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix.lower() in SUFFIXES
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
         else:
             yield str(path)
-
-
-def read_entries(path: str | Path, *, position: str | None = None) -> Iterator[Entry | InputError]:
-    """Entries of a phrase file (one reply per line)."""
-    from .text import read_text_entries
-
-    yield from read_text_entries(path, position=position)

@@ -1,0 +1,250 @@
+"""Project configuration: ``.replycoach.yaml`` or ``[tool.replycoach]`` in ``pyproject.toml``,
+found from the working directory upward. Command-line options override it.
+
+Unknown keys and bad values are errors naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ReplycoachError
+from .model import Position
+
+CONFIG_NAMES = (".replycoach.yaml", ".replycoach.yml", "pyproject.toml")
+
+
+class ConfigError(ReplycoachError):
+    """A configuration file cannot be used; the message names the file, line and key."""
+
+
+class ConfigModel(BaseModel):
+    """The keys of a configuration file (hyphenated in the file)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    fail_on: Literal["error", "warning", "info", "never"] = Field("warning", alias="fail-on")
+    default_rules: bool = Field(True, alias="default-rules")
+    rule_files: list[str] = Field(default_factory=list, alias="rule-files")
+    enable: list[str] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+    select: list[str] | None = None
+    severity: dict[str, Literal["error", "warning", "info"]] = Field(default_factory=dict)
+    exclude: list[str] = Field(default_factory=list)
+    per_path_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-path-ignores")
+    column: str | None = None
+    position_column: str | None = Field(None, alias="position-column")
+    position_map: dict[str, Position] = Field(default_factory=dict, alias="position-map")
+    position: Position | None = None
+    baseline: str | None = None
+
+    @field_validator("column", mode="before")
+    @classmethod
+    def _column_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration and where it came from (``path`` is None for defaults)."""
+
+    settings: ConfigModel = field(default_factory=ConfigModel)
+    path: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        """The directory paths in the configuration are relative to."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        return (self.root / relative).resolve()
+
+    def _relative(self, path: str) -> str:
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+    def excluded(self, path: str) -> bool:
+        """True if ``path`` matches an ``exclude`` pattern."""
+        rel = self._relative(path)
+        return any(fnmatch.fnmatch(rel, pattern) for pattern in self.settings.exclude)
+
+    def ignored_rules(self, path: str) -> frozenset[str]:
+        """Rules silenced for ``path`` by ``per-path-ignores`` (``*`` stands for all)."""
+        rel = self._relative(path)
+        ids: set[str] = set()
+        for pattern, rules in self.settings.per_path_ignores.items():
+            if fnmatch.fnmatch(rel, pattern):
+                ids.update(rules)
+        return frozenset(ids)
+
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+def _toml_key_line(text: str, key: str) -> int:
+    """Line of ``key`` inside the [tool.replycoach] table (TOML parsers give no positions)."""
+    lines = text.splitlines()
+    in_table = False
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.startswith("[tool.replycoach")
+            if in_table and key in ("", stripped.strip("[]").removeprefix("tool.replycoach.")):
+                return number
+            continue
+        if in_table and re.match(rf'\s*"?{re.escape(key)}"?\s*=', line):
+            return number
+    return next((n for n, line in enumerate(lines, 1) if "[tool.replycoach" in line), 1)
+
+
+def _yaml_key_line(text: str, key: str) -> int:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return 1
+    if isinstance(root, yaml.MappingNode):
+        for k, _ in root.value:
+            if k.value == key:
+                return int(k.start_mark.line) + 1
+    return 1
+
+
+def _validate(data: Any, path: Path, text: str, toml: bool) -> ConfigModel:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the configuration must be a mapping of keys")
+    try:
+        return ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else ""
+            line = _toml_key_line(text, key) if toml else _yaml_key_line(text, key)
+            where = ".".join(str(p) for p in error["loc"])
+            if error["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif error["type"] == "literal_error":
+                expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
+                msg = f"{error['input']!r} is not one of {expected.replace(' or ', ', ')}"
+            else:
+                msg = str(error["msg"])
+            problems.append(f"{path}:{line}: key '{where}': {msg}")
+        raise ConfigError("\n".join(problems)) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Load one configuration file (``.yaml``/``.yml``, or ``pyproject.toml``)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}:1: cannot read configuration: {exc}") from None
+    if path.suffix == ".toml":
+        try:
+            data = _toml_loads(text)
+        except ValueError as exc:
+            line = re.search(r"line (\d+)", str(exc))
+            raise ConfigError(
+                f"{path}:{line.group(1) if line else 1}: not valid TOML: {exc}"
+            ) from None
+        section = data.get("tool", {}).get("replycoach", {})
+        return Config(_validate(section, path, text, toml=True), path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise ConfigError(f"{path}:{line}: not valid YAML: {exc}") from None
+    return Config(_validate(data, path, text, toml=False), path)
+
+
+def find_config(start: str | Path | None = None) -> Config:
+    """The configuration of the nearest directory (from ``start`` upward) that has one, or
+    defaults. A ``pyproject.toml`` counts only if it has a ``[tool.replycoach]`` table."""
+    here = Path(start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if not candidate.is_file():
+                continue
+            if name == "pyproject.toml":
+                try:
+                    if "replycoach" not in _toml_loads(
+                        candidate.read_text(encoding="utf-8-sig")
+                    ).get("tool", {}):
+                        continue
+                except (OSError, ValueError, UnicodeDecodeError):
+                    continue
+            return load_config(candidate)
+    return Config()
+
+
+def merged_position_map(config: Config) -> Mapping[str, str]:
+    """The default scene → position map with the configuration's entries on top."""
+    from .sources import DEFAULT_POSITION_MAP
+
+    return {**DEFAULT_POSITION_MAP, **config.settings.position_map}
+
+
+TEMPLATE = """\
+# replycoach configuration. Found from the working directory upward; command-line options
+# override it. Paths are relative to this file. Every key is optional.
+
+# Lowest severity that makes `replycoach check` exit with 1: error, warning, info or never.
+fail-on: warning
+
+# Rules: the default pack, plus your team's own rule files.
+default-rules: true
+rule-files: []
+#  - rules/our-shop.yaml
+
+# Switch rules off, or on (rules that ship disabled), or run only some.
+disable: []
+#  - pronoun-balance
+enable: []
+# select: [absolute-promise, honorific-you]
+
+# Severity overrides.
+severity: {}
+#  absolute-promise: error
+
+# Files not to check, and rules not to check in some files (fnmatch patterns; * = all rules).
+exclude: []
+#  - archive/*
+per-path-ignores: {}
+#  "legacy/*.csv": [pronoun-balance]
+
+# Phrase tables: the reply column (default: found by header, 回复/话术/内容/快捷短语/reply/text),
+# and the column whose value tells a reply's place in a conversation (default: 场景/分组).
+# column: 话术
+# position-column: 场景
+
+# Scene values → position (first, middle, last, only), on top of the defaults
+# (欢迎语/开场 → first, 结束语/告别 → last, ...).
+position-map: {}
+#  售前欢迎: first
+#  售后结束: last
+
+# Position of every entry without a scene (default: unknown, so greeting/closing rules stay quiet).
+# position: middle
+
+# Legacy findings to ignore (written by `replycoach baseline`).
+# baseline: .replycoach-baseline.json
+"""

@@ -1,0 +1,240 @@
+"""CSV and TSV phrase libraries: the reply column of each row.
+
+The reply column is found by its header (回复, 话术, 内容, 快捷短语, reply, text, ...) or
+named with ``--column`` (a header or a 1-based number); a 场景/分组 column gives positions;
+the other columns are kept as context. CSV follows RFC 4180 quoting; TSV has no quoting.
+
+A small tokenizer records where every field stands in the file, so findings point at the
+right line and column, a row with unbalanced quotes is reported without swallowing the rows
+after it, and ``fix`` replaces exactly the bytes of a reply field: quoting, other columns
+and line ends stay as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from . import (
+    POSITION_COLUMNS,
+    REPLY_COLUMNS,
+    Entry,
+    FixError,
+    InputError,
+    Parsed,
+    SourceOptions,
+)
+from .decode import decode, encode
+
+
+@dataclass(frozen=True)
+class Field:
+    value: str
+    start: int  # offset of the raw field (quote included) in the text
+    end: int
+    quoted: bool
+    line: int
+    column: int  # 1-based column of the value's first character
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    fields: list[Field]
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    message: str
+
+
+def tokenize(text: str, delimiter: str, quoting: bool) -> Iterator[Row | BadRow]:
+    """Rows of ``text`` with the position of every field. A row with a quote that never
+    closes (or junk after a closing quote) is reported, and reading resumes on the next
+    line after where that row began."""
+    n = len(text)
+    pos = 0
+    line = 1
+    line_start = 0
+    while pos < n:
+        row_line, row_pos, row_line_start = line, pos, line_start
+        fields: list[Field] = []
+        error = None
+        while True:
+            start = pos
+            if quoting and pos < n and text[pos] == '"':
+                parts = []
+                j = pos + 1
+                col = j - line_start + 1
+                value_line = line
+                while True:
+                    k = text.find('"', j)
+                    if k == -1:
+                        error = "unbalanced quotes: this row's quote never closes"
+                        break
+                    parts.append(text[j:k])
+                    if k + 1 < n and text[k + 1] == '"':
+                        parts.append('"')
+                        j = k + 2
+                        continue
+                    j = k + 1
+                    break
+                if error:
+                    break
+                value = "".join(parts)
+                newlines = text.count("\n", pos, j)
+                if newlines:
+                    line += newlines
+                    line_start = text.rfind("\n", pos, j) + 1
+                pos = j
+                if pos < n and text[pos] not in (delimiter, "\r", "\n"):
+                    error = f"unexpected character {text[pos]!r} after a closing quote"
+                    break
+                fields.append(Field(value, start, pos, True, value_line, col))
+            else:
+                k = pos
+                while k < n and text[k] not in (delimiter, "\n"):
+                    k += 1
+                end = k - 1 if k > pos and text[k - 1] == "\r" and (k == n or text[k] == "\n") else k
+                fields.append(Field(text[pos:end], pos, end, False, line, pos - line_start + 1))
+                pos = end
+            if pos < n and text[pos] == delimiter:
+                pos += 1
+                continue
+            if pos < n and text[pos] == "\r":
+                pos += 1
+            if pos < n and text[pos] == "\n":
+                pos += 1
+                line += 1
+                line_start = pos
+            break
+        if error:
+            yield BadRow(row_line, error)
+            nl = text.find("\n", row_pos)
+            pos = n if nl == -1 else nl + 1
+            line = row_line + 1
+            line_start = pos if nl != -1 else row_line_start
+            continue
+        if len(fields) == 1 and fields[0].value == "" and not fields[0].quoted:
+            continue  # a blank line
+        yield Row(row_line, fields)
+
+
+def _is_header(values: list[str], options: SourceOptions) -> bool:
+    if options.column is not None and not options.column.isdigit():
+        return any(v.strip() == options.column for v in values)
+    known = {*REPLY_COLUMNS, *POSITION_COLUMNS}
+    return any(v.strip().lower() in known for v in values)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    reply: int
+    position: int | None
+    names: list[str]
+
+
+def _layout(header: list[str] | None, width: int, options: SourceOptions) -> _Layout | str:
+    names = [h.strip() for h in header] if header else [str(i + 1) for i in range(width)]
+    if options.column is not None and options.column.isdigit():
+        reply = int(options.column) - 1
+    elif header is not None:
+        matches = [i for i, name in enumerate(names) if options.is_reply_key(name)]
+        if not matches:
+            return f"no reply column among {', '.join(names)}; name it with --column"
+        reply = matches[0]
+    elif width == 1:
+        reply = 0
+    else:
+        return "cannot tell which column holds the replies (no header); name it with --column"
+    position = None
+    if header is not None:
+        found = [i for i, name in enumerate(names) if options.is_position_key(name)]
+        position = found[0] if found else None
+    return _Layout(reply, position, names)
+
+
+def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[tuple[Entry, Field]]]:
+    decoded = decode(data)
+    parsed = Parsed(decoded.encoding)
+    text = decoded.join()
+    for number in decoded.bad_lines:
+        parsed.items.append(InputError(name, number, "line is not valid UTF-8"))
+    tsv = name.lower().endswith(".tsv")
+    rows = tokenize(text, "\t" if tsv else ",", quoting=not tsv)
+    pairs: list[tuple[Entry, Field]] = []
+    layout: _Layout | str | None = None
+    bad = set(decoded.bad_lines)
+    for row in rows:
+        if isinstance(row, BadRow):
+            parsed.items.append(InputError(name, row.line, row.message))
+            continue
+        if row.line in bad:
+            continue
+        values = [f.value for f in row.fields]
+        if layout is None:
+            header = values if _is_header(values, options) else None
+            layout = _layout(header, len(values), options)
+            if isinstance(layout, str):
+                parsed.items.append(InputError(name, row.line, layout))
+                return parsed, pairs
+            if header is not None:
+                continue
+        assert isinstance(layout, _Layout)
+        if layout.reply >= len(row.fields):
+            parsed.items.append(
+                InputError(name, row.line, f"row has {len(row.fields)} columns, no reply column")
+            )
+            continue
+        cell = row.fields[layout.reply]
+        if not cell.value.strip():
+            continue
+        scene = row.fields[layout.position].value if layout.position is not None and layout.position < len(row.fields) else None
+        context = tuple(
+            (layout.names[i] if i < len(layout.names) else str(i + 1), f.value)
+            for i, f in enumerate(row.fields)
+            if i != layout.reply
+        )
+        entry = Entry(
+            name, cell.line, cell.value, cell.column, options.position_of(scene),
+            where=layout.names[layout.reply], context=context,
+        )
+        pairs.append((entry, cell))
+        parsed.items.append(entry)
+    return parsed, pairs
+
+
+def read(name: str, data: bytes, options: SourceOptions) -> Parsed:
+    """Entries of a .csv or .tsv file."""
+    return _walk(name, data, options)[0]
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: SourceOptions) -> bytes:
+    """The file with each reply field replaced by ``fix(entry)`` in its original quoting."""
+    parsed, pairs = _walk(name, data, options)
+    errors = [item for item in parsed.items if isinstance(item, InputError)]
+    if errors:
+        raise FixError(f"line {errors[0].line}: {errors[0].message}")
+    decoded = decode(data)
+    text = decoded.join()
+    tsv = name.lower().endswith(".tsv")
+    out = []
+    last = 0
+    for entry, cell in pairs:
+        new = fix(entry)
+        if new == entry.text:
+            continue
+        if tsv and any(c in new for c in "\t\r\n"):
+            raise FixError(f"line {entry.line}: the fix would put a tab or line end in a TSV field")
+        needs_quotes = any(c in new for c in ',"\r\n')
+        raw = _quote(new) if (cell.quoted or (needs_quotes and not tsv)) else new
+        out.append(text[last : cell.start])
+        out.append(raw)
+        last = cell.end
+    out.append(text[last:])
+    return encode(decoded, "".join(out))
