@@ -62,20 +62,28 @@ class Baseline:
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
-    def load(cls, path: str | Path) -> Baseline:
+    def loads(cls, text: str, path: str = "<baseline>") -> Baseline:
+        """Parse the text of a baseline file."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(text)
             baseline = cls()
             for item in data["findings"]:
                 key = str(item["fingerprint"])
                 baseline.counts[key] = int(item.get("count", 1))
                 baseline.rules[key] = str(item["rule"])
                 baseline.seen[key] = str(item.get("first_seen", ""))
-        except OSError as exc:
-            raise BaselineError(f"{path}:1: cannot read baseline: {exc.strerror}") from None
         except (ValueError, KeyError, TypeError) as exc:
             raise BaselineError(f"{path}:1: not a replycoach baseline: {exc}") from None
         return baseline
+
+    @classmethod
+    def load(cls, path: str | Path) -> Baseline:
+        """Read a baseline file."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BaselineError(f"{path}:1: cannot read baseline: {exc.strerror}") from None
+        return cls.loads(text, str(path))
 
     def filter(self, findings: list[Located]) -> tuple[list[Located], list[str]]:
         """The findings not covered by the baseline, and the baseline entries no longer

@@ -34,8 +34,8 @@ def run(argv: list[str], stdin: bytes | None = None) -> tuple[int, str, str]:
 def golden(name: str, actual: str) -> None:
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"golden {name} differs (UPDATE_GOLDEN=1)"
+        path.write_bytes(actual.encode("utf-8"))
+    assert actual == path.read_bytes().decode("utf-8"), f"golden {name} differs (UPDATE_GOLDEN=1)"
 
 
 @pytest.fixture(autouse=True)

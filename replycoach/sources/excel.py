@@ -2,7 +2,9 @@
 
 Needs the optional extra: ``pip install "replycoach[excel]"`` (openpyxl). Each sheet's first
 non-empty row is its header when it names a reply column (回复, 话术, 内容, ...) or
-``--column``; ``--column`` may also be a letter (``C``) or a 1-based number.
+``--column``; ``--column`` may also be a letter (``C``) or a 1-based number, and a sheet of
+one column without a header is a list of replies. Sheets where no reply column can be told
+(notes, price lists) are skipped; only a workbook with no such column anywhere is an error.
 
 ``fix`` loads the workbook with openpyxl, changes only the reply cells and saves it. Values,
 formulas, styles, merged cells and the other sheets are kept; what openpyxl itself does not
@@ -67,6 +69,7 @@ def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[
         return parsed, cells
     from openpyxl.utils import get_column_letter
 
+    skipped: list[InputError] = []
     try:
         for sheet in book.worksheets:
             names: list[str] = []
@@ -86,7 +89,7 @@ def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[
                     width = len([v for v in values if v.strip()])
                     reply = _column_option(options, width)
                     if reply is None:
-                        parsed.items.append(InputError(
+                        skipped.append(InputError(
                             name, number,
                             f"sheet {sheet.title!r}: cannot tell which column holds the "
                             "replies (no header); name it with --column"))
@@ -106,6 +109,8 @@ def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[
                 cells.append((sheet.title, number, reply + 1))
     finally:
         book.close()
+    if skipped and len(skipped) == len(book.worksheets):
+        parsed.items.append(skipped[0])  # no sheet has replies: say why for the first
     return parsed, cells
 
 
