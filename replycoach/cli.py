@@ -9,6 +9,7 @@ import difflib
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -42,40 +43,83 @@ class _Parser(argparse.ArgumentParser):
 
 def _rule_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("rules")
-    group.add_argument("--rules", action="append", default=[], metavar="PATH",
-                       help="extra rule file or directory (repeatable)")
-    group.add_argument("--no-default-rules", action="store_true",
-                       help="do not load the default rule pack")
-    group.add_argument("--enable", action="append", default=[], metavar="ID",
-                       help="switch on a rule that ships disabled")
-    group.add_argument("--disable", action="append", default=[], metavar="ID",
-                       help="switch a rule off")
-    group.add_argument("--select", action="append", default=None, metavar="ID",
-                       help="run only these rules")
-    group.add_argument("--severity", action="append", default=[], metavar="ID=LEVEL",
-                       help="override a rule's severity (error, warning, info)")
-    group.add_argument("--config", metavar="FILE",
-                       help="configuration file (default: found from the working directory up)")
+    group.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="extra rule file or directory (repeatable)",
+    )
+    group.add_argument(
+        "--no-default-rules", action="store_true", help="do not load the default rule pack"
+    )
+    group.add_argument(
+        "--enable",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="switch on a rule that ships disabled",
+    )
+    group.add_argument(
+        "--disable", action="append", default=[], metavar="ID", help="switch a rule off"
+    )
+    group.add_argument(
+        "--select", action="append", default=None, metavar="ID", help="run only these rules"
+    )
+    group.add_argument(
+        "--severity",
+        action="append",
+        default=[],
+        metavar="ID=LEVEL",
+        help="override a rule's severity (error, warning, info)",
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: found from the working directory up)",
+    )
     group.add_argument("--no-config", action="store_true", help="ignore configuration files")
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="FILE",
-                        help="phrase files or directories ('-' for stdin)")
-    parser.add_argument("--text", "-t", action="append", default=[],
-                        help="a reply to check (repeatable)")
-    parser.add_argument("--position", choices=POSITIONS,
-                        help="where the replies stand in their conversation")
-    parser.add_argument("--column", metavar="NAME",
-                        help="the reply column or key (header name, or number; xlsx: letter)")
-    parser.add_argument("--position-column", metavar="NAME",
-                        help="the column whose value (欢迎语, 结束语...) gives a reply's position")
-    parser.add_argument("--stdin-filename", metavar="NAME",
-                        help="name (and so format) of the content read from stdin")
-    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                        help="check files on N processes (0: one per core)")
-    parser.add_argument("--verbose", "-v", action="store_true",
-                        help="say which configuration and encodings were used")
+    parser.add_argument(
+        "paths", nargs="*", metavar="FILE", help="phrase files or directories ('-' for stdin)"
+    )
+    parser.add_argument(
+        "--text", "-t", action="append", default=[], help="a reply to check (repeatable)"
+    )
+    parser.add_argument(
+        "--position", choices=POSITIONS, help="where the replies stand in their conversation"
+    )
+    parser.add_argument(
+        "--column",
+        metavar="NAME",
+        help="the reply column or key (header name, or number; xlsx: letter)",
+    )
+    parser.add_argument(
+        "--position-column",
+        metavar="NAME",
+        help="the column whose value (欢迎语, 结束语...) gives a reply's position",
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        help="name (and so format) of the content read from stdin",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="check files on N processes (0: one per core)",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="say which configuration and encodings were used",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -90,8 +134,11 @@ def _build_parser() -> argparse.ArgumentParser:
     _input_options(check)
     check.add_argument("--format", "-f", choices=sorted(RENDERERS), default="text")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
-    check.add_argument("--fail-on", choices=["error", "warning", "info", "never"],
-                       help="lowest severity that makes the exit code 1 (default: warning)")
+    check.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "info", "never"],
+        help="lowest severity that makes the exit code 1 (default: warning)",
+    )
     check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     check.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
@@ -105,8 +152,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     base = sub.add_parser("baseline", help="accept the current findings (write a baseline)")
     _input_options(base)
-    base.add_argument("--output", "-o", metavar="FILE",
-                      help="baseline file (default: the config's, or .replycoach-baseline.json)")
+    base.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="baseline file (default: the config's, or .replycoach-baseline.json)",
+    )
     _rule_options(base)
 
     init = sub.add_parser("init", help="write a commented .replycoach.yaml")
@@ -165,8 +216,9 @@ def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
     )
 
 
-def _jobs(args: argparse.Namespace, config: Config,
-          options: SourceOptions) -> list[tuple[str, SourceOptions, frozenset[str]]]:
+def _jobs(
+    args: argparse.Namespace, config: Config, options: SourceOptions
+) -> list[tuple[str, SourceOptions, frozenset[str]]]:
     paths = args.paths or ([] if args.text else ["-"])
     jobs = []
     for arg in paths:
@@ -178,35 +230,58 @@ def _jobs(args: argparse.Namespace, config: Config,
 
 
 class _Progress:
-    """A one-line progress display on a terminal's stderr."""
+    """A one-line progress bar on a terminal's stderr, shown once a run has taken over half
+    a second: over files, or over the replies of the file being checked."""
 
     def __init__(self, err: TextIO, total: int, enabled: bool) -> None:
         self.err, self.total, self.enabled = err, total, enabled
         self.done = self.entries = 0
+        self.started = time.monotonic()
+        self.shown = False
+
+    def _draw(self, fraction: float, text: str) -> None:
+        if not self.enabled or time.monotonic() - self.started < 0.5:
+            return
+        width = 30
+        filled = int(width * min(max(fraction, 0.0), 1.0))
+        self.err.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {text}")
+        self.err.flush()
+        self.shown = True
 
     def __call__(self, result: FileResult) -> None:
         self.done += 1
         self.entries += result.entries
-        if self.enabled:
-            width = 30
-            filled = width * self.done // max(self.total, 1)
-            self.err.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
-                           f"{self.done}/{self.total} files, {self.entries:,} replies")
-            self.err.flush()
+        self._draw(
+            self.done / max(self.total, 1),
+            f"{self.done}/{self.total} files, {self.entries:,} replies",
+        )
+
+    def tick(self, done: int, total: int) -> None:
+        if self.total == 1:
+            self._draw(done / max(total, 1), f"{done:,}/{total:,} replies")
+        else:
+            self._draw(
+                self.done / max(self.total, 1),
+                f"{self.done}/{self.total} files, {self.entries + done:,} replies",
+            )
 
     def close(self) -> None:
-        if self.enabled and self.done:
+        if self.shown:
             self.err.write("\r\x1b[2K")
             self.err.flush()
 
 
-def _collect(args: argparse.Namespace, engine: Engine, config: Config,
-             err: TextIO, *, quiet: bool = False) -> Report:
+def _collect(
+    args: argparse.Namespace, engine: Engine, config: Config, err: TextIO, *, quiet: bool = False
+) -> Report:
     options = _source_options(args, config)
     report = Report()
     if args.text:
-        report.add(engine, [Entry("<text>", n, t, 1, options.position)
-                            for n, t in enumerate(args.text, 1)], "<text>")
+        report.add(
+            engine,
+            [Entry("<text>", n, t, 1, options.position) for n, t in enumerate(args.text, 1)],
+            "<text>",
+        )
     jobs = _jobs(args, config, options)
     stdin_jobs = [j for j in jobs if j[0] == "-"]
     file_jobs = [j for j in jobs if j[0] != "-"]
@@ -215,12 +290,13 @@ def _collect(args: argparse.Namespace, engine: Engine, config: Config,
     for _, opts, ignore in stdin_jobs:
         name = args.stdin_filename or "<stdin>"
         ignore = config.ignored_rules(name) if args.stdin_filename else ignore
-        report.files.append(check_file(engine, name, opts, ignore,
-                                       data=sys.stdin.buffer.read(), name=name))
+        report.files.append(
+            check_file(engine, name, opts, ignore, data=sys.stdin.buffer.read(), name=name)
+        )
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     interactive = hasattr(err, "isatty") and err.isatty() and not quiet
-    progress = _Progress(err, len(file_jobs), interactive and len(file_jobs) > 1)
-    report.check_files(engine, file_jobs, workers=workers, progress=progress)
+    progress = _Progress(err, len(file_jobs), interactive)
+    report.check_files(engine, file_jobs, workers=workers, progress=progress, tick=progress.tick)
     progress.close()
     if args.verbose:
         where = config.path or "none (defaults)"
@@ -275,13 +351,15 @@ def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = _engine(args, config)
     report = _collect(args, engine, config, err)
     target = args.output or (
-        str(config.resolve(config.settings.baseline)) if config.settings.baseline
+        str(config.resolve(config.settings.baseline))
+        if config.settings.baseline
         else ".replycoach-baseline.json"
     )
     baseline = Baseline.from_findings(report.findings)
     write_atomic(target, baseline.dumps().encode("utf-8"))
-    err.write(f"{target}: {len(report.findings)} findings accepted "
-              f"({len(baseline.counts)} distinct)\n")
+    err.write(
+        f"{target}: {len(report.findings)} findings accepted ({len(baseline.counts)} distinct)\n"
+    )
     for error in report.errors:
         err.write(f"{error}\n")
     return EXIT_USAGE if report.errors else EXIT_CLEAN
@@ -376,8 +454,9 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         fix = " fix:safe" if row["fix"] == "safe" else ""
         source = row["source"]
         assert isinstance(source, dict)
-        out.write(f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  "
-                  f"{source['file']}\n")
+        out.write(
+            f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  {source['file']}\n"
+        )
     return EXIT_CLEAN
 
 
@@ -431,8 +510,9 @@ _COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     if out is None or err is None:
         for stream in (sys.stdout, sys.stderr):

@@ -57,7 +57,7 @@ class ConfigModel(BaseModel):
 class Config:
     """A loaded configuration and where it came from (``path`` is None for defaults)."""
 
-    settings: ConfigModel = field(default_factory=ConfigModel)
+    settings: ConfigModel = field(default_factory=lambda: ConfigModel.model_validate({}))
     path: Path | None = None
 
     @property
@@ -94,7 +94,8 @@ def _toml_loads(text: str) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10
         import tomli as tomllib
-    return tomllib.loads(text)
+    data: dict[str, Any] = tomllib.loads(text)
+    return data
 
 
 def _toml_key_line(text: str, key: str) -> int:
@@ -160,9 +161,9 @@ def load_config(path: str | Path) -> Config:
         try:
             data = _toml_loads(text)
         except ValueError as exc:
-            line = re.search(r"line (\d+)", str(exc))
+            where = re.search(r"line (\d+)", str(exc))
             raise ConfigError(
-                f"{path}:{line.group(1) if line else 1}: not valid TOML: {exc}"
+                f"{path}:{where.group(1) if where else 1}: not valid TOML: {exc}"
             ) from None
         section = data.get("tool", {}).get("replycoach", {})
         return Config(_validate(section, path, text, toml=True), path)

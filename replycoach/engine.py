@@ -135,9 +135,7 @@ class Engine:
             findings.sort(key=lambda f: (f.start, f.rule, f.end))
         return findings
 
-    def fix(
-        self, text: str, *, position: str | None = None, ignore: Collection[str] = ()
-    ) -> str:
+    def fix(self, text: str, *, position: str | None = None, ignore: Collection[str] = ()) -> str:
         """``text`` with every safe rewrite applied, repeated until nothing changes."""
         for _ in range(_MAX_FIX_PASSES):
             fixed = apply_fixes(text, self.check(text, position=position, ignore=ignore))

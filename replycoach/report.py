@@ -51,13 +51,23 @@ class FileResult:
     errors: list[InputError] = field(default_factory=list)
 
 
+Tick = Callable[[int, int], None]
+"""Progress within a file: (entries done, entries in the file)."""
+
+
 def check_items(
-    engine: Engine, path: str, encoding: str, items: Iterable[Entry | InputError],
+    engine: Engine,
+    path: str,
+    encoding: str,
+    items: Sequence[Entry | InputError],
     ignore: frozenset[str] = frozenset(),
+    tick: Tick | None = None,
 ) -> FileResult:
     """Check the entries of one file; inline and per-path silencing applied."""
     result = FileResult(path, encoding)
-    for item in items:
+    for done, item in enumerate(items, 1):
+        if tick is not None and done % 2000 == 0:
+            tick(done, len(items))
         if isinstance(item, InputError):
             result.errors.append(item)
             continue
@@ -69,12 +79,18 @@ def check_items(
 
 
 def check_file(
-    engine: Engine, path: str, options: SourceOptions, ignore: frozenset[str] = frozenset(),
-    *, data: bytes | None = None, name: str | None = None,
+    engine: Engine,
+    path: str,
+    options: SourceOptions,
+    ignore: frozenset[str] = frozenset(),
+    *,
+    data: bytes | None = None,
+    name: str | None = None,
+    tick: Tick | None = None,
 ) -> FileResult:
     """Read and check one phrase file."""
     parsed = read_file(path, options, data=data, name=name)
-    return check_items(engine, name or path, parsed.encoding, parsed.items, ignore)
+    return check_items(engine, name or path, parsed.encoding, parsed.items, ignore, tick)
 
 
 _WORKER: Engine | None = None
@@ -111,11 +127,16 @@ class Report:
 
     def add(self, engine: Engine, items: Iterable[Entry | InputError], path: str = "") -> None:
         """Check loose entries (``--text``) as one more file."""
-        self.files.append(check_items(engine, path, "", items))
+        self.files.append(check_items(engine, path, "", list(items)))
 
     def check_files(
-        self, engine: Engine, jobs: Sequence[tuple[str, SourceOptions, frozenset[str]]],
-        *, workers: int = 1, progress: Callable[[FileResult], None] | None = None,
+        self,
+        engine: Engine,
+        jobs: Sequence[tuple[str, SourceOptions, frozenset[str]]],
+        *,
+        workers: int = 1,
+        progress: Callable[[FileResult], None] | None = None,
+        tick: Tick | None = None,
     ) -> None:
         """Check files, on ``workers`` processes when more than one; results keep the
         input order."""
@@ -127,7 +148,7 @@ class Report:
                         progress(result)
             return
         for job in jobs:
-            result = check_file(engine, *job)
+            result = check_file(engine, *job, tick=tick)
             self.files.append(result)
             if progress:
                 progress(result)

@@ -23,7 +23,9 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_baseline_hides_old_findings_and_lists_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_baseline_hides_old_findings_and_lists_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     lib = tmp_path / "lib.txt"
     lib.write_text("你好\n我保证\n你好\n", encoding="utf-8")
@@ -38,8 +40,9 @@ def test_baseline_hides_old_findings_and_lists_stale(tmp_path: Path, monkeypatch
     code, out, _ = run("check", "lib.txt", "--baseline", ".replycoach-baseline.json")
     assert code == 1 and out.count("honorific-you") == 1
     lib.write_text("你好\n", encoding="utf-8")
-    code, out, err = run("check", "lib.txt", "--baseline", ".replycoach-baseline.json",
-                         "--format", "json")
+    code, out, err = run(
+        "check", "lib.txt", "--baseline", ".replycoach-baseline.json", "--format", "json"
+    )
     data = json.loads(out)
     assert code == 0 and data["findings"] == [] and len(data["stale_baseline"]) == 2
     assert "baseline entry no longer found: absolute-promise" in err
@@ -63,14 +66,17 @@ def test_broken_baseline_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["你好", "我保证", "您好", "不行", "你保证", "x"]), max_size=12),
-       st.randoms())
+@given(
+    st.lists(st.sampled_from(["你好", "我保证", "您好", "不行", "你保证", "x"]), max_size=12),
+    st.randoms(),
+)
 def test_round_trip_any_order(lines: list[str], rnd: object) -> None:
     engine = Engine.default()
 
     def located(texts: list[str]) -> list[Located]:
-        return [Located(Entry("f", i + 1, t), f)
-                for i, t in enumerate(texts) for f in engine.check(t)]
+        return [
+            Located(Entry("f", i + 1, t), f) for i, t in enumerate(texts) for f in engine.check(t)
+        ]
 
     findings = located(lines)
     baseline = Baseline.loads(Baseline.from_findings(findings).dumps())

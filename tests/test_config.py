@@ -39,8 +39,10 @@ def test_errors_name_file_line_and_key(tmp_path: Path) -> None:
         load_config(path)
     lines = str(info.value).splitlines()
     assert f"{path}:3: key 'fail_onn': unknown key" in lines
-    assert any(line.startswith(f"{path}:4: key 'severity.honorific-you': 'fatal' is not one of")
-               for line in lines)
+    assert any(
+        line.startswith(f"{path}:4: key 'severity.honorific-you': 'fatal' is not one of")
+        for line in lines
+    )
     toml = tmp_path / "pyproject.toml"
     toml.write_text("[project]\nname='x'\n\n[tool.replycoach]\nposition = 'sideways'\n")
     with pytest.raises(ConfigError) as info:
@@ -65,10 +67,13 @@ def test_cli_applies_the_configuration(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "team.yaml").write_text(
         "rules:\n  - id: no-dear\n    kind: existence\n    severity: error\n"
         "    message: 不说“{match}”\n    words: [亲爱哒]\n    source: {file: x, passage: y}\n"
-        "    examples: {flag: [亲爱哒], clean: [亲]}\n", encoding="utf-8")
+        "    examples: {flag: [亲爱哒], clean: [亲]}\n",
+        encoding="utf-8",
+    )
     (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "a.csv").write_text("内容,场景\n亲爱哒，你好,开场\n我保证,售中\n",
-                                            encoding="utf-8")
+    (tmp_path / "lib" / "a.csv").write_text(
+        "内容,场景\n亲爱哒，你好,开场\n我保证,售中\n", encoding="utf-8"
+    )
     (tmp_path / "lib" / "legacy.txt").write_text("你好\n", encoding="utf-8")
     (tmp_path / "archive").mkdir()
     (tmp_path / "archive" / "old.txt").write_text("滚\n", encoding="utf-8")
@@ -76,7 +81,8 @@ def test_cli_applies_the_configuration(tmp_path: Path, monkeypatch: pytest.Monke
         "rule-files: [team.yaml]\ndisable: [absolute-promise]\n"
         "severity: {honorific-you: info}\nfail-on: error\nexclude: ['archive/*']\n"
         "per-path-ignores: {'lib/legacy.txt': ['*']}\nposition-map: {开场: only}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     code, out, _ = run("check", ".", "--format", "json")
     import json
 

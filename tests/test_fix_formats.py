@@ -43,7 +43,7 @@ def test_only_the_reply_changes(lib: Path, name: str, old: str, new: str) -> Non
     before = path.read_bytes()
     encoding = "gbk" if "gbk" in name else "utf-8"
     code, out, _ = run("fix", str(path), "--diff")
-    assert code == 0 and f"+" in out
+    assert code == 0 and "+" in out
     assert path.read_bytes() == before  # --diff writes nothing
     code, _, err = run("fix", str(path))
     assert code == 0 and "fixed" in err
@@ -115,19 +115,21 @@ def test_xlsx_fix_keeps_other_cells_formulas_and_sheets(tmp_path: Path) -> None:
     path = tmp_path / "lib.xlsx"
     book.save(path)
     code, _, err = run("fix", str(path))
-    assert "fixed 1 replies" in err
+    assert code == 0 and "fixed 1 replies" in err
     book = openpyxl.load_workbook(path)
     assert [[c.value for c in row] for row in book["售前"].iter_rows()] == [
-        ["编号", "话术", None], [1, "您放心", "=A2*2"]]
+        ["编号", "话术", None],
+        [1, "您放心", "=A2*2"],
+    ]
     assert book["说明"]["B1"].value == "你好，这一页不是话术"
 
 
 def test_stdin_with_filename_picks_the_format(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    data = '回复,备注\n你好,x\n'.encode()
+    data = "回复,备注\n你好,x\n".encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
-    code, out, _ = run("fix", "-", "--stdin-filename", "lib.csv")
+    _, out, _ = run("fix", "-", "--stdin-filename", "lib.csv")
     assert out == "回复,备注\n您好,x\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     code, out, _ = run("check", "--stdin-filename", "lib.csv", "--format", "json")

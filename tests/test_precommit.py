@@ -22,7 +22,9 @@ pytestmark = pytest.mark.skipif(
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo, check=True, capture_output=True,
+        cwd=repo,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -31,25 +33,43 @@ def test_try_repo_fails_then_passes_after_fix(tmp_path: Path) -> None:
     repo = tmp_path / "shop"
     repo.mkdir()
     _git(repo, "init", "-q")
-    (repo / "快捷短语.txt").write_text("您好，请问有什么可以帮您？\n你放心，马上发货\n",
-                                   encoding="utf-8")
+    (repo / "快捷短语.txt").write_text(
+        "您好，请问有什么可以帮您？\n你放心，马上发货\n", encoding="utf-8"
+    )
     _git(repo, "add", ".")
     _git(repo, "commit", "-qm", "phrases")
     env = {**os.environ, "PRE_COMMIT_HOME": str(ROOT / ".pytest_cache" / "pre-commit")}
 
     def try_repo() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "replycoach",
-             "--all-files", "--color", "never"],
-            cwd=repo, capture_output=True, text=True, env=env, timeout=900,
+            [
+                sys.executable,
+                "-m",
+                "pre_commit",
+                "try-repo",
+                str(ROOT),
+                "replycoach",
+                "--all-files",
+                "--color",
+                "never",
+            ],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
         )
 
     first = try_repo()
     assert first.returncode == 1, first.stdout + first.stderr
     assert "honorific-you" in first.stdout
 
-    subprocess.run([sys.executable, "-m", "replycoach.cli", "fix", "快捷短语.txt"], cwd=repo,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "replycoach.cli", "fix", "快捷短语.txt"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
     assert (repo / "快捷短语.txt").read_text(encoding="utf-8").endswith("您放心，马上发货\n")
     second = try_repo()
     assert second.returncode == 0, second.stdout + second.stderr

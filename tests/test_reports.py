@@ -54,7 +54,8 @@ def test_sarif_is_valid_against_the_official_schema() -> None:
     assert {r["id"] for r in run_["tool"]["driver"]["rules"]} >= {"honorific-you"}
     result = next(r for r in run_["results"] if r["ruleId"] == "honorific-you")
     assert result["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"] == {
-        "text": "您"}
+        "text": "您"
+    }
     # input errors are tool notifications, still a valid log
     with_errors = run("check", "--format", "sarif", "does-not-exist.txt")[1]
     jsonschema.validate(json.loads(with_errors), schema)

@@ -25,7 +25,11 @@ def errors(path: Path | str, **kw: object) -> list[InputError]:
 def test_csv_by_header_with_positions_context_and_quoting() -> None:
     found = entries(PHRASES / "library.csv")
     assert [(e.line, e.column, e.position) for e in found] == [
-        (2, 8, "first"), (3, 9, "first"), (4, 8, None), (5, 9, None), (6, 9, None),
+        (2, 8, "first"),
+        (3, 9, "first"),
+        (4, 8, None),
+        (5, 9, None),
+        (6, 9, None),
         (8, 8, "last"),
     ]
     assert found[3].text == "那是快递的问题,跟我们没关系"
@@ -45,8 +49,9 @@ def test_gbk_and_utf16_are_detected() -> None:
 
 
 def test_csv_column_option_and_position_map() -> None:
-    options = SourceOptions(column="快捷编码", position_column="分组",
-                            position_map={"欢迎": "first", "结束": "last"})
+    options = SourceOptions(
+        column="快捷编码", position_column="分组", position_map={"欢迎": "first", "结束": "last"}
+    )
     found = entries(PHRASES / "library.csv", options)
     assert [e.text for e in found][:2] == ["hy1", "hy2"]
     assert found[0].position == "first" and found[-1].position == "last"
@@ -59,13 +64,20 @@ def test_csv_unbalanced_quotes_lose_nothing(tmp_path: Path) -> None:
     path.write_text('话术\n您好\n"你好\n我保证\n"x"y\n谢谢\n', encoding="utf-8")
     items = read_file(path).items
     assert [(type(i).__name__, i.line) for i in items] == [
-        ("Entry", 2), ("InputError", 3), ("Entry", 4), ("InputError", 5), ("Entry", 6),
+        ("Entry", 2),
+        ("InputError", 3),
+        ("Entry", 4),
+        ("InputError", 5),
+        ("Entry", 6),
     ]
     assert "after a closing quote" in items[1].message  # type: ignore[union-attr]
     path.write_text('话术\n您好\n"你好\n我保证\n', encoding="utf-8")
     items = read_file(path).items
     assert [(type(i).__name__, i.line) for i in items] == [
-        ("Entry", 2), ("InputError", 3), ("Entry", 4)]
+        ("Entry", 2),
+        ("InputError", 3),
+        ("Entry", 4),
+    ]
     assert "unbalanced quotes" in items[1].message  # type: ignore[union-attr]
 
 
@@ -89,8 +101,12 @@ def test_tsv_real_excerpt() -> None:
 def test_json_groups_objects_and_pointers() -> None:
     found = entries(PHRASES / "library.json")
     assert [(e.where, e.position) for e in found] == [
-        ("/欢迎语/0", "first"), ("/欢迎语/1", "first"), ("/售后/0/话术", None),
-        ("/售后/1/话术", None), ("/结束语/0", "last"), ("/结束语/1", "last"),
+        ("/欢迎语/0", "first"),
+        ("/欢迎语/1", "first"),
+        ("/售后/0/话术", None),
+        ("/售后/1/话术", None),
+        ("/结束语/0", "last"),
+        ("/结束语/1", "last"),
     ]
     assert (found[2].line, found[2].column) == (8, 14)
     assert dict(found[2].context) == {"编码": "sh1"}
@@ -100,7 +116,9 @@ def test_json_shapes() -> None:
     data = b'["\\u4f60\\u597d", {"reply": "x", "position": "last"}, 3, null]'
     found = entries("a.json", data=data)
     assert [(e.text, e.where, e.position) for e in found] == [
-        ("你好", "/0", None), ("x", "/1/reply", "last")]
+        ("你好", "/0", None),
+        ("x", "/1/reply", "last"),
+    ]
     assert [e.text for e in entries("a.json", data='"一条"'.encode())] == ["一条"]
 
 
@@ -115,7 +133,11 @@ def test_jsonl_bad_line_only_skips_that_line() -> None:
     data = '{"text": "你好"}\n{"text": \n"保证"\n\n{"text": "不行"}\n'.encode()
     items = read_file("a.jsonl", data=data).items
     assert [(type(i).__name__, i.line) for i in items] == [
-        ("Entry", 1), ("InputError", 2), ("Entry", 3), ("Entry", 5)]
+        ("Entry", 1),
+        ("InputError", 2),
+        ("Entry", 3),
+        ("Entry", 5),
+    ]
 
 
 def test_yaml_entries_directives_and_positions() -> None:

@@ -23,9 +23,13 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
     lines = []
     for loc in report.findings:
         f = loc.finding
-        props = [f"file={_prop(loc.entry.path)}", f"line={loc.entry.line}",
-                 f"col={loc.column}", f"endColumn={loc.column + len(f.excerpt)}",
-                 f"title={_prop(f.rule)}"]
+        props = [
+            f"file={_prop(loc.entry.path)}",
+            f"line={loc.entry.line}",
+            f"col={loc.column}",
+            f"endColumn={loc.column + len(f.excerpt)}",
+            f"title={_prop(f.rule)}",
+        ]
         lines.append(f"::{_LEVEL[f.severity.value]} {','.join(props)}::{_data(f.message)}")
     for err in report.errors:
         props = [f"file={_prop(err.path)}", f"line={err.line}", "title=input"]

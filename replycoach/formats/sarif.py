@@ -12,7 +12,9 @@ from ..loader import AnyRule
 from ..report import Report
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 
 
 def _uri(path: str) -> str:
@@ -30,7 +32,9 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
             "id": rule.id,
             "name": "".join(part.title() for part in rule.id.split("-")),
             "shortDescription": {"text": rule.description or rule.message},
-            "fullDescription": {"text": f"{rule.description} 出处：{rule.source.file}：“{rule.source.passage}”"},
+            "fullDescription": {
+                "text": f"{rule.description} 出处：{rule.source.file}：“{rule.source.passage}”"
+            },
             "help": {"text": f"replycoach explain {rule.id}"},
             "defaultConfiguration": {"level": _LEVEL[rule.severity.value]},
             "properties": {"kind": rule.kind, "source": rule.source.file},
@@ -44,17 +48,19 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
             "ruleId": f.rule,
             "level": _LEVEL[f.severity.value],
             "message": {"text": f.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(loc.entry.path)},
-                    "region": {
-                        "startLine": loc.entry.line,
-                        "startColumn": loc.column,
-                        "endColumn": loc.column + len(f.excerpt),
-                        "snippet": {"text": f.excerpt},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(loc.entry.path)},
+                        "region": {
+                            "startLine": loc.entry.line,
+                            "startColumn": loc.column,
+                            "endColumn": loc.column + len(f.excerpt),
+                            "snippet": {"text": f.excerpt},
+                        },
                     },
-                },
-            }],
+                }
+            ],
             "partialFingerprints": {
                 "replycoach/v1": fingerprint(f.rule, loc.entry.text, f.excerpt)
             },
@@ -64,43 +70,62 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
         if loc.entry.where:
             result["properties"] = {"where": loc.entry.where}
         if f.fixable and f.suggestions:
-            result["fixes"] = [{
-                "description": {"text": f"{f.excerpt} → {f.suggestions[0]}"},
-                "artifactChanges": [{
-                    "artifactLocation": {"uri": _uri(loc.entry.path)},
-                    "replacements": [{
-                        "deletedRegion": {
-                            "startLine": loc.entry.line,
-                            "startColumn": loc.column,
-                            "endColumn": loc.column + len(f.excerpt),
-                        },
-                        "insertedContent": {"text": f.suggestions[0]},
-                    }],
-                }],
-            }]
+            result["fixes"] = [
+                {
+                    "description": {"text": f"{f.excerpt} → {f.suggestions[0]}"},
+                    "artifactChanges": [
+                        {
+                            "artifactLocation": {"uri": _uri(loc.entry.path)},
+                            "replacements": [
+                                {
+                                    "deletedRegion": {
+                                        "startLine": loc.entry.line,
+                                        "startColumn": loc.column,
+                                        "endColumn": loc.column + len(f.excerpt),
+                                    },
+                                    "insertedContent": {"text": f.suggestions[0]},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
         results.append(result)
     invocation = {
         "executionSuccessful": not report.errors,
         "toolExecutionNotifications": [
-            {"level": "error", "message": {"text": err.message},
-             "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(err.path)},
-                                                 "region": {"startLine": err.line}}}]}
+            {
+                "level": "error",
+                "message": {"text": err.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(err.path)},
+                            "region": {"startLine": err.line},
+                        }
+                    }
+                ],
+            }
             for err in report.errors
         ],
     }
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "replycoach",
-                "version": __version__,
-                "informationUri": "https://github.com/replycoach/replycoach",
-                "rules": descriptors,
-            }},
-            "invocations": [invocation],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "replycoach",
+                        "version": __version__,
+                        "informationUri": "https://github.com/replycoach/replycoach",
+                        "rules": descriptors,
+                    }
+                },
+                "invocations": [invocation],
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
     }
     return json.dumps(log, ensure_ascii=False, indent=2) + "\n"

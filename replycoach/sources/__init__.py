@@ -98,8 +98,23 @@ DEFAULT_POSITION_MAP: dict[str, str] = {
 """Values of a scene/group column (场景/分组) that tell a reply's conversation position."""
 
 REPLY_COLUMNS = (
-    "回复", "回复内容", "话术", "话术内容", "内容", "快捷短语", "短语", "文本", "答案", "回答",
-    "reply", "replies", "text", "content", "message", "answer", "response",
+    "回复",
+    "回复内容",
+    "话术",
+    "话术内容",
+    "内容",
+    "快捷短语",
+    "短语",
+    "文本",
+    "答案",
+    "回答",
+    "reply",
+    "replies",
+    "text",
+    "content",
+    "message",
+    "answer",
+    "response",
 )
 POSITION_COLUMNS = ("场景", "分组", "类型", "分类", "position", "scene", "group", "category")
 
@@ -176,7 +191,10 @@ def reader_for(path: str | Path) -> ModuleType:
 
 
 def read_file(
-    path: str | Path, options: SourceOptions | None = None, *, data: bytes | None = None,
+    path: str | Path,
+    options: SourceOptions | None = None,
+    *,
+    data: bytes | None = None,
     name: str | None = None,
 ) -> Parsed:
     """Read one phrase file (``data`` instead of the file's bytes when given; ``name`` is the
@@ -193,9 +211,7 @@ def read_file(
     return parsed
 
 
-def read_entries(
-    path: str | Path, *, position: str | None = None
-) -> Iterator[Entry | InputError]:
+def read_entries(path: str | Path, *, position: str | None = None) -> Iterator[Entry | InputError]:
     """Entries of a phrase file with default options (``position`` for all of them)."""
     yield from read_file(path, SourceOptions(position=position)).items
 

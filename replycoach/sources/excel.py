@@ -55,12 +55,17 @@ def _load(data: bytes, *, read_only: bool) -> Any:
     return openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=False)
 
 
-def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[tuple[str, int, int]]]:
+def _walk(
+    name: str, data: bytes, options: SourceOptions
+) -> tuple[Parsed, list[tuple[str, int, int]]]:
     parsed = Parsed("xlsx")
     cells: list[tuple[str, int, int]] = []
     if _openpyxl() is None:
-        parsed.items.append(InputError(
-            name, 1, 'reading .xlsx needs the excel extra: pip install "replycoach[excel]"'))
+        parsed.items.append(
+            InputError(
+                name, 1, 'reading .xlsx needs the excel extra: pip install "replycoach[excel]"'
+            )
+        )
         return parsed, cells
     try:
         book = _load(data, read_only=True)
@@ -89,23 +94,38 @@ def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[
                     width = len([v for v in values if v.strip()])
                     reply = _column_option(options, width)
                     if reply is None:
-                        skipped.append(InputError(
-                            name, number,
-                            f"sheet {sheet.title!r}: cannot tell which column holds the "
-                            "replies (no header); name it with --column"))
+                        skipped.append(
+                            InputError(
+                                name,
+                                number,
+                                f"sheet {sheet.title!r}: cannot tell which column holds the "
+                                "replies (no header); name it with --column",
+                            )
+                        )
                         break
                 if reply >= len(row) or not isinstance(row[reply], str) or not row[reply].strip():
                     continue
-                scene = values[position] if position is not None and position < len(values) else None
+                scene = (
+                    values[position] if position is not None and position < len(values) else None
+                )
                 address = f"{sheet.title}!{get_column_letter(reply + 1)}{number}"
                 context = tuple(
                     (names[i] if i < len(names) else get_column_letter(i + 1), v)
-                    for i, v in enumerate(values) if i != reply and v
+                    for i, v in enumerate(values)
+                    if i != reply and v
                 )
-                parsed.items.append(Entry(
-                    name, number, row[reply], 1, options.position_of(scene),
-                    where=address, cell=address, context=context,
-                ))
+                parsed.items.append(
+                    Entry(
+                        name,
+                        number,
+                        row[reply],
+                        1,
+                        options.position_of(scene),
+                        where=address,
+                        cell=address,
+                        context=context,
+                    )
+                )
                 cells.append((sheet.title, number, reply + 1))
     finally:
         book.close()
@@ -126,17 +146,24 @@ def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: Source
     if errors:
         raise FixError(f"{errors[0].message}")
     entries = [item for item in parsed.items if isinstance(item, Entry)]
-    changes = [(cell, fix(e)) for cell, e in zip(cells, entries)]
-    changes = [(cell, new) for (cell, new), e in zip(changes, entries) if new != e.text]
+    changes = []
+    for cell, entry in zip(cells, entries, strict=True):
+        new = fix(entry)
+        if new != entry.text:
+            changes.append((cell, new))
     if not changes:
         return data
     book = _load(data, read_only=False)
     for sheet in book.worksheets:
-        if getattr(sheet, "_charts", None) or getattr(sheet, "_images", None) or getattr(
-            sheet, "_pivots", None
+        if (
+            getattr(sheet, "_charts", None)
+            or getattr(sheet, "_images", None)
+            or getattr(sheet, "_pivots", None)
         ):
-            raise FixError(f"sheet {sheet.title!r} has charts, images or pivot tables, "
-                           "which openpyxl would not keep")
+            raise FixError(
+                f"sheet {sheet.title!r} has charts, images or pivot tables, "
+                "which openpyxl would not keep"
+            )
     for (title, row, column), new in changes:
         book[title].cell(row=row, column=column).value = new
     out = io.BytesIO()

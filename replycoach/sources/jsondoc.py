@@ -69,7 +69,9 @@ class _Scanner:
         return Node("other", pos, end, line, column), end
 
 
-def _found(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[tuple[Found, int]], str]:
+def _found(
+    name: str, data: bytes, options: SourceOptions
+) -> tuple[Parsed, list[tuple[Found, int]], str]:
     decoded = decode(data)
     parsed = Parsed(decoded.encoding)
     text = decoded.join()
@@ -77,7 +79,7 @@ def _found(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list
     if name.lower().endswith(".jsonl"):
         offset = 0
         bad = set(decoded.bad_lines)
-        for number, (line, end) in enumerate(zip(decoded.lines, decoded.newlines), 1):
+        for number, (line, end) in enumerate(zip(decoded.lines, decoded.newlines, strict=True), 1):
             if number in bad:
                 parsed.items.append(InputError(name, number, "line is not valid UTF-8"))
             elif line.strip():
@@ -103,8 +105,15 @@ def _found(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list
     for f, _ in found:
         assert f.node.value is not None
         parsed.items.append(
-            Entry(name, f.node.line, f.node.value, f.node.column, f.position,
-                  where=f.pointer or "/", context=f.context)
+            Entry(
+                name,
+                f.node.line,
+                f.node.value,
+                f.node.column,
+                f.position,
+                where=f.pointer or "/",
+                context=f.context,
+            )
         )
     parsed.items.sort(key=lambda item: item.line)
     return parsed, found, text

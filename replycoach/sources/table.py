@@ -12,8 +12,10 @@ and line ends stay as they were.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import (
     POSITION_COLUMNS,
@@ -27,8 +29,7 @@ from . import (
 from .decode import decode, encode
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     value: str
     start: int  # offset of the raw field (quote included) in the text
     end: int
@@ -37,10 +38,18 @@ class Field:
     column: int  # 1-based column of the value's first character
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     line: int
     fields: list[Field]
+
+
+def new_field(value: str, start: int, end: int, quoted: bool, line: int, column: int) -> Field:
+    """A Field built in C (NamedTuple's own constructor is a slow Python function)."""
+    return tuple.__new__(Field, (value, start, end, quoted, line, column))
+
+
+def new_row(line: int, fields: list[Field]) -> Row:
+    return tuple.__new__(Row, (line, fields))
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,27 @@ def tokenize(text: str, delimiter: str, quoting: bool) -> Iterator[Row | BadRow]
     pos = 0
     line = 1
     line_start = 0
+    unquoted = re.compile(f"[^{re.escape(delimiter)}\n]*")
     while pos < n:
+        nl = text.find("\n", pos)
+        stop = n if nl == -1 else nl
+        if not quoting or text.find('"', pos, stop) == -1:  # fast path: a row without quotes
+            raw = text[pos:stop]
+            if raw.endswith("\r"):
+                raw = raw[:-1]
+            if raw:
+                fields_fast = []
+                at = pos
+                for value in raw.split(delimiter):
+                    fields_fast.append(
+                        new_field(value, at, at + len(value), False, line, at - pos + 1)
+                    )
+                    at += len(value) + 1
+                yield new_row(line, fields_fast)
+            pos = stop + 1
+            line += 1
+            line_start = pos
+            continue
         row_line, row_pos, row_line_start = line, pos, line_start
         fields: list[Field] = []
         error = None
@@ -91,13 +120,14 @@ def tokenize(text: str, delimiter: str, quoting: bool) -> Iterator[Row | BadRow]
                 if pos < n and text[pos] not in (delimiter, "\r", "\n"):
                     error = f"unexpected character {text[pos]!r} after a closing quote"
                     break
-                fields.append(Field(value, start, pos, True, value_line, col))
+                fields.append(new_field(value, start, pos, True, value_line, col))
             else:
-                k = pos
-                while k < n and text[k] not in (delimiter, "\n"):
-                    k += 1
-                end = k - 1 if k > pos and text[k - 1] == "\r" and (k == n or text[k] == "\n") else k
-                fields.append(Field(text[pos:end], pos, end, False, line, pos - line_start + 1))
+                m = unquoted.match(text, pos)
+                k = m.end() if m else pos
+                end = (
+                    k - 1 if k > pos and text[k - 1] == "\r" and (k == n or text[k] == "\n") else k
+                )
+                fields.append(new_field(text[pos:end], pos, end, False, line, pos - line_start + 1))
                 pos = end
             if pos < n and text[pos] == delimiter:
                 pos += 1
@@ -118,7 +148,7 @@ def tokenize(text: str, delimiter: str, quoting: bool) -> Iterator[Row | BadRow]
             continue
         if len(fields) == 1 and fields[0].value == "" and not fields[0].quoted:
             continue  # a blank line
-        yield Row(row_line, fields)
+        yield new_row(row_line, fields)
 
 
 def _is_header(values: list[str], options: SourceOptions) -> bool:
@@ -155,7 +185,9 @@ def _layout(header: list[str] | None, width: int, options: SourceOptions) -> _La
     return _Layout(reply, position, names)
 
 
-def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[tuple[Entry, Field]]]:
+def _walk(
+    name: str, data: bytes, options: SourceOptions
+) -> tuple[Parsed, list[tuple[Entry, Field]]]:
     decoded = decode(data)
     parsed = Parsed(decoded.encoding)
     text = decoded.join()
@@ -190,15 +222,26 @@ def _walk(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[
         cell = row.fields[layout.reply]
         if not cell.value.strip():
             continue
-        scene = row.fields[layout.position].value if layout.position is not None and layout.position < len(row.fields) else None
+        scene = (
+            row.fields[layout.position].value
+            if layout.position is not None and layout.position < len(row.fields)
+            else None
+        )
         context = tuple(
-            (layout.names[i] if i < len(layout.names) else str(i + 1), f.value)
-            for i, f in enumerate(row.fields)
-            if i != layout.reply
+            [
+                (layout.names[i] if i < len(layout.names) else str(i + 1), values[i])
+                for i in range(len(values))
+                if i != layout.reply
+            ]
         )
         entry = Entry(
-            name, cell.line, cell.value, cell.column, options.position_of(scene),
-            where=layout.names[layout.reply], context=context,
+            name,
+            cell.line,
+            cell.value,
+            cell.column,
+            options.position_of(scene),
+            where=layout.names[layout.reply],
+            context=context,
         )
         pairs.append((entry, cell))
         parsed.items.append(entry)

@@ -48,8 +48,9 @@ def read(name: str, data: bytes, options: SourceOptions) -> Parsed:
             continue
         text, trailing = _split_directive(line)
         parsed.items.append(
-            Entry(name, number, text, 1, options.position,
-                  disabled=disabled_rules(previous, trailing))
+            Entry(
+                name, number, text, 1, options.position, disabled=disabled_rules(previous, trailing)
+            )
         )
         previous = ""
     return parsed

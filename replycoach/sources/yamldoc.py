@@ -29,8 +29,15 @@ def _convert(node: yaml.Node) -> Node:
         if node.tag != _STR:
             return Node("other", start.index, end.index, line, column)
         quoted = node.style in ("'", '"')
-        return Node("str", start.index, end.index, line, column + int(quoted), str(node.value),
-                    style=node.style or None)
+        return Node(
+            "str",
+            start.index,
+            end.index,
+            line,
+            column + int(quoted),
+            str(node.value),
+            style=node.style or None,
+        )
     if isinstance(node, yaml.SequenceNode):
         out = Node("list", start.index, end.index, line, column)
         out.items = [(i, _convert(child)) for i, child in enumerate(node.value)]
@@ -42,7 +49,9 @@ def _convert(node: yaml.Node) -> Node:
     return Node("other", start.index, end.index, line, column)
 
 
-def _found(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list[tuple[Found, Entry]], str]:
+def _found(
+    name: str, data: bytes, options: SourceOptions
+) -> tuple[Parsed, list[tuple[Found, Entry]], str]:
     decoded = decode(data)
     parsed = Parsed(decoded.encoding)
     text = decoded.join()
@@ -69,8 +78,14 @@ def _found(name: str, data: bytes, options: SourceOptions) -> tuple[Parsed, list
         above_comment = above if above.lstrip().startswith("#") else ""
         assert f.node.value is not None
         entry = Entry(
-            name, f.node.line, f.node.value, f.node.column, f.position, where=f.pointer or "/",
-            disabled=disabled_rules(above_comment, trailing), context=f.context,
+            name,
+            f.node.line,
+            f.node.value,
+            f.node.column,
+            f.position,
+            where=f.pointer or "/",
+            disabled=disabled_rules(above_comment, trailing),
+            context=f.context,
         )
         pairs.append((f, entry))
         parsed.items.append(entry)

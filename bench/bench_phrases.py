@@ -1,0 +1,124 @@
+"""Phrase libraries at scale, and the per-rule counts on the real phrase files.
+
+    python bench/bench_phrases.py [--rows 100000] [--runs 3]
+
+1. A 100,000-entry CSV built from the real corpus replies (columns 分组,快捷编码,话术,场景;
+   replies repeated in order, numbered so they stay distinct) is checked by
+   ``replycoach check`` as a whole process. Anchor in the same run: the standard library's
+   ``csv`` reading the same file in a fresh process (parsing only, no checking).
+2. The same rows split over 4 files, checked with ``--jobs 1`` and ``--jobs 2``.
+3. Findings per rule on ``../shared/corpus/phrases/`` (the JDDC frequent agent lines, as
+   TSV and as JSONL).
+The corpus is test data only (see its PROVENANCE.md); the generated files stay in bench/out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE.parents[1] / "shared" / "corpus"
+SCENES = ["欢迎语", "售前", "售中", "售后", "物流", "结束语"]
+
+
+def timed(cmd: list[str], runs: int) -> tuple[float, subprocess.CompletedProcess[str]]:
+    times = []
+    proc = None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        times.append(time.perf_counter() - t0)
+    assert proc is not None
+    return statistics.median(times), proc
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["分组", "快捷编码", "话术", "场景"])
+        writer.writerows(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
+    texts = [json.loads(line)["text"] for line in open(CORPUS / "replies.jsonl", encoding="utf-8")]
+    rows = []
+    for i in range(args.rows):
+        text = texts[i % len(texts)]
+        if i >= len(texts):
+            text = f"{text}（{i // len(texts)}）"
+        rows.append([f"组{i % 50}", f"k{i}", text, SCENES[i % len(SCENES)]])
+    big = out / "phrases-100k.csv"
+    write_csv(big, rows)
+    quarter = len(rows) // 4
+    parts = []
+    for k in range(4):
+        part = out / f"phrases-part{k}.csv"
+        write_csv(part, rows[k * quarter : (k + 1) * quarter])
+        parts.append(str(part))
+    size = big.stat().st_size / 1e6
+    print(f"{big.name}: {len(rows):,} entries, {size:.1f} MB")
+
+    check = [
+        sys.executable,
+        "-m",
+        "replycoach.cli",
+        "check",
+        "--no-config",
+        "--fail-on",
+        "never",
+        "-q",
+    ]
+    ours, proc = timed([*check, str(big)], args.runs)
+    findings = proc.stdout.count("\n")
+    anchor, _ = timed(
+        [
+            sys.executable,
+            "-c",
+            f"import csv\nfor row in csv.reader(open({str(big)!r}, encoding='utf-8')): pass",
+        ],
+        args.runs,
+    )
+    print(
+        f"replycoach check, 1 file of {len(rows):,}: {ours:.2f} s ({len(rows) / ours:,.0f} "
+        f"entries/s, {findings:,} findings)"
+    )
+    print(
+        f"anchor, csv.reader over the same file:  {anchor:.2f} s "
+        f"(replycoach = {ours / anchor:.1f}x the bare parse)"
+    )
+    one, _ = timed([*check, "--jobs", "1", *parts], args.runs)
+    two, _ = timed([*check, "--jobs", "2", *parts], args.runs)
+    print(
+        f"4 files of {quarter:,}: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s "
+        f"(speed-up {one / two:.2f}x on this 2-core machine)"
+    )
+
+    for name in ["jddc_frequent_agent_lines.tsv", "phrases.jsonl"]:
+        path = CORPUS / "phrases" / name
+        proc = subprocess.run(
+            [*check, "--format", "json", str(path)], capture_output=True, text=True
+        )
+        data = json.loads(proc.stdout)
+        counts = Counter(f["rule"] for f in data["findings"])
+        print(
+            f"{name}: {data['replies']} replies, {len(data['errors'])} input errors, "
+            f"findings by rule: {dict(sorted(counts.items()))}"
+        )
+
+
+if __name__ == "__main__":
+    main()
