@@ -214,3 +214,43 @@ def test_real_phrase_files_read_without_input_errors(name: str) -> None:
     parsed = read_file(SHARED / "corpus" / "phrases" / name)
     assert not [i for i in parsed.items if isinstance(i, InputError)]
     assert len(parsed.items) == 748
+
+
+def test_damaged_copies_of_real_files_lose_nothing(tmp_path: Path) -> None:
+    """The real JDDC excerpt with invalid bytes injected into one line, and a real JSONL
+    line cut short: the damaged line is reported, every other entry is still read."""
+    good = (PHRASES / "jddc-frequent-excerpt.tsv").read_bytes().split(b"\n")
+    damaged = good[:4] + [good[4][:3] + b"\xff\xfe\xfd" + good[4][3:]] + good[5:]
+    path = tmp_path / "damaged.tsv"
+    path.write_bytes(b"\n".join(damaged))
+    items = read_file(path).items
+    assert [i.line for i in items if isinstance(i, InputError)] == [5]
+    assert len([i for i in items if isinstance(i, Entry)]) == 11
+
+    lines = [
+        '{"text": "请问还有其他还可以帮到您的吗?", "source": "jddc_frequent_agent_lines"}',
+        '{"text": "有什么问题我可以帮您处理或解决呢?", "sour',
+        '{"text": "还请您稍等，马上为您查询~", "source": "jddc_frequent_agent_lines"}',
+    ]
+    path = tmp_path / "damaged.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = read_file(path).items
+    assert [(type(i).__name__, i.line) for i in items] == [
+        ("Entry", 1), ("InputError", 2), ("Entry", 3)]
+
+
+def test_unreadable_files_are_input_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (error,) = errors(tmp_path / "missing.csv")
+    assert error.message.startswith("cannot read file")
+    locked = tmp_path / "locked.txt"
+    locked.write_text("你好\n", encoding="utf-8")
+    real_read = Path.read_bytes
+
+    def deny(self: Path) -> bytes:
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    (error,) = errors(locked)
+    assert error.message == "cannot read file: Permission denied"
