@@ -163,6 +163,19 @@ def _build_parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="write a commented .replycoach.yaml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+    serve = sub.add_parser("serve", help="run the local service (HTTP, or --stdio)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; others need --token)")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--token", help="require 'Authorization: Bearer TOKEN' on the API")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="allow browser pages from ORIGIN (repeatable; default: none)")
+    serve.add_argument("--max-body", type=int, default=64 * 1024, metavar="BYTES",
+                       help="largest request body (default 65536)")
+    serve.add_argument("--stdio", action="store_true",
+                       help="JSON lines on stdin/stdout instead of HTTP")
+    _rule_options(serve)
+
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", "-f", choices=["text", "json"], default="text")
     _rule_options(rules)
@@ -426,6 +439,30 @@ def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_CLEAN
 
 
+def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .service import Service
+
+    config = _config(args)
+
+    def build() -> Engine:
+        # Re-read the configuration too, so SIGHUP picks up every change.
+        return _engine(args, _config(args))
+
+    service = Service(build)
+    del config
+    if args.stdio:
+        from .stdio import run
+
+        return run(service, sys.stdin, out)
+    try:
+        from .server import serve
+    except ImportError:
+        err.write('replycoach serve needs the server extra: pip install "replycoach[server]"\n')
+        return EXIT_USAGE
+    return serve(service, host=args.host, port=args.port, token=args.token,
+                 cors_origins=args.cors_origin, max_body=args.max_body)
+
+
 def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
     fixable = getattr(rule, "fix", "unsafe") == "safe"
     return {
@@ -505,6 +542,7 @@ _COMMANDS = {
     "fix": _cmd_fix,
     "baseline": _cmd_baseline,
     "init": _cmd_init,
+    "serve": _cmd_serve,
     "rules": _cmd_rules,
     "explain": _cmd_explain,
 }

@@ -1,0 +1,340 @@
+"""``replycoach serve``: the HTTP front-end (FastAPI on uvicorn; ``replycoach[server]``).
+
+I/O only: requests are validated here and handed to :class:`replycoach.service.Service`.
+Every error is a JSON body ``{"error": {"code", "message"}}`` with a 4xx status, and the
+server keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import __version__
+from .service import (
+    LT_LANGUAGE_LIST,
+    BatchRequest,
+    BatchResponse,
+    CheckRequest,
+    CheckResponse,
+    FixRequest,
+    FixResponse,
+    Health,
+    RuleInfo,
+    Service,
+    ServiceError,
+)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_MAX_BODY = 64 * 1024
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+    return _json({"error": {"code": code, "message": message, **extra}}, status)
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Answers 413 to a request body over ``limit`` bytes, declared or streamed. A body
+    without a declared length is read (up to the limit) before the app sees it, so the
+    app never gets a cut body; memory stays bounded by the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = None
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
+        if declared is not None and declared > self.limit:
+            await _send_error(send, 413, "body_too_large",
+                              f"the request body is over {self.limit} bytes")
+            return
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _send_error(send, 413, "body_too_large",
+                                  f"the request body is over {self.limit} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class BearerAuth:
+    """Requires ``Authorization: Bearer <token>`` on the API (not on the demo page, which
+    takes the token from its URL fragment, nor on /healthz)."""
+
+    OPEN = {"/", "/healthz"}
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app, self.expected = app, f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in self.OPEN \
+                and scope.get("method") != "OPTIONS":
+            header = dict(scope.get("headers", [])).get(b"authorization", b"")
+            if header != self.expected:
+                await _send_error(send, 401, "unauthorized", "a valid bearer token is required")
+                return
+        await self.app(scope, receive, send)
+
+
+def _demo_page() -> str:
+    return resources.files("replycoach").joinpath("static/demo.html").read_text("utf-8")
+
+
+def create_app(service: Service, *, token: str | None = None,
+               cors_origins: Sequence[str] = (), max_body: int = DEFAULT_MAX_BODY) -> Any:
+    """The ASGI application (FastAPI, wrapped in the body limit and, if set, the token)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+
+        def on_hup() -> None:
+            future = loop.run_in_executor(None, service.reload)
+            future.add_done_callback(lambda f: print(
+                "replycoach: rules reloaded" if f.result() else
+                f"replycoach: reload failed, the old rules stay in force:\n{service.reload_error}",
+                file=sys.stderr, flush=True))
+
+        try:
+            loop.add_signal_handler(signal.SIGHUP, on_hup)
+        except (NotImplementedError, RuntimeError, AttributeError, ValueError):
+            pass  # no SIGHUP here (Windows, or not the main thread)
+        yield
+
+    app = FastAPI(
+        title="replycoach",
+        version=__version__,
+        description="Coach Chinese customer-service replies: findings and approved rewrites. "
+                    "Also answers LanguageTool's /v2/check.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, "invalid_json", "the body is not valid JSON")
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in errors]
+        first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        return _error(422, "invalid_request", f"{where}: {first['msg']}", details=details)
+
+    @app.exception_handler(ServiceError)
+    async def refused(request: Request, exc: ServiceError) -> Response:
+        return _json(exc.to_dict(), exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(UnicodeDecodeError)
+    async def not_utf8(request: Request, exc: UnicodeDecodeError) -> Response:
+        return _error(400, "invalid_encoding", "the body is not valid UTF-8")
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        print(f"replycoach: internal error: {exc!r}", file=sys.stderr, flush=True)
+        return _error(500, "internal_error", "internal error; the server keeps serving")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def demo() -> HTMLResponse:
+        return HTMLResponse(_demo_page())
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> Response:
+        return _json(service.health().model_dump())
+
+    @app.post("/v1/check", response_model=CheckResponse)
+    async def check(request: CheckRequest) -> Response:
+        """Findings of one reply, as the Python API's ``Finding`` JSON."""
+        return _json({"findings": [f.to_dict() for f in service.check(request)]})
+
+    @app.post("/v1/fix", response_model=FixResponse)
+    async def fix(request: FixRequest) -> Response:
+        """The reply with every safe rewrite applied, and what is left in it."""
+        return _json(service.fix(request).model_dump(mode="json"))
+
+    @app.post("/v1/check/batch", response_model=BatchResponse)
+    async def batch(request: BatchRequest) -> Response:
+        """Up to 1,000 replies in one request; results in the same order."""
+        result = service.batch(request)
+        return _json({"results": [{"findings": [f.to_dict() for f in r.findings]}
+                                  for r in result.results]})
+
+    @app.get("/v1/rules", response_model=list[RuleInfo])
+    async def rules() -> Response:
+        return _json([r.model_dump() for r in service.rules()])
+
+    def lt_answer(text: str | None, data: str | None, language: str, enabled: str | None,
+                  disabled: str | None, enabled_only: str | None) -> Response:
+        mapping = None
+        if text is None and data is not None:
+            text, mapping = _annotated_text(data)
+        if text is None:
+            return _error(400, "missing_text", "Missing 'text' or 'data' parameter")
+        answer = service.languagetool(text, language, enabled, disabled, enabled_only == "true")
+        if mapping is not None:
+            for match in answer["matches"]:
+                match["offset"] = mapping(match["offset"])
+        return _json(answer)
+
+    lt_doc = ("LanguageTool-compatible check: LanguageTool's JSON answer, offsets in UTF-16 "
+              "code units. Other LanguageTool parameters (mode, level, motherTongue, "
+              "preferredVariants, ...) are accepted and ignored.")
+
+    @app.post("/v2/check", description=lt_doc, operation_id="lt_check_post")
+    async def lt_check_post(
+        text: str | None = Form(None), data: str | None = Form(None),
+        language: str = Form("auto"), enabledRules: str | None = Form(None),  # noqa: N803
+        disabledRules: str | None = Form(None), enabledOnly: str | None = Form(None),  # noqa: N803
+    ) -> Response:
+        return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
+
+    @app.get("/v2/check", description=lt_doc, operation_id="lt_check_get")
+    async def lt_check_get(
+        text: str | None = None, data: str | None = None, language: str = "auto",
+        enabledRules: str | None = None, disabledRules: str | None = None,  # noqa: N803
+        enabledOnly: str | None = None,  # noqa: N803
+    ) -> Response:
+        return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
+
+    @app.get("/v2/languages")
+    async def languages() -> Response:
+        return _json(LT_LANGUAGE_LIST)
+
+    wrapped: Any = app
+    if cors_origins:
+        wrapped = CORSMiddleware(wrapped, allow_origins=list(cors_origins),
+                                 allow_methods=["GET", "POST", "OPTIONS"],
+                                 allow_headers=["Authorization", "Content-Type"])
+    if token:
+        wrapped = BearerAuth(wrapped, token)
+    wrapped = BodyLimit(wrapped, max_body)
+    wrapped.fastapi = app  # for tests and for the OpenAPI schema
+    return wrapped
+
+
+def _annotated_text(data: str) -> tuple[str | None, Callable[[int], int] | None]:
+    """LanguageTool's ``data`` parameter: text parts are checked, markup is skipped (or read
+    as its ``interpretAs``); offsets are mapped back to the whole annotated text."""
+    try:
+        parts = json.loads(data)["annotation"]
+    except (ValueError, KeyError, TypeError):
+        return None, None
+    from .service import utf16_len
+
+    plain: list[str] = []
+    anchors: list[tuple[int, int]] = []  # (offset in plain, offset in original), UTF-16
+    plain_len = original_len = 0
+    for part in parts:
+        if "text" in part:
+            anchors.append((plain_len, original_len))
+            plain.append(part["text"])
+            plain_len += utf16_len(part["text"])
+            original_len += utf16_len(part["text"])
+        else:
+            shown = part.get("interpretAs", "")
+            anchors.append((plain_len, original_len + utf16_len(part.get("markup", ""))))
+            plain.append(shown)
+            plain_len += utf16_len(shown)
+            original_len += utf16_len(part.get("markup", ""))
+
+    def mapping(offset: int) -> int:
+        base = (0, 0)
+        for anchor in anchors:
+            if anchor[0] <= offset:
+                base = anchor
+        return base[1] + offset - base[0]
+
+    return "".join(plain), mapping
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(service: Service, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          token: str | None = None, cors_origins: Sequence[str] = (),
+          max_body: int = DEFAULT_MAX_BODY) -> int:
+    """Run the HTTP service until interrupted. Binding beyond loopback needs a token."""
+    if not is_loopback(host) and not token:
+        print(f"replycoach: refusing to listen on {host} without --token: anyone who can "
+              "reach it could use it. Pass --token SECRET (clients then send "
+              "'Authorization: Bearer SECRET').", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    app = create_app(service, token=token, cors_origins=cors_origins, max_body=max_body)
+    print(f"replycoach {__version__} serving on http://{host}:{port} "
+          f"({len(service.engine.checkers)} rules; demo page at /, OpenAPI at /openapi.json; "
+          f"SIGHUP reloads the rules){' with a bearer token' if token else ''}",
+          file=sys.stderr, flush=True)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                            lifespan="on")
+    uvicorn.Server(config).run()
+    return 0
