@@ -32,6 +32,7 @@ from .service import (
     CheckResponse,
     FixRequest,
     FixResponse,
+    ErrorResponse,
     Health,
     RuleInfo,
     Service,
@@ -185,7 +186,13 @@ def create_app(service: Service, *, token: str | None = None,
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        response = _error(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Allow lists every method of the path, over all routes
+            methods = {m for route in app.routes if getattr(route, "path", None) == request.url.path
+                       for m in getattr(route, "methods", ()) if m != "HEAD"}
+            response.headers["Allow"] = ", ".join(sorted(methods))
+        return response
 
     @app.exception_handler(UnicodeDecodeError)
     async def not_utf8(request: Request, exc: UnicodeDecodeError) -> Response:
@@ -196,6 +203,13 @@ def create_app(service: Service, *, token: str | None = None,
         print(f"replycoach: internal error: {exc!r}", file=sys.stderr, flush=True)
         return _error(500, "internal_error", "internal error; the server keeps serving")
 
+    errors: dict[int | str, dict[str, Any]] = {
+        400: {"model": ErrorResponse, "description": "invalid JSON or UTF-8, unknown rule id"},
+        401: {"model": ErrorResponse, "description": "missing or wrong bearer token"},
+        413: {"model": ErrorResponse, "description": "body or batch over the limit"},
+        422: {"model": ErrorResponse, "description": "the body does not fit the schema"},
+    }
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def demo() -> HTMLResponse:
         return HTMLResponse(_demo_page())
@@ -204,17 +218,17 @@ def create_app(service: Service, *, token: str | None = None,
     async def healthz() -> Response:
         return _json(service.health().model_dump())
 
-    @app.post("/v1/check", response_model=CheckResponse)
+    @app.post("/v1/check", response_model=CheckResponse, responses=errors)
     async def check(request: CheckRequest) -> Response:
         """Findings of one reply, as the Python API's ``Finding`` JSON."""
         return _json({"findings": [f.to_dict() for f in service.check(request)]})
 
-    @app.post("/v1/fix", response_model=FixResponse)
+    @app.post("/v1/fix", response_model=FixResponse, responses=errors)
     async def fix(request: FixRequest) -> Response:
         """The reply with every safe rewrite applied, and what is left in it."""
         return _json(service.fix(request).model_dump(mode="json"))
 
-    @app.post("/v1/check/batch", response_model=BatchResponse)
+    @app.post("/v1/check/batch", response_model=BatchResponse, responses=errors)
     async def batch(request: BatchRequest) -> Response:
         """Up to 1,000 replies in one request; results in the same order."""
         result = service.batch(request)
@@ -231,7 +245,7 @@ def create_app(service: Service, *, token: str | None = None,
         if text is None and data is not None:
             text, mapping = _annotated_text(data)
         if text is None:
-            return _error(400, "missing_text", "Missing 'text' or 'data' parameter")
+            text = ""  # nothing to check: an empty answer (LanguageTool would say 400)
         answer = service.languagetool(text, language, enabled, disabled, enabled_only == "true")
         if mapping is not None:
             for match in answer["matches"]:
@@ -242,7 +256,7 @@ def create_app(service: Service, *, token: str | None = None,
               "code units. Other LanguageTool parameters (mode, level, motherTongue, "
               "preferredVariants, ...) are accepted and ignored.")
 
-    @app.post("/v2/check", description=lt_doc, operation_id="lt_check_post")
+    @app.post("/v2/check", description=lt_doc, operation_id="lt_check_post", responses=errors)
     async def lt_check_post(
         text: str | None = Form(None), data: str | None = Form(None),
         language: str = Form("auto"), enabledRules: str | None = Form(None),  # noqa: N803
@@ -250,7 +264,7 @@ def create_app(service: Service, *, token: str | None = None,
     ) -> Response:
         return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
 
-    @app.get("/v2/check", description=lt_doc, operation_id="lt_check_get")
+    @app.get("/v2/check", description=lt_doc, operation_id="lt_check_get", responses=errors)
     async def lt_check_get(
         text: str | None = None, data: str | None = None, language: str = "auto",
         enabledRules: str | None = None, disabledRules: str | None = None,  # noqa: N803
@@ -261,6 +275,24 @@ def create_app(service: Service, *, token: str | None = None,
     @app.get("/v2/languages")
     async def languages() -> Response:
         return _json(LT_LANGUAGE_LIST)
+
+    def openapi() -> dict[str, Any]:
+        """The schema, with the rule ids loaded at start as the values ``rules`` takes."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            ids = sorted({r.id for r in service.engine.rules})
+            for name in ("CheckRequest", "FixRequest"):
+                prop = schema["components"]["schemas"][name]["properties"]["rules"]
+                for option in prop.get("anyOf", [prop]):
+                    if option.get("type") == "array":
+                        option["items"] = {"type": "string", "enum": ids}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     wrapped: Any = app
     if cors_origins:

@@ -57,6 +57,17 @@ class BatchRequest(_Request):
     items: list[CheckRequest] = Field(description="replies, each as in /v1/check")
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable key, e.g. invalid_json, unknown_rule, body_too_large")
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error the service answers with."""
+
+    error: ErrorDetail
+
+
 class CheckResponse(BaseModel):
     findings: list[Finding]
 
