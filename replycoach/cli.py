@@ -164,16 +164,30 @@ def _build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     serve = sub.add_parser("serve", help="run the local service (HTTP, or --stdio)")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1; others need --token)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; others need --token)",
+    )
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--token", help="require 'Authorization: Bearer TOKEN' on the API")
-    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                       help="allow browser pages from ORIGIN (repeatable; default: none)")
-    serve.add_argument("--max-body", type=int, default=64 * 1024, metavar="BYTES",
-                       help="largest request body (default 65536)")
-    serve.add_argument("--stdio", action="store_true",
-                       help="JSON lines on stdin/stdout instead of HTTP")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow browser pages from ORIGIN (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=int,
+        default=64 * 1024,
+        metavar="BYTES",
+        help="largest request body (default 65536)",
+    )
+    serve.add_argument(
+        "--stdio", action="store_true", help="JSON lines on stdin/stdout instead of HTTP"
+    )
     _rule_options(serve)
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -459,8 +473,14 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ImportError:
         err.write('replycoach serve needs the server extra: pip install "replycoach[server]"\n')
         return EXIT_USAGE
-    return serve(service, host=args.host, port=args.port, token=args.token,
-                 cors_origins=args.cors_origin, max_body=args.max_body)
+    return serve(
+        service,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        cors_origins=args.cors_origin,
+        max_body=args.max_body,
+    )
 
 
 def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
@@ -30,9 +30,9 @@ from .service import (
     BatchResponse,
     CheckRequest,
     CheckResponse,
+    ErrorResponse,
     FixRequest,
     FixResponse,
-    ErrorResponse,
     Health,
     RuleInfo,
     Service,
@@ -61,9 +61,16 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -84,8 +91,9 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit():
                 declared = int(value)
         if declared is not None and declared > self.limit:
-            await _send_error(send, 413, "body_too_large",
-                              f"the request body is over {self.limit} bytes")
+            await _send_error(
+                send, 413, "body_too_large", f"the request body is over {self.limit} bytes"
+            )
             return
         if declared is not None:
             await self.app(scope, receive, send)
@@ -99,8 +107,9 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await _send_error(send, 413, "body_too_large",
-                                  f"the request body is over {self.limit} bytes")
+                await _send_error(
+                    send, 413, "body_too_large", f"the request body is over {self.limit} bytes"
+                )
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -121,14 +130,17 @@ class BearerAuth:
     """Requires ``Authorization: Bearer <token>`` on the API (not on the demo page, which
     takes the token from its URL fragment, nor on /healthz)."""
 
-    OPEN = {"/", "/healthz"}
+    OPEN: frozenset[str] = frozenset({"/", "/healthz"})
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app, self.expected = app, f"Bearer {token}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.OPEN \
-                and scope.get("method") != "OPTIONS":
+        if (
+            scope["type"] == "http"
+            and scope["path"] not in self.OPEN
+            and scope.get("method") != "OPTIONS"
+        ):
             header = dict(scope.get("headers", [])).get(b"authorization", b"")
             if header != self.expected:
                 await _send_error(send, 401, "unauthorized", "a valid bearer token is required")
@@ -140,8 +152,13 @@ def _demo_page() -> str:
     return resources.files("replycoach").joinpath("static/demo.html").read_text("utf-8")
 
 
-def create_app(service: Service, *, token: str | None = None,
-               cors_origins: Sequence[str] = (), max_body: int = DEFAULT_MAX_BODY) -> Any:
+def create_app(
+    service: Service,
+    *,
+    token: str | None = None,
+    cors_origins: Sequence[str] = (),
+    max_body: int = DEFAULT_MAX_BODY,
+) -> Any:
     """The ASGI application (FastAPI, wrapped in the body limit and, if set, the token)."""
 
     @asynccontextmanager
@@ -150,10 +167,16 @@ def create_app(service: Service, *, token: str | None = None,
 
         def on_hup() -> None:
             future = loop.run_in_executor(None, service.reload)
-            future.add_done_callback(lambda f: print(
-                "replycoach: rules reloaded" if f.result() else
-                f"replycoach: reload failed, the old rules stay in force:\n{service.reload_error}",
-                file=sys.stderr, flush=True))
+            future.add_done_callback(
+                lambda f: print(
+                    "replycoach: rules reloaded"
+                    if f.result()
+                    else "replycoach: reload failed, the old rules stay in force:\n"
+                    + str(service.reload_error),
+                    file=sys.stderr,
+                    flush=True,
+                )
+            )
 
         try:
             loop.add_signal_handler(signal.SIGHUP, on_hup)
@@ -165,7 +188,7 @@ def create_app(service: Service, *, token: str | None = None,
         title="replycoach",
         version=__version__,
         description="Coach Chinese customer-service replies: findings and approved rewrites. "
-                    "Also answers LanguageTool's /v2/check.",
+        "Also answers LanguageTool's /v2/check.",
         lifespan=lifespan,
     )
 
@@ -189,8 +212,13 @@ def create_app(service: Service, *, token: str | None = None,
         response = _error(exc.status_code, code, str(exc.detail))
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:  # Allow lists every method of the path, over all routes
-            methods = {m for route in app.routes if getattr(route, "path", None) == request.url.path
-                       for m in getattr(route, "methods", ()) if m != "HEAD"}
+            methods = {
+                m
+                for route in app.routes
+                if getattr(route, "path", None) == request.url.path
+                for m in getattr(route, "methods", ())
+                if m != "HEAD"
+            }
             response.headers["Allow"] = ", ".join(sorted(methods))
         return response
 
@@ -232,15 +260,22 @@ def create_app(service: Service, *, token: str | None = None,
     async def batch(request: BatchRequest) -> Response:
         """Up to 1,000 replies in one request; results in the same order."""
         result = service.batch(request)
-        return _json({"results": [{"findings": [f.to_dict() for f in r.findings]}
-                                  for r in result.results]})
+        return _json(
+            {"results": [{"findings": [f.to_dict() for f in r.findings]} for r in result.results]}
+        )
 
     @app.get("/v1/rules", response_model=list[RuleInfo])
     async def rules() -> Response:
         return _json([r.model_dump() for r in service.rules()])
 
-    def lt_answer(text: str | None, data: str | None, language: str, enabled: str | None,
-                  disabled: str | None, enabled_only: str | None) -> Response:
+    def lt_answer(
+        text: str | None,
+        data: str | None,
+        language: str,
+        enabled: str | None,
+        disabled: str | None,
+        enabled_only: str | None,
+    ) -> Response:
         mapping = None
         if text is None and data is not None:
             text, mapping = _annotated_text(data)
@@ -252,23 +287,31 @@ def create_app(service: Service, *, token: str | None = None,
                 match["offset"] = mapping(match["offset"])
         return _json(answer)
 
-    lt_doc = ("LanguageTool-compatible check: LanguageTool's JSON answer, offsets in UTF-16 "
-              "code units. Other LanguageTool parameters (mode, level, motherTongue, "
-              "preferredVariants, ...) are accepted and ignored.")
+    lt_doc = (
+        "LanguageTool-compatible check: LanguageTool's JSON answer, offsets in UTF-16 "
+        "code units. Other LanguageTool parameters (mode, level, motherTongue, "
+        "preferredVariants, ...) are accepted and ignored."
+    )
 
     @app.post("/v2/check", description=lt_doc, operation_id="lt_check_post", responses=errors)
     async def lt_check_post(
-        text: str | None = Form(None), data: str | None = Form(None),
-        language: str = Form("auto"), enabledRules: str | None = Form(None),  # noqa: N803
-        disabledRules: str | None = Form(None), enabledOnly: str | None = Form(None),  # noqa: N803
+        text: str | None = Form(None),
+        data: str | None = Form(None),
+        language: str = Form("auto"),
+        enabledRules: str | None = Form(None),
+        disabledRules: str | None = Form(None),
+        enabledOnly: str | None = Form(None),
     ) -> Response:
         return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
 
     @app.get("/v2/check", description=lt_doc, operation_id="lt_check_get", responses=errors)
     async def lt_check_get(
-        text: str | None = None, data: str | None = None, language: str = "auto",
-        enabledRules: str | None = None, disabledRules: str | None = None,  # noqa: N803
-        enabledOnly: str | None = None,  # noqa: N803
+        text: str | None = None,
+        data: str | None = None,
+        language: str = "auto",
+        enabledRules: str | None = None,
+        disabledRules: str | None = None,
+        enabledOnly: str | None = None,
     ) -> Response:
         return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
 
@@ -281,8 +324,9 @@ def create_app(service: Service, *, token: str | None = None,
         if app.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
 
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             ids = sorted({r.id for r in service.engine.rules})
             for name in ("CheckRequest", "FixRequest"):
                 prop = schema["components"]["schemas"][name]["properties"]["rules"]
@@ -296,9 +340,12 @@ def create_app(service: Service, *, token: str | None = None,
 
     wrapped: Any = app
     if cors_origins:
-        wrapped = CORSMiddleware(wrapped, allow_origins=list(cors_origins),
-                                 allow_methods=["GET", "POST", "OPTIONS"],
-                                 allow_headers=["Authorization", "Content-Type"])
+        wrapped = CORSMiddleware(
+            wrapped,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     if token:
         wrapped = BearerAuth(wrapped, token)
     wrapped = BodyLimit(wrapped, max_body)
@@ -350,23 +397,36 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(service: Service, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-          token: str | None = None, cors_origins: Sequence[str] = (),
-          max_body: int = DEFAULT_MAX_BODY) -> int:
+def serve(
+    service: Service,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    token: str | None = None,
+    cors_origins: Sequence[str] = (),
+    max_body: int = DEFAULT_MAX_BODY,
+) -> int:
     """Run the HTTP service until interrupted. Binding beyond loopback needs a token."""
     if not is_loopback(host) and not token:
-        print(f"replycoach: refusing to listen on {host} without --token: anyone who can "
-              "reach it could use it. Pass --token SECRET (clients then send "
-              "'Authorization: Bearer SECRET').", file=sys.stderr)
+        print(
+            f"replycoach: refusing to listen on {host} without --token: anyone who can "
+            "reach it could use it. Pass --token SECRET (clients then send "
+            "'Authorization: Bearer SECRET').",
+            file=sys.stderr,
+        )
         return 2
     import uvicorn
 
     app = create_app(service, token=token, cors_origins=cors_origins, max_body=max_body)
-    print(f"replycoach {__version__} serving on http://{host}:{port} "
-          f"({len(service.engine.checkers)} rules; demo page at /, OpenAPI at /openapi.json; "
-          f"SIGHUP reloads the rules){' with a bearer token' if token else ''}",
-          file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            lifespan="on")
+    print(
+        f"replycoach {__version__} serving on http://{host}:{port} "
+        f"({len(service.engine.checkers)} rules; demo page at /, OpenAPI at /openapi.json; "
+        f"SIGHUP reloads the rules){' with a bearer token' if token else ''}",
+        file=sys.stderr,
+        flush=True,
+    )
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+    )
     uvicorn.Server(config).run()
     return 0

@@ -147,13 +147,19 @@ class Service:
     def fix(self, request: FixRequest) -> FixResponse:
         engine = self._engine_for(request.rules)
         fixed = engine.fix(request.text, position=request.position)
-        return FixResponse(text=fixed, changed=fixed != request.text,
-                           findings=engine.check(fixed, position=request.position))
+        return FixResponse(
+            text=fixed,
+            changed=fixed != request.text,
+            findings=engine.check(fixed, position=request.position),
+        )
 
     def batch(self, request: BatchRequest) -> BatchResponse:
         if len(request.items) > MAX_BATCH:
-            raise ServiceError(413, "batch_too_large",
-                               f"a batch holds at most {MAX_BATCH} replies, got {len(request.items)}")
+            raise ServiceError(
+                413,
+                "batch_too_large",
+                f"a batch holds at most {MAX_BATCH} replies, got {len(request.items)}",
+            )
         engines: dict[tuple[str, ...] | None, Engine] = {}
         results = []
         for item in request.items:
@@ -170,22 +176,37 @@ class Service:
         severity = {c.id: c.severity.value for c in engine.checkers}
         return [
             RuleInfo(
-                id=r.id, kind=r.kind, severity=severity.get(r.id, r.severity.value),
-                enabled=r.id in active, fixable=getattr(r, "fix", "unsafe") == "safe",
-                message=r.message, description=r.description,
+                id=r.id,
+                kind=r.kind,
+                severity=severity.get(r.id, r.severity.value),
+                enabled=r.id in active,
+                fixable=getattr(r, "fix", "unsafe") == "safe",
+                message=r.message,
+                description=r.description,
                 source={"file": r.source.file, "passage": r.source.passage},
             )
             for r in engine.rules
         ]
 
     def health(self) -> Health:
-        return Health(status="ok", version=__version__, rules=len(self.engine.checkers),
-                      loaded_at=self.loaded_at, reload_error=self.reload_error)
+        return Health(
+            status="ok",
+            version=__version__,
+            rules=len(self.engine.checkers),
+            loaded_at=self.loaded_at,
+            reload_error=self.reload_error,
+        )
 
     # ------------------------------------------------------------ LanguageTool compatibility
 
-    def languagetool(self, text: str, language: str, enabled: str | None,
-                     disabled: str | None, enabled_only: bool = False) -> dict[str, Any]:
+    def languagetool(
+        self,
+        text: str,
+        language: str,
+        enabled: str | None,
+        disabled: str | None,
+        enabled_only: bool = False,
+    ) -> dict[str, Any]:
         """An answer in LanguageTool's ``/v2/check`` JSON shape (offsets in UTF-16 units)."""
         code = language if language in LT_LANGUAGES else "zh-CN"
         engine = self.engine
@@ -196,16 +217,25 @@ class Service:
             only = wanted if enabled_only and wanted else None
             engine = engine.configure(enable=wanted, disable=unwanted, only=only)
         rules = {r.id: r for r in engine.rules}
-        matches = [_lt_match(text, f, rules[f.rule].description or f.message)
-                   for f in engine.check(text)]
+        matches = [
+            _lt_match(text, f, rules[f.rule].description or f.message) for f in engine.check(text)
+        ]
         long_code, name = LT_LANGUAGES[code]
         return {
-            "software": {"name": "replycoach", "version": __version__, "buildDate": None,
-                         "apiVersion": 1, "status": "", "premium": False},
+            "software": {
+                "name": "replycoach",
+                "version": __version__,
+                "buildDate": None,
+                "apiVersion": 1,
+                "status": "",
+                "premium": False,
+            },
             "warnings": {"incompleteResults": False},
-            "language": {"name": name, "code": long_code,
-                         "detectedLanguage": {"name": name, "code": long_code,
-                                              "confidence": 1.0}},
+            "language": {
+                "name": name,
+                "code": long_code,
+                "detectedLanguage": {"name": name, "code": long_code, "confidence": 1.0},
+            },
             "matches": matches,
         }
 
@@ -250,8 +280,11 @@ def _lt_match(text: str, f: Finding, description: str) -> dict[str, Any]:
         "replacements": [{"value": s} for s in f.suggestions],
         "offset": utf16_len(text[: f.start]),
         "length": utf16_len(f.excerpt),
-        "context": {"text": text[left:right], "offset": utf16_len(text[left : f.start]),
-                    "length": utf16_len(f.excerpt)},
+        "context": {
+            "text": text[left:right],
+            "offset": utf16_len(text[left : f.start]),
+            "length": utf16_len(f.excerpt),
+        },
         "sentence": sentence.strip(),
         "type": {"typeName": "Other"},
         "rule": {

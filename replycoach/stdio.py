@@ -22,12 +22,16 @@ from .service import BatchRequest, CheckRequest, FixRequest, Service, ServiceErr
 
 def _handlers(service: Service) -> dict[str, Callable[[dict[str, Any]], Any]]:
     return {
-        "check": lambda p: {"findings": [f.to_dict() for f in
-                                         service.check(CheckRequest.model_validate(p))]},
+        "check": lambda p: {
+            "findings": [f.to_dict() for f in service.check(CheckRequest.model_validate(p))]
+        },
         "fix": lambda p: service.fix(FixRequest.model_validate(p)).model_dump(mode="json"),
-        "batch": lambda p: {"results": [
-            {"findings": [f.to_dict() for f in r.findings]}
-            for r in service.batch(BatchRequest.model_validate(p)).results]},
+        "batch": lambda p: {
+            "results": [
+                {"findings": [f.to_dict() for f in r.findings]}
+                for r in service.batch(BatchRequest.model_validate(p)).results
+            ]
+        },
         "rules": lambda p: [r.model_dump() for r in service.rules()],
         "health": lambda p: service.health().model_dump(),
         "reload": lambda p: {"reloaded": service.reload(), "error": service.reload_error},
@@ -55,8 +59,10 @@ def handle(service: Service, line: str) -> dict[str, Any]:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return {"id": request_id, "error": {"code": "invalid_request",
-                                            "message": f"{where}: {first['msg']}"}}
+        return {
+            "id": request_id,
+            "error": {"code": "invalid_request", "message": f"{where}: {first['msg']}"},
+        }
     except ServiceError as exc:
         return {"id": request_id, **exc.to_dict()}
 

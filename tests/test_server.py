@@ -19,15 +19,15 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+import httpx
+import uvicorn
+from fastapi.testclient import TestClient
 
-from replycoach import Engine  # noqa: E402
-from replycoach.server import create_app  # noqa: E402
-from replycoach.service import Service  # noqa: E402
+from replycoach import Engine
+from replycoach.server import create_app
+from replycoach.service import Service
 
-from .conftest import ROOT  # noqa: E402
+from .conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,15 @@ def test_check_fix_batch_rules_health(client: TestClient) -> None:
     found = {(f["rule"], f["start"], f["end"], f["excerpt"]) for f in body["findings"]}
     assert ("absolute-promise", 1, 3, "保证") in found and ("honorific-you", 10, 11, "你") in found
     assert set(body["findings"][0]) == {
-        "rule", "severity", "start", "end", "excerpt", "message", "suggestions", "fixable"}
+        "rule",
+        "severity",
+        "start",
+        "end",
+        "excerpt",
+        "message",
+        "suggestions",
+        "fixable",
+    }
 
     first = client.post("/v1/check", json={"text": "已经发货了", "position": "first"}).json()
     assert [f["rule"] for f in first["findings"]] == ["missing-greeting"]
@@ -82,7 +90,10 @@ def test_check_fix_batch_rules_health(client: TestClient) -> None:
     items = [{"text": "你好"}, {"text": "您好"}, {"text": "好的", "position": "last"}]
     results = client.post("/v1/check/batch", json={"items": items}).json()["results"]
     assert [[f["rule"] for f in r["findings"]] for r in results] == [
-        ["honorific-you"], [], ["missing-closing"]]
+        ["honorific-you"],
+        [],
+        ["missing-closing"],
+    ]
 
     rules = client.get("/v1/rules").json()
     assert {r["id"] for r in rules} >= {"absolute-promise", "privacy-leak"}
@@ -131,20 +142,25 @@ def test_streamed_body_over_the_limit(client: TestClient) -> None:
             yield b"a" * 1000
         yield b'"}'
 
-    response = client.post("/v1/check", content=chunks(),
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/check", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
 
 
 def test_token_and_cors() -> None:
-    app = create_app(Service(Engine.default), token="s3cret", cors_origins=["chrome-extension://abc"])
+    app = create_app(
+        Service(Engine.default), token="s3cret", cors_origins=["chrome-extension://abc"]
+    )
     c = TestClient(app)
     assert c.post("/v1/check", json={"text": "你好"}).status_code == 401
     ok = c.post("/v1/check", json={"text": "你好"}, headers={"Authorization": "Bearer s3cret"})
     assert ok.status_code == 200
     assert c.get("/").status_code == 200 and c.get("/healthz").status_code == 200
-    pre = c.options("/v1/check", headers={"Origin": "chrome-extension://abc",
-                                          "Access-Control-Request-Method": "POST"})
+    pre = c.options(
+        "/v1/check",
+        headers={"Origin": "chrome-extension://abc", "Access-Control-Request-Method": "POST"},
+    )
     assert pre.headers["access-control-allow-origin"] == "chrome-extension://abc"
     plain = TestClient(create_app(Service(Engine.default)))
     r = plain.post("/v1/check", json={"text": "你好"}, headers={"Origin": "https://evil.example"})
@@ -154,7 +170,9 @@ def test_token_and_cors() -> None:
 def test_binding_beyond_loopback_needs_a_token() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "replycoach.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "--token" in proc.stderr
 
@@ -164,10 +182,18 @@ def test_binding_beyond_loopback_needs_a_token() -> None:
 
 def test_languagetool_shape_and_utf16_offsets(client: TestClient) -> None:
     text = "🙂🙂亲，我保证你满意"
-    answer = client.post("/v2/check", data={
-        "text": text, "language": "zh-CN", "mode": "all", "level": "picky",
-        "motherTongue": "en", "preferredVariants": "zh-CN", "enabledOnly": "false",
-    }).json()
+    answer = client.post(
+        "/v2/check",
+        data={
+            "text": text,
+            "language": "zh-CN",
+            "mode": "all",
+            "level": "picky",
+            "motherTongue": "en",
+            "preferredVariants": "zh-CN",
+            "enabledOnly": "false",
+        },
+    ).json()
     assert answer["software"]["name"] == "replycoach"
     assert answer["language"]["code"] == "zh-CN"
     match = next(m for m in answer["matches"] if m["rule"]["id"] == "absolute-promise")
@@ -177,12 +203,27 @@ def test_languagetool_shape_and_utf16_offsets(client: TestClient) -> None:
     assert set(match["rule"]) == {"id", "description", "issueType", "category"}
     assert set(match["context"]) == {"text", "offset", "length"} and match["sentence"]
     for language in ("zh-TW", "zh", "auto"):
-        assert client.post("/v2/check", data={"text": "你好", "language": language}).status_code == 200
-    only = client.post("/v2/check", data={"text": "我保证你满意", "language": "zh-CN",
-                                          "enabledRules": "honorific-you", "enabledOnly": "true"})
+        assert (
+            client.post("/v2/check", data={"text": "你好", "language": language}).status_code == 200
+        )
+    only = client.post(
+        "/v2/check",
+        data={
+            "text": "我保证你满意",
+            "language": "zh-CN",
+            "enabledRules": "honorific-you",
+            "enabledOnly": "true",
+        },
+    )
     assert [m["rule"]["id"] for m in only.json()["matches"]] == ["honorific-you"]
-    off = client.post("/v2/check", data={"text": "我保证你满意", "language": "zh-CN",
-                                         "disabledRules": "honorific-you,UPPERCASE_SENTENCE_START"})
+    off = client.post(
+        "/v2/check",
+        data={
+            "text": "我保证你满意",
+            "language": "zh-CN",
+            "disabledRules": "honorific-you,UPPERCASE_SENTENCE_START",
+        },
+    )
     assert "honorific-you" not in [m["rule"]["id"] for m in off.json()["matches"]]
     assert client.get("/v2/languages").json()[0]["longCode"] == "zh-CN"
 
@@ -219,17 +260,27 @@ def test_stdio_mode() -> None:
         {"id": 6, "method": "batch", "params": {"items": [{"text": "你"}, {"text": "您"}]}},
         {"id": 7, "method": "health"},
     ]
-    stdin = "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
-                      for x in lines) + "\n"
-    proc = subprocess.run([sys.executable, "-m", "replycoach.cli", "serve", "--stdio"],
-                          input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    stdin = (
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines)
+        + "\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "replycoach.cli", "serve", "--stdio"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert proc.returncode == 0 and len(out) == 7
     assert out[0]["id"] == 1 and out[0]["result"]["findings"][0]["rule"] == "honorific-you"
     assert out[1]["result"]["text"] == "您好"
     assert out[2]["error"]["code"] == "invalid_json"
-    assert out[3] == {"id": 4, "error": {"code": "invalid_request",
-                                         "message": "text: Input should be a valid string"}}
+    assert out[3] == {
+        "id": 4,
+        "error": {"code": "invalid_request", "message": "text: Input should be a valid string"},
+    }
     assert out[4]["error"]["code"] == "unknown_method"
     assert [len(r["findings"]) for r in out[5]["result"]["results"]] == [1, 0]
     assert out[6]["result"]["status"] == "ok"
@@ -254,9 +305,20 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
     rules.write_text(RULE.replace("WORD", "亲爱哒"), encoding="utf-8")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "replycoach.cli", "serve", "--port", str(port), "--rules",
-         str(rules), "--no-config"],
-        stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "replycoach.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--rules",
+            str(rules),
+            "--no-config",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -220,7 +220,7 @@ def test_damaged_copies_of_real_files_lose_nothing(tmp_path: Path) -> None:
     """The real JDDC excerpt with invalid bytes injected into one line, and a real JSONL
     line cut short: the damaged line is reported, every other entry is still read."""
     good = (PHRASES / "jddc-frequent-excerpt.tsv").read_bytes().split(b"\n")
-    damaged = good[:4] + [good[4][:3] + b"\xff\xfe\xfd" + good[4][3:]] + good[5:]
+    damaged = [*good[:4], good[4][:3] + b"\xff\xfe\xfd" + good[4][3:], *good[5:]]
     path = tmp_path / "damaged.tsv"
     path.write_bytes(b"\n".join(damaged))
     items = read_file(path).items
@@ -236,7 +236,10 @@ def test_damaged_copies_of_real_files_lose_nothing(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     items = read_file(path).items
     assert [(type(i).__name__, i.line) for i in items] == [
-        ("Entry", 1), ("InputError", 2), ("Entry", 3)]
+        ("Entry", 1),
+        ("InputError", 2),
+        ("Entry", 3),
+    ]
 
 
 def test_unreadable_files_are_input_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
