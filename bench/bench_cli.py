@@ -64,38 +64,20 @@ def main() -> None:
             sys.exit("npm is needed for the textlint anchor")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=HERE, check=True)
 
-    ours, proc = timed(
-        [
-            sys.executable,
-            "-m",
-            "replycoach.cli",
-            "check",
-            str(corpus),
-            "--fail-on",
-            "never",
-            "--quiet",
-        ],
-        args.runs,
-        out,
-    )
+    check = [
+        sys.executable,
+        "-m",
+        "replycoach.cli",
+        "check",
+        str(corpus),
+        "--fail-on",
+        "never",
+        "--quiet",
+    ]
+    ours, proc = timed(check, args.runs, out)
     ours_findings = proc.stdout.count("\n")
     ours_sub, proc_sub = timed(
-        [
-            sys.executable,
-            "-m",
-            "replycoach.cli",
-            "check",
-            str(corpus),
-            "--fail-on",
-            "never",
-            "--quiet",
-            "--select",
-            "absolute-promise",
-            "--select",
-            "honorific-you",
-        ],
-        args.runs,
-        out,
+        [*check, "--select", "absolute-promise", "--select", "honorific-you"], args.runs, out
     )
     theirs, tproc = timed(
         [str(textlint), "-c", ".textlintrc.json", "--format", "unix", "replies.txt"],

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,3 +22,39 @@ DEFAULT_RULES: list[AnyRule] = load_rules(default_rules_dir())
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return Engine.default()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, tries: int = 200) -> None:
+    """Poll ``url``/healthz until the server answers."""
+    import httpx
+
+    for _ in range(tries):
+        try:
+            httpx.get(url + "/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
+@contextmanager
+def running_server(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a thread on a free loopback port; yield its URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,14 +13,12 @@ import pytest
 pytest.importorskip("fastapi")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 
 from replycoach import Engine  # noqa: E402
 from replycoach.server import create_app  # noqa: E402
 from replycoach.service import Service  # noqa: E402
 
-from .test_server import free_port  # noqa: E402
+from .conftest import running_server  # noqa: E402
 
 CHROMIUM = (
     os.environ.get("REPLYCOACH_CHROMIUM")
@@ -47,21 +43,8 @@ ARGS = [
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    port = free_port()
-    app = create_app(Service(Engine.default), token="t0k")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_server(create_app(Service(Engine.default), token="t0k")) as base:
+        yield base
 
 
 def test_type_see_and_fix(url: str, tmp_path: Path) -> None:

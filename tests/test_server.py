@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,14 +19,13 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 import httpx
-import uvicorn
 from fastapi.testclient import TestClient
 
 from replycoach import Engine
 from replycoach.server import create_app
 from replycoach.service import Service
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port, running_server, wait_until_up
 
 
 @pytest.fixture(scope="module")
@@ -35,30 +33,11 @@ def client() -> TestClient:
     return TestClient(create_app(Service(Engine.default)))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_url() -> Iterator[str]:
     """A real uvicorn server in a thread, on a free loopback port."""
-    port = free_port()
-    app = create_app(Service(Engine.default))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_server(create_app(Service(Engine.default))) as url:
+        yield url
 
 
 # ------------------------------------------------------------------------------- JSON API
@@ -322,12 +301,7 @@ def test_sighup_reloads_without_dropping_requests(tmp_path: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                httpx.get(url + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_up(url)
 
         def rules_of(text: str) -> list[str]:
             r = httpx.post(url + "/v1/check", json={"text": text}, timeout=5)

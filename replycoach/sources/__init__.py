@@ -75,6 +75,25 @@ class FixError(Exception):
     """A file cannot be rewritten whole; it is left untouched."""
 
 
+def raise_on_errors(parsed: Parsed) -> None:
+    """A file with a part that cannot be read cannot be rewritten whole: raise FixError."""
+    for item in parsed.items:
+        if isinstance(item, InputError):
+            raise FixError(f"line {item.line}: {item.message}")
+
+
+def splice(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
+    """``text`` with each ``(start, end, replacement)`` applied (edits do not overlap)."""
+    out = []
+    last = 0
+    for start, end, raw in sorted(edits):
+        out.append(text[last:start])
+        out.append(raw)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
 DEFAULT_POSITION_MAP: dict[str, str] = {
     "欢迎语": "first",
     "欢迎": "first",

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from json.decoder import scanstring  # type: ignore[attr-defined]
 
-from . import Entry, FixError, InputError, Parsed, SourceOptions
+from . import Entry, InputError, Parsed, SourceOptions, raise_on_errors, splice
 from .decode import decode, encode
 from .tree import Found, Node, replies
 
@@ -134,9 +134,7 @@ def _dump_like(raw: str, old: str, new: str) -> str:
 def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: SourceOptions) -> bytes:
     """The file with each reply's string token replaced; every other byte kept."""
     parsed, found, text = _found(name, data, options)
-    errors = [item for item in parsed.items if isinstance(item, InputError)]
-    if errors:
-        raise FixError(f"line {errors[0].line}: {errors[0].message}")
+    raise_on_errors(parsed)
     entries = [item for item in parsed.items if isinstance(item, Entry)]
     by_place = {(e.line, e.column, e.where): e for e in entries}
     edits = []
@@ -146,11 +144,4 @@ def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: Source
         if new != entry.text:
             start, end = offset + f.node.start, offset + f.node.end
             edits.append((start, end, _dump_like(text[start:end], entry.text, new)))
-    out = []
-    last = 0
-    for start, end, raw in sorted(edits):
-        out.append(text[last:start])
-        out.append(raw)
-        last = end
-    out.append(text[last:])
-    return encode(decode(data), "".join(out))
+    return encode(decode(data), splice(text, edits))

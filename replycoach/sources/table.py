@@ -25,6 +25,8 @@ from . import (
     InputError,
     Parsed,
     SourceOptions,
+    raise_on_errors,
+    splice,
 )
 from .decode import decode, encode
 
@@ -260,14 +262,11 @@ def _quote(value: str) -> str:
 def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: SourceOptions) -> bytes:
     """The file with each reply field replaced by ``fix(entry)`` in its original quoting."""
     parsed, pairs = _walk(name, data, options)
-    errors = [item for item in parsed.items if isinstance(item, InputError)]
-    if errors:
-        raise FixError(f"line {errors[0].line}: {errors[0].message}")
+    raise_on_errors(parsed)
     decoded = decode(data)
     text = decoded.join()
     tsv = name.lower().endswith(".tsv")
-    out = []
-    last = 0
+    edits = []
     for entry, cell in pairs:
         new = fix(entry)
         if new == entry.text:
@@ -276,8 +275,5 @@ def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: Source
             raise FixError(f"line {entry.line}: the fix would put a tab or line end in a TSV field")
         needs_quotes = any(c in new for c in ',"\r\n')
         raw = _quote(new) if (cell.quoted or (needs_quotes and not tsv)) else new
-        out.append(text[last : cell.start])
-        out.append(raw)
-        last = cell.end
-    out.append(text[last:])
-    return encode(decoded, "".join(out))
+        edits.append((cell.start, cell.end, raw))
+    return encode(decoded, splice(text, edits))

@@ -14,7 +14,16 @@ from collections.abc import Callable
 
 import yaml
 
-from . import Entry, FixError, InputError, Parsed, SourceOptions, disabled_rules
+from . import (
+    Entry,
+    FixError,
+    InputError,
+    Parsed,
+    SourceOptions,
+    disabled_rules,
+    raise_on_errors,
+    splice,
+)
 from .decode import decode, encode
 from .tree import Found, Node, replies
 
@@ -119,9 +128,7 @@ def _scalar(style: str | None, value: str) -> str:
 def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: SourceOptions) -> bytes:
     """The file with each reply scalar replaced in place; see the module's notes."""
     parsed, pairs, text = _found(name, data, options)
-    errors = [item for item in parsed.items if isinstance(item, InputError)]
-    if errors:
-        raise FixError(f"line {errors[0].line}: {errors[0].message}")
+    raise_on_errors(parsed)
     edits = []
     for f, entry in pairs:
         new = fix(entry)
@@ -133,11 +140,4 @@ def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: Source
                 f"line {entry.line}: a block or multi-line scalar cannot be rewritten in place"
             )
         edits.append((f.node.start, f.node.end, _scalar(f.node.style, new)))
-    out = []
-    last = 0
-    for start, end, raw in sorted(edits):
-        out.append(text[last:start])
-        out.append(raw)
-        last = end
-    out.append(text[last:])
-    return encode(decode(data), "".join(out))
+    return encode(decode(data), splice(text, edits))
