@@ -36,22 +36,24 @@ __all__ = [
 ]
 
 
-def check(text: str, *, position: str | None = None) -> list[Finding]:
+def check(text: str, *, position: str | None = None, customer: str | None = None) -> list[Finding]:
     """Check one reply with the default rules.
 
     ``position``: ``first``, ``middle``, ``last``, ``only`` or ``None`` (unknown: the
-    greeting and closing rules stay silent).
+    greeting and closing rules stay silent). ``customer``: the customer's message this reply
+    answers, for the rules about context (a complaint wants an apology first); ``None``:
+    unknown, those rules stay silent.
 
     >>> [f.rule for f in check("我这边查不到", position="last")]
     ['missing-closing']
     """
-    return Engine.default().check(text, position=position)
+    return Engine.default().check(text, position=position, customer=customer)
 
 
-def fix(text: str, *, position: str | None = None) -> str:
+def fix(text: str, *, position: str | None = None, customer: str | None = None) -> str:
     """Apply the default rules' safe rewrites (such as 你 → 您) to one reply.
 
     >>> fix("你放心")
     '您放心'
     """
-    return Engine.default().fix(text, position=position)
+    return Engine.default().fix(text, position=position, customer=customer)

@@ -74,6 +74,13 @@ def _rule_options(parser: argparse.ArgumentParser) -> None:
         help="override a rule's severity (error, warning, info)",
     )
     group.add_argument(
+        "--pack",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on an opt-in rule pack (e.g. compliance)",
+    )
+    group.add_argument(
         "--config",
         metavar="FILE",
         help="configuration file (default: found from the working directory up)",
@@ -95,6 +102,12 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
         "--column",
         metavar="NAME",
         help="the reply column or key (header name, or number; xlsx: letter)",
+    )
+    parser.add_argument(
+        "--customer", metavar="TEXT", help="the customer's message the --text replies answer"
+    )
+    parser.add_argument(
+        "--customer-column", metavar="NAME", help="the column or key holding the customer's message"
     )
     parser.add_argument(
         "--position-column",
@@ -230,6 +243,8 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
         disable=[*settings.disable, *args.disable],
         only=args.select if args.select is not None else settings.select,
         severity=severity,
+        packs=[*settings.packs, *args.pack],
+        options=settings.rule_options,
     )
 
 
@@ -239,6 +254,7 @@ def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
         column=args.column or settings.column,
         position=args.position or settings.position,
         position_column=args.position_column or settings.position_column,
+        customer_column=args.customer_column or settings.customer_column,
         position_map=merged_position_map(config),
     )
 
@@ -306,7 +322,10 @@ def _collect(
     if args.text:
         report.add(
             engine,
-            [Entry("<text>", n, t, 1, options.position) for n, t in enumerate(args.text, 1)],
+            [
+                Entry("<text>", n, t, 1, options.position, customer=args.customer)
+                for n, t in enumerate(args.text, 1)
+            ],
             "<text>",
         )
     jobs = _jobs(args, config, options)
@@ -398,7 +417,7 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options = _source_options(args, config)
 
     for text in args.text:
-        out.write(engine.fix(text, position=options.position) + "\n")
+        out.write(engine.fix(text, position=options.position, customer=args.customer) + "\n")
     status = EXIT_CLEAN
     for path, opts, ignore in _jobs(args, config, options):
         stdin = path == "-"
@@ -407,7 +426,12 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         changed: list[int] = []
 
         def fix(entry: Entry, ignore: frozenset[str] = ignore, changed: list[int] = changed) -> str:
-            new = engine.fix(entry.text, position=entry.position, ignore=ignore | entry.disabled)
+            new = engine.fix(
+                entry.text,
+                position=entry.position,
+                customer=entry.customer,
+                ignore=ignore | entry.disabled,
+            )
             if new != entry.text:
                 changed.append(entry.line)
             return new

@@ -46,6 +46,9 @@ class ConfigModel(BaseModel):
     position_map: dict[str, Position] = Field(default_factory=dict, alias="position-map")
     position: Position | None = None
     baseline: str | None = None
+    packs: list[str] = Field(default_factory=list)
+    rule_options: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="rule-options")
+    customer_column: str | None = Field(None, alias="customer-column")
 
     @field_validator("column", mode="before")
     @classmethod
@@ -248,4 +251,17 @@ position-map: {}
 
 # Legacy findings to ignore (written by `replycoach baseline`).
 # baseline: .replycoach-baseline.json
+
+# Opt-in rule packs shipped with replycoach: compliance (off-platform contact, advertising
+# absolutes, compensation promises, review inducement).
+packs: []
+#  - compliance
+
+# Fields of a rule to override, e.g. the length at which long-sentence speaks up.
+rule-options: {}
+#  long-sentence: {max: 60}
+
+# The column (or key) holding the customer's message a reply answers, for the context rules
+# (default: found by header, 顾客/客户/买家/问题/customer/question).
+# customer-column: 顾客问题
 """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import UnknownRuleError
 from .fixes import apply_fixes
-from .kinds import Checker, compile_rule
+from .kinds import Checker, Context, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
 from .model import POSITIONS, Finding, Severity
 from .normalize import normalize
@@ -32,15 +32,25 @@ class Engine:
         disable: Iterable[str] = (),
         only: Iterable[str] | None = None,
         severity: Mapping[str, str | Severity] | None = None,
+        packs: Iterable[str] = (),
+        options: Mapping[str, Mapping[str, object]] | None = None,
     ) -> None:
         """Compile ``rules``.
 
-        ``enable`` switches on rules that ship disabled, ``disable`` switches rules off,
-        ``only`` keeps just the named rules, ``severity`` overrides severities by rule id.
-        Every id named must exist (old ids in a rule's ``aliases`` count), else
-        :class:`UnknownRuleError`.
+        ``enable`` switches on rules that ship disabled, ``packs`` switches on every rule of
+        the named packs (``compliance``), ``disable`` switches rules off, ``only`` keeps just
+        the named rules, ``severity`` overrides severities by rule id, ``options`` overrides
+        a rule's own fields (``{"long-sentence": {"max": 60}}``). Every id named must exist
+        (old ids in a rule's ``aliases`` count), else :class:`UnknownRuleError`.
         """
+        rules = list(rules)
+        if options:
+            rules = [_with_options(r, options[r.id]) if r.id in options else r for r in rules]
         self.rules: tuple[AnyRule, ...] = tuple(rules)
+        pack_names = set(packs)
+        unknown_packs = pack_names - {r.pack for r in self.rules}
+        if unknown_packs:
+            raise UnknownRuleError(f"unknown rule pack(s): {', '.join(sorted(unknown_packs))}")
         names = {r.id: r.id for r in self.rules}
         names.update({alias: r.id for r in self.rules for alias in r.aliases})
 
@@ -50,17 +60,12 @@ class Engine:
                 raise UnknownRuleError(f"unknown rule id(s) to {what}: {', '.join(unknown)}")
             return {names[i] for i in ids}
 
-        enabled = resolve(enable, "enable")
+        enabled = resolve(enable, "enable") | {r.id for r in self.rules if r.pack in pack_names}
+        resolve((options or {}).keys(), "configure")
         disabled = resolve(disable, "disable")
         kept = resolve(only, "select") if only is not None else None
         overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         resolve((severity or {}).keys(), "override")
-        self._options = {
-            "enable": tuple(enable),
-            "disable": tuple(disable),
-            "only": None if only is None else tuple(only),
-            "severity": dict(severity or {}),
-        }
         self.checkers: tuple[Checker, ...] = tuple(
             compile_rule(rule, overrides.get(rule.id))
             for rule in self.rules
@@ -78,16 +83,24 @@ class Engine:
         disable: Iterable[str] = (),
         only: Iterable[str] | None = None,
         severity: Mapping[str, str | Severity] | None = None,
+        packs: Iterable[str] = (),
+        options: Mapping[str, Mapping[str, object]] | None = None,
     ) -> Engine:
         """Load rule files or directories (after the default pack unless ``defaults=False``).
 
         >>> Engine.from_paths(defaults=True).rule_ids()[:3]
-        ('absolute-promise', 'blame-shifting', 'flat-refusal')
+        ('absolute-promise', 'bare-unavailable', 'blame-shifting')
         """
         sources: list[str | Path] = [default_rules_dir()] if defaults else []
         sources.extend(paths)
         return cls(
-            load_paths(sources), enable=enable, disable=disable, only=only, severity=severity
+            load_paths(sources),
+            enable=enable,
+            disable=disable,
+            only=only,
+            severity=severity,
+            packs=packs,
+            options=options,
         )
 
     @classmethod
@@ -102,27 +115,45 @@ class Engine:
         disable: Iterable[str] = (),
         only: Iterable[str] | None = None,
         severity: Mapping[str, str | Severity] | None = None,
+        packs: Iterable[str] = (),
+        options: Mapping[str, Mapping[str, object]] | None = None,
     ) -> Engine:
         """A new engine over the same rules with other options."""
-        return Engine(self.rules, enable=enable, disable=disable, only=only, severity=severity)
+        return Engine(
+            self.rules,
+            enable=enable,
+            disable=disable,
+            only=only,
+            severity=severity,
+            packs=packs,
+            options=options,
+        )
 
     def rule_ids(self) -> tuple[str, ...]:
         """Ids of the active rules, in order."""
         return tuple(c.id for c in self.checkers)
 
     def check(
-        self, text: str, *, position: str | None = None, ignore: Collection[str] = ()
+        self,
+        text: str,
+        *,
+        position: str | None = None,
+        customer: str | None = None,
+        ignore: Collection[str] = (),
     ) -> list[Finding]:
         """All findings in ``text``, sorted by (start, rule id).
 
         ``position`` is where the reply stands: ``first``, ``middle``, ``last``, ``only``
         (a one-message conversation) or ``None`` (unknown: position rules stay silent).
-        ``ignore`` names rules to skip for this text (inline or per-path silencing;
-        ``*`` or ``all`` skips every rule).
+        ``customer`` is the customer's message this reply answers (``None``: unknown, so
+        rules about it stay silent). ``ignore`` names rules to skip for this text (inline or
+        per-path silencing; ``*`` or ``all`` skips every rule).
         """
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
-        norm = normalize(text)
+        ctx = Context(
+            text, normalize(text), position, None if customer is None else normalize(customer)
+        )
         findings: list[Finding] = []
         checkers: Iterable[Checker] = self.checkers
         if ignore:
@@ -130,19 +161,45 @@ class Engine:
                 return findings
             checkers = [c for c in self.checkers if c.id not in ignore]
         for checker in checkers:
-            findings.extend(checker.check(text, norm, position))
+            findings.extend(checker.check(ctx))
         if len(findings) > 1:
             findings.sort(key=lambda f: (f.start, f.rule, f.end))
         return findings
 
-    def fix(self, text: str, *, position: str | None = None, ignore: Collection[str] = ()) -> str:
+    def fix(
+        self,
+        text: str,
+        *,
+        position: str | None = None,
+        customer: str | None = None,
+        ignore: Collection[str] = (),
+    ) -> str:
         """``text`` with every safe rewrite applied, repeated until nothing changes."""
         for _ in range(_MAX_FIX_PASSES):
-            fixed = apply_fixes(text, self.check(text, position=position, ignore=ignore))
+            found = self.check(text, position=position, customer=customer, ignore=ignore)
+            fixed = apply_fixes(text, found)
             if fixed == text:
                 break
             text = fixed
         return text
+
+
+def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
+    """``rule`` with some of its fields overridden, validated again."""
+    from pydantic import ValidationError
+
+    from .errors import RuleFileError
+
+    data = rule.model_dump(by_alias=True)
+    data.update(options)
+    try:
+        new = type(rule).model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RuleFileError([f"rule-options for '{rule.id}': {where}: {first['msg']}"]) from None
+    new._origin, new._pack = rule.origin, rule.pack
+    return new
 
 
 @cache

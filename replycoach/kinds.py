@@ -14,17 +14,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from .loader import (
     AnyRule,
+    CombinationRule,
+    Condition,
     CountRule,
     ExistenceRule,
+    LengthRule,
     PatternRule,
     PositionRule,
     SubstitutionRule,
 )
 from .model import Finding, Severity
 from .words import is_whole_word
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a checker sees: the reply as given (``text``, excerpts come from it) and
+    normalised (``norm``, same length, matching runs on it), its position, and the
+    customer's message it answers (normalised; ``None`` when unknown)."""
+
+    text: str
+    norm: str
+    position: str | None = None
+    customer: str | None = None
 
 
 class _Format(dict[str, str]):
@@ -85,7 +101,7 @@ class Checker:
     def id(self) -> str:
         return self.rule.id
 
-    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+    def check(self, ctx: Context) -> list[Finding]:
         raise NotImplementedError
 
     def finding(
@@ -137,7 +153,8 @@ class PhraseChecker(Checker):
         self._index = PhraseIndex(swap, rule.exceptions, rule.boundary)
         self._unless = _Unless(rule.unless)
 
-    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+    def check(self, ctx: Context) -> list[Finding]:
+        text, norm = ctx.text, ctx.norm
         spans = self._index.find(norm)
         if not spans or self._unless.silenced(norm):
             return []
@@ -193,7 +210,8 @@ class PatternChecker(Checker):
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
 
-    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+    def check(self, ctx: Context) -> list[Finding]:
+        text, norm = ctx.text, ctx.norm
         rule = self.spec
         if self._prefilter is not None and self._prefilter.search(norm) is None:
             return []
@@ -231,7 +249,8 @@ class CountChecker(Checker):
         against = PhraseIndex(rule.against, rule.exceptions, "none") if rule.against else None
         self._against: PhraseIndex | None = against
 
-    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+    def check(self, ctx: Context) -> list[Finding]:
+        text, norm = ctx.text, ctx.norm
         rule = self.spec
         spans = self._words.find(norm)
         if len(spans) < rule.min:
@@ -274,9 +293,10 @@ class PositionChecker(Checker):
         self.spec = rule
         self._require = _alternation(rule.require)
 
-    def check(self, text: str, norm: str, position: str | None) -> list[Finding]:
+    def check(self, ctx: Context) -> list[Finding]:
+        text, norm = ctx.text, ctx.norm
         rule = self.spec
-        if position is None or position not in rule.when:
+        if ctx.position is None or ctx.position not in rule.when:
             return []
         if self._require.search(norm.lower()):
             return []
@@ -289,6 +309,96 @@ class PositionChecker(Checker):
         return [self.finding(text, start, end, suggestions)]
 
 
+class _ConditionTest:
+    """One compiled :class:`Condition`."""
+
+    def __init__(self, cond: Condition) -> None:
+        self.scope = cond.in_
+        self.at_least = cond.at_least
+        self.any = PhraseIndex(cond.any, cond.exceptions, "none") if cond.any else None
+        self.all = [PhraseIndex([w], cond.exceptions, "none") for w in cond.all]
+        self.none = PhraseIndex(cond.none, cond.exceptions, "none") if cond.none else None
+        self.pattern = re.compile(cond.pattern) if cond.pattern else None
+
+    def spans(self, norm: str) -> list[tuple[int, int]]:
+        """Where ``any``/``pattern`` match (for marking)."""
+        found = self.any.find(norm) if self.any else []
+        if self.pattern:
+            found += [m.span() for m in self.pattern.finditer(norm) if m.end() > m.start()]
+        return sorted(found)
+
+    def holds(self, ctx: Context) -> bool | None:
+        """Whether the condition holds; None when its text is unknown."""
+        norm = ctx.customer if self.scope == "customer" else ctx.norm
+        if norm is None:
+            return None
+        if self.any or self.pattern:
+            distinct = {norm[a:b] for a, b in self.spans(norm)}
+            if len(distinct) < self.at_least:
+                return False
+        if any(not index.find(norm) for index in self.all):
+            return False
+        return not (self.none and self.none.find(norm))
+
+
+class CombinationChecker(Checker):
+    """``combination`` rules: every condition holds, then the marked spans are reported."""
+
+    def __init__(self, rule: CombinationRule, severity: Severity) -> None:
+        super().__init__(rule, severity)
+        self.spec = rule
+        self._tests = [_ConditionTest(c) for c in rule.conditions]
+        self._mark = _ConditionTest(rule.mark) if rule.mark else None
+
+    def check(self, ctx: Context) -> list[Finding]:
+        for test in self._tests:
+            if not test.holds(ctx):  # False, or None: the context it needs is unknown
+                return []
+        rule = self.spec
+        if self._mark is not None:
+            spans = self._mark.spans(ctx.norm)
+        else:
+            start, end = first_sentence(ctx.text)
+            spans = [(start, end)] if end > start else []
+        out = []
+        for start, end in spans:
+            excerpt = ctx.text[start:end]
+            suggestions = [*rule.suggest, *(add + excerpt for add in rule.add)]
+            out.append(self.finding(ctx.text, start, end, suggestions))
+        return out
+
+
+class LengthChecker(Checker):
+    """``length`` rules: stretches without a break longer than ``max``."""
+
+    def __init__(self, rule: LengthRule, severity: Severity) -> None:
+        super().__init__(rule, severity)
+        self.spec = rule
+        self._stretch = re.compile("[^" + re.escape(rule.breaks) + "]{" + str(rule.max + 1) + ",}")
+
+    def check(self, ctx: Context) -> list[Finding]:
+        rule = self.spec
+        if len(ctx.norm) <= rule.max:
+            return []
+        out = []
+        for m in self._stretch.finditer(ctx.norm):
+            stretch = m.group()
+            han = sum(1 for ch in stretch if "\u4e00" <= ch <= "\u9fff")
+            if han < rule.min_han * len(stretch):
+                continue
+            out.append(
+                self.finding(
+                    ctx.text,
+                    m.start(),
+                    m.end(),
+                    rule.suggest,
+                    length=str(len(stretch)),
+                    max=str(rule.max),
+                )
+            )
+        return out
+
+
 def compile_rule(rule: AnyRule, severity: Severity | None = None) -> Checker:
     """Build the checker for one validated rule (``severity`` overrides the rule's own)."""
     sev = severity or rule.severity
@@ -298,4 +408,8 @@ def compile_rule(rule: AnyRule, severity: Severity | None = None) -> Checker:
         return PatternChecker(rule, sev)
     if isinstance(rule, CountRule):
         return CountChecker(rule, sev)
+    if isinstance(rule, CombinationRule):
+        return CombinationChecker(rule, sev)
+    if isinstance(rule, LengthRule):
+        return LengthChecker(rule, sev)
     return PositionChecker(rule, sev)

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import RuleFileError
 from .model import Position, Severity
@@ -43,6 +51,7 @@ class FlagExample(_Strict):
     suggest: list[str] | None = None
     fixed: str | None = None
     position: Position | None = None
+    customer: str | None = None
 
 
 class CleanExample(_Strict):
@@ -50,6 +59,7 @@ class CleanExample(_Strict):
 
     text: str
     position: Position | None = None
+    customer: str | None = None
 
 
 class FixExample(_Strict):
@@ -58,6 +68,7 @@ class FixExample(_Strict):
     text: str
     fixed: str
     position: Position | None = None
+    customer: str | None = None
 
 
 def _wrap_text(value: Any) -> Any:
@@ -89,6 +100,18 @@ class _RuleBase(_Strict):
     """False: the rule ships but runs only when enabled by name."""
     aliases: list[str] = []
     """Former ids, so renamed rules can still be disabled by their old names."""
+    _origin: str = PrivateAttr(default="")
+    _pack: str = PrivateAttr(default="")
+
+    @property
+    def origin(self) -> str:
+        """``path:line`` where the rule is defined (empty when built in code)."""
+        return self._origin
+
+    @property
+    def pack(self) -> str:
+        """The pack the rule came from: its file name without ending (e.g. ``compliance``)."""
+        return self._pack
 
 
 class _PhraseBase(_RuleBase):
@@ -217,8 +240,75 @@ class PositionRule(_RuleBase):
     add: list[str] = []
 
 
+Scope = Literal["reply", "customer"]
+
+
+class Condition(_Strict):
+    """A test on the reply or on the customer's message it answers.
+
+    ``any`` (or ``pattern``): at least ``at_least`` of these phrases (or the regex) occur;
+    ``all``: every phrase occurs; ``none``: no phrase occurs. Given together, all must hold.
+    ``exceptions`` are longer strings inside which a phrase does not count.
+    """
+
+    in_: Scope = Field("reply", alias="in")
+    any: list[str] = []
+    all: list[str] = []
+    none: list[str] = []
+    pattern: str | None = None
+    at_least: int = Field(1, ge=1)
+    exceptions: list[str] = []
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Condition:
+        if not (self.any or self.all or self.none or self.pattern):
+            raise ValueError("a condition needs any, all, none or pattern")
+        _check_exceptions(self.exceptions, [*self.any, *self.all, *self.none])
+        return self
+
+
+class CombinationRule(_RuleBase):
+    """Fires when every condition holds (over the reply and the customer's message). The
+    finding marks the reply's matches of ``mark`` (default: its first sentence); a rule with
+    a ``customer`` condition stays silent when the customer's message is unknown."""
+
+    kind: Literal["combination"]
+    conditions: list[Condition] = Field(min_length=1)
+    mark: Condition | None = None
+    suggest: list[str] = []
+    add: list[str] = []
+    """Text to put before the marked span, as suggestions."""
+
+
+class LengthRule(_RuleBase):
+    """Flags a stretch of text longer than ``max`` characters with none of ``breaks``."""
+
+    kind: Literal["length"]
+    max: int = Field(40, ge=2)
+    breaks: str = "，。！？；：、,.!?;:~～…\n \t"
+    min_han: float = Field(0.5, ge=0, le=1)
+    """Share of Chinese characters a stretch needs to count (URLs and codes do not)."""
+    suggest: list[str] = []
+
+
 Rule = Annotated[
-    ExistenceRule | SubstitutionRule | PatternRule | CountRule | PositionRule,
+    ExistenceRule
+    | SubstitutionRule
+    | PatternRule
+    | CountRule
+    | PositionRule
+    | CombinationRule
+    | LengthRule,
     Field(discriminator="kind"),
 ]
 """Any rule, told apart by its ``kind``."""
@@ -239,7 +329,15 @@ class RuleFile(_Strict):
         return self
 
 
-AnyRule = ExistenceRule | SubstitutionRule | PatternRule | CountRule | PositionRule
+AnyRule = (
+    ExistenceRule
+    | SubstitutionRule
+    | PatternRule
+    | CountRule
+    | PositionRule
+    | CombinationRule
+    | LengthRule
+)
 
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -354,7 +452,7 @@ def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
     if not isinstance(data, dict):
         raise RuleFileError([f"{path}:1: a rule file is a mapping with the key 'rules'"])
     try:
-        return list(RuleFile.model_validate(data).rules)
+        rules = list(RuleFile.model_validate(data).rules)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -368,6 +466,15 @@ def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
             number = node.start_mark.line + 1 if node is not None else 1
             problems.append(f"{path}:{number}: {where or 'file'}: {_describe(error)}")
         raise RuleFileError(problems) from None
+    nodes: list[yaml.Node] = []
+    for key, value in getattr(root, "value", []):
+        if getattr(key, "value", None) == "rules":
+            nodes = value.value
+    pack = Path(path).stem
+    for rule, node in zip(rules, nodes, strict=False):
+        rule._origin = f"{path}:{node.start_mark.line + 1}"
+        rule._pack = pack
+    return rules
 
 
 def load_rules(path: str | Path) -> list[AnyRule]:
@@ -410,3 +517,11 @@ def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:
     if problems:
         raise RuleFileError(problems)
     return rules
+
+
+def rule_file_schema() -> dict[str, Any]:
+    """The JSON Schema of rule files, for editors (generated from the pydantic models)."""
+    schema = RuleFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "replycoach rule file"
+    return schema

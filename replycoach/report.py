@@ -73,7 +73,8 @@ def check_items(
             continue
         result.entries += 1
         skip = ignore | item.disabled
-        for finding in engine.check(item.text, position=item.position, ignore=skip):
+        found = engine.check(item.text, position=item.position, customer=item.customer, ignore=skip)
+        for finding in found:
             result.findings.append(Located(item, finding))
     return result
 

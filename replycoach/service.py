@@ -45,6 +45,11 @@ class CheckRequest(_Request):
         None, description="first, middle, last, only, or null (unknown)"
     )
     rules: list[str] | None = Field(None, description="run only these rule ids")
+    customer: str | None = Field(
+        None,
+        max_length=MAX_TEXT,
+        description="the customer's message this reply answers (for the context rules)",
+    )
 
 
 class FixRequest(CheckRequest):
@@ -142,15 +147,17 @@ class Service:
             raise ServiceError(400, "unknown_rule", str(exc)) from None
 
     def check(self, request: CheckRequest) -> list[Finding]:
-        return self._engine_for(request.rules).check(request.text, position=request.position)
+        return self._engine_for(request.rules).check(
+            request.text, position=request.position, customer=request.customer
+        )
 
     def fix(self, request: FixRequest) -> FixResponse:
         engine = self._engine_for(request.rules)
-        fixed = engine.fix(request.text, position=request.position)
+        fixed = engine.fix(request.text, position=request.position, customer=request.customer)
         return FixResponse(
             text=fixed,
             changed=fixed != request.text,
-            findings=engine.check(fixed, position=request.position),
+            findings=engine.check(fixed, position=request.position, customer=request.customer),
         )
 
     def batch(self, request: BatchRequest) -> BatchResponse:
@@ -166,7 +173,7 @@ class Service:
             key = None if item.rules is None else tuple(item.rules)
             if key not in engines:
                 engines[key] = self._engine_for(item.rules)
-            findings = engines[key].check(item.text, position=item.position)
+            findings = engines[key].check(item.text, position=item.position, customer=item.customer)
             results.append(CheckResponse.model_construct(findings=findings))
         return BatchResponse.model_construct(results=results)
 

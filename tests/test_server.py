@@ -77,7 +77,7 @@ def test_check_fix_batch_rules_health(client: TestClient) -> None:
     rules = client.get("/v1/rules").json()
     assert {r["id"] for r in rules} >= {"absolute-promise", "privacy-leak"}
     health = client.get("/healthz").json()
-    assert health["status"] == "ok" and health["rules"] == 10
+    assert health["status"] == "ok" and health["rules"] == 14
 
 
 @pytest.mark.parametrize(

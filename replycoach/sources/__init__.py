@@ -43,6 +43,8 @@ class Entry:
     cell: str | None = None
     disabled: frozenset[str] = frozenset()
     context: tuple[tuple[str, str], ...] = ()
+    customer: str | None = None
+    """The customer's message this reply answers, where the file gives it."""
 
     def location(self, offset: int = 0) -> str:
         """``path:line:column`` of the character ``offset`` into the reply."""
@@ -136,6 +138,20 @@ REPLY_COLUMNS = (
     "response",
 )
 POSITION_COLUMNS = ("场景", "分组", "类型", "分类", "position", "scene", "group", "category")
+CUSTOMER_COLUMNS = (
+    "顾客",
+    "客户",
+    "买家",
+    "问题",
+    "顾客问题",
+    "客户问题",
+    "顾客消息",
+    "客户消息",
+    "买家问题",
+    "customer",
+    "question",
+    "query",
+)
 
 
 @dataclass(frozen=True)
@@ -149,6 +165,8 @@ class SourceOptions:
     position_column: str | None = None
     """Column or key whose value maps to a position; default: 场景/分组/... by header."""
     position_map: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POSITION_MAP))
+    customer_column: str | None = None
+    """Column or key holding the customer's message; default: 顾客/客户/问题/customer by header."""
 
     def is_reply_key(self, key: str) -> bool:
         if self.column is not None:
@@ -159,6 +177,11 @@ class SourceOptions:
         if self.position_column is not None:
             return key.strip() == self.position_column
         return key.strip().lower() in POSITION_COLUMNS
+
+    def is_customer_key(self, key: str) -> bool:
+        if self.customer_column is not None:
+            return key.strip() == self.customer_column
+        return key.strip().lower() in CUSTOMER_COLUMNS
 
     def position_of(self, value: str | None) -> str | None:
         """The position a scene/group value stands for, else the default position."""

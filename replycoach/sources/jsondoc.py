@@ -113,6 +113,7 @@ def _found(
                 f.position,
                 where=f.pointer or "/",
                 context=f.context,
+                customer=f.customer,
             )
         )
     parsed.items.sort(key=lambda item: item.line)

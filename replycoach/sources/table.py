@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from . import (
+    CUSTOMER_COLUMNS,
     POSITION_COLUMNS,
     REPLY_COLUMNS,
     Entry,
@@ -156,7 +157,7 @@ def tokenize(text: str, delimiter: str, quoting: bool) -> Iterator[Row | BadRow]
 def _is_header(values: list[str], options: SourceOptions) -> bool:
     if options.column is not None and not options.column.isdigit():
         return any(v.strip() == options.column for v in values)
-    known = {*REPLY_COLUMNS, *POSITION_COLUMNS}
+    known = {*REPLY_COLUMNS, *POSITION_COLUMNS, *CUSTOMER_COLUMNS}
     return any(v.strip().lower() in known for v in values)
 
 
@@ -165,6 +166,7 @@ class _Layout:
     reply: int
     position: int | None
     names: list[str]
+    customer: int | None = None
 
 
 def _layout(header: list[str] | None, width: int, options: SourceOptions) -> _Layout | str:
@@ -180,11 +182,13 @@ def _layout(header: list[str] | None, width: int, options: SourceOptions) -> _La
         reply = 0
     else:
         return "cannot tell which column holds the replies (no header); name it with --column"
-    position = None
+    position = customer = None
     if header is not None:
         found = [i for i, name in enumerate(names) if options.is_position_key(name)]
         position = found[0] if found else None
-    return _Layout(reply, position, names)
+        asked = [i for i, name in enumerate(names) if options.is_customer_key(name)]
+        customer = asked[0] if asked else None
+    return _Layout(reply, position, names, customer)
 
 
 def _walk(
@@ -236,6 +240,11 @@ def _walk(
                 if i != layout.reply
             ]
         )
+        asked = (
+            values[layout.customer]
+            if layout.customer is not None and layout.customer < len(values)
+            else None
+        )
         entry = Entry(
             name,
             cell.line,
@@ -244,6 +253,7 @@ def _walk(
             options.position_of(scene),
             where=layout.names[layout.reply],
             context=context,
+            customer=asked or None,
         )
         pairs.append((entry, cell))
         parsed.items.append(entry)

@@ -36,6 +36,7 @@ class Found:
     pointer: str
     position: str | None
     context: tuple[tuple[str, str], ...]
+    customer: str | None = None
 
 
 def _escape(part: str | int) -> str:
@@ -66,8 +67,12 @@ def _walk(node: Node, options: SourceOptions, group: str | None, pointer: str) -
             (c.value for k, c in keys if options.is_position_key(k) and c.kind == "str"), group
         )
         context = tuple((k, c.value or "") for k, c in keys if k != key and c.kind == "str")
+        asked = next(
+            (c.value for k, c in keys if options.is_customer_key(k) and c.kind == "str"), None
+        )
         if child.value and child.value.strip():
-            yield Found(child, f"{pointer}/{_escape(key)}", options.position_of(scene), context)
+            position = options.position_of(scene)
+            yield Found(child, f"{pointer}/{_escape(key)}", position, context, asked)
         return
     for key, child in keys:
         if child.kind in ("list", "dict"):

@@ -95,6 +95,7 @@ def _found(
             where=f.pointer or "/",
             disabled=disabled_rules(above_comment, trailing),
             context=f.context,
+            customer=f.customer,
         )
         pairs.append((f, entry))
         parsed.items.append(entry)
