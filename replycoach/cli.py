@@ -203,6 +203,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _rule_options(serve)
 
+    test_rules = sub.add_parser("test-rules", help="run a rule pack's examples and hygiene checks")
+    test_rules.add_argument("paths", nargs="+", metavar="PATH", help="rule files or directories")
+    test_rules.add_argument(
+        "--no-default-rules",
+        action="store_true",
+        help="do not check against the default pack (ids, rewrites)",
+    )
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of rule files")
+    schema.add_argument("--output", "-o", metavar="FILE")
+
+    docs = sub.add_parser("docs", help="write the rule reference (Markdown) from the rules")
+    docs.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
+    _rule_options(docs)
+
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--format", "-f", choices=["text", "json"], default="text")
     _rule_options(rules)
@@ -507,6 +522,43 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
 
 
+def _cmd_test_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .ruletest import summary, test_rules
+
+    problems = test_rules(args.paths, with_defaults=not args.no_default_rules)
+    for problem in problems:
+        out.write(problem + "\n")
+    if problems:
+        err.write(f"{len(problems)} problems\n")
+        return EXIT_FINDINGS
+    err.write(f"{summary(args.paths)} rules: every example and hygiene check passed\n")
+    return EXIT_CLEAN
+
+
+def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .loader import rule_file_schema
+
+    text = json.dumps(rule_file_schema(), ensure_ascii=False, indent=2) + "\n"
+    if args.output:
+        write_atomic(args.output, text.encode("utf-8"))
+    else:
+        out.write(text)
+    return EXIT_CLEAN
+
+
+def _cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .docs import render_rules
+
+    engine = _engine(args, _config(args))
+    text = render_rules(engine.rules)
+    if args.output:
+        write_atomic(args.output, text.encode("utf-8"))
+        err.write(f"wrote {args.output}\n")
+    else:
+        out.write(text)
+    return EXIT_CLEAN
+
+
 def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
     fixable = getattr(rule, "fix", "unsafe") == "safe"
     return {
@@ -587,6 +639,9 @@ _COMMANDS = {
     "baseline": _cmd_baseline,
     "init": _cmd_init,
     "serve": _cmd_serve,
+    "test-rules": _cmd_test_rules,
+    "schema": _cmd_schema,
+    "docs": _cmd_docs,
     "rules": _cmd_rules,
     "explain": _cmd_explain,
 }

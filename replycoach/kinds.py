@@ -28,6 +28,7 @@ from .loader import (
     SubstitutionRule,
 )
 from .model import Finding, Severity
+from .normalize import normalize
 from .words import is_whole_word
 
 
@@ -51,7 +52,7 @@ class _Format(dict[str, str]):
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
-    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    ordered = sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w))
     return re.compile("|".join(re.escape(w) for w in ordered))
 
 
@@ -60,7 +61,10 @@ class PhraseIndex:
     longer jieba word."""
 
     def __init__(self, words: Iterable[str], exceptions: Sequence[str], boundary: str) -> None:
-        self.words = sorted(set(words), key=lambda w: (-len(w), w))
+        # Rule data is matched against normalised text, so it is normalised too: a team
+        # may write its words in traditional script or with full-width digits.
+        exceptions = [normalize(e) for e in exceptions]
+        self.words = sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w))
         self.regex = _alternation(self.words)
         self.jieba = boundary == "jieba"
         self.vocabulary = tuple(self.words)
@@ -149,7 +153,7 @@ class PhraseChecker(Checker):
             self._safe = rule.fix == "safe"
         else:
             swap = dict.fromkeys(rule.words, rule.suggest)
-        self._swap = swap
+        self._swap = {normalize(word): list(s) for word, s in swap.items()}
         self._index = PhraseIndex(swap, rule.exceptions, rule.boundary)
         self._unless = _Unless(rule.unless)
 
@@ -199,14 +203,14 @@ class PatternChecker(Checker):
     def __init__(self, rule: PatternRule, severity: Severity) -> None:
         super().__init__(rule, severity)
         self.spec = rule
-        self._regex = re.compile(rule.regex)
+        self._regex = re.compile(normalize(rule.regex))
         checks = rule.validate_
         self._checks: list[tuple[str | int, Callable[[str], bool]]] = (
             [(0, _VALIDATORS[checks])]
             if isinstance(checks, str)
             else [(group, _VALIDATORS[name]) for group, name in (checks or {}).items()]
         )
-        self._prefilter = re.compile(rule.prefilter) if rule.prefilter else None
+        self._prefilter = re.compile(normalize(rule.prefilter)) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
 
@@ -318,7 +322,7 @@ class _ConditionTest:
         self.any = PhraseIndex(cond.any, cond.exceptions, "none") if cond.any else None
         self.all = [PhraseIndex([w], cond.exceptions, "none") for w in cond.all]
         self.none = PhraseIndex(cond.none, cond.exceptions, "none") if cond.none else None
-        self.pattern = re.compile(cond.pattern) if cond.pattern else None
+        self.pattern = re.compile(normalize(cond.pattern)) if cond.pattern else None
 
     def spans(self, norm: str) -> list[tuple[int, int]]:
         """Where ``any``/``pattern`` match (for marking)."""

@@ -522,6 +522,10 @@ def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:
 def rule_file_schema() -> dict[str, Any]:
     """The JSON Schema of rule files, for editors (generated from the pydantic models)."""
     schema = RuleFile.model_json_schema(by_alias=True)
+    examples = schema["$defs"]["Examples"]["properties"]
+    for key, model in (("flag", "FlagExample"), ("clean", "CleanExample")):
+        # a bare string is short for {text: ...}
+        examples[key]["items"] = {"anyOf": [{"type": "string"}, {"$ref": f"#/$defs/{model}"}]}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "replycoach rule file"
     return schema

@@ -49,7 +49,10 @@ def test_example(rule: AnyRule, kind: str, index: int) -> None:
         assert found == [], f"{rule.id} should not flag {ex_clean.text!r}: {found}"
     else:
         ex_fix = rule.examples.fix[index]
-        assert engine.fix(ex_fix.text, position=ex_fix.position, customer=ex_fix.customer) == ex_fix.fixed
+        assert (
+            engine.fix(ex_fix.text, position=ex_fix.position, customer=ex_fix.customer)
+            == ex_fix.fixed
+        )
 
 
 @pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)

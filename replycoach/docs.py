@@ -1,0 +1,77 @@
+"""The rule reference (``docs/rules.md``), generated from the rules themselves:
+``replycoach docs -o docs/rules.md``. A test fails when the committed file is stale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .engine import Engine
+from .loader import AnyRule, SubstitutionRule
+
+
+def _fix(rule: AnyRule) -> str:
+    if isinstance(rule, SubstitutionRule) and rule.fix == "safe":
+        return "safe: `replycoach fix` applies it (words with one rewrite)"
+    return "no automatic fix: the suggestions are for a person to choose"
+
+
+def _example(rule: AnyRule) -> list[str]:
+    engine = Engine([rule], enable=[rule.id])
+    ex = rule.examples.flag[0]
+    found = engine.check(ex.text, position=ex.position, customer=ex.customer)
+    context = []
+    if ex.customer:
+        context.append(f"顾客：{ex.customer}")
+    if ex.position:
+        context.append(f"位置：{ex.position}")
+    lines = [f"- Flagged: `{ex.text}`" + (f" ({'；'.join(context)})" if context else "")]
+    if found:
+        f = found[0]
+        lines.append(f"- Finding: “{f.excerpt}” — {f.message}")
+        if f.suggestions:
+            lines.append("- Rewrite: " + " / ".join(f"`{s}`" for s in f.suggestions))
+    clean = rule.examples.clean[0]
+    lines.append(f"- Not flagged: `{clean.text}`")
+    return lines
+
+
+def render_rules(rules: Sequence[AnyRule]) -> str:
+    """Markdown: a table of the rules, then a section per rule."""
+    out = [
+        "# Rule reference",
+        "",
+        "Generated from `rules/*.yaml` by `replycoach docs -o docs/rules.md`; do not edit by "
+        "hand. `replycoach explain RULE` shows the same on a terminal.",
+        "",
+        "| rule | kind | severity | on by default | pack |",
+        "|---|---|---|---|---|",
+    ]
+    rules = sorted(rules, key=lambda r: (not r.enabled, r.pack if not r.enabled else "", r.id))
+    for rule in rules:
+        pack = "default" if rule.enabled else rule.pack
+        out.append(
+            f"| [`{rule.id}`](#{rule.id}) | {rule.kind} | {rule.severity.value} | "
+            f"{'yes' if rule.enabled else 'no'} | {pack} |"
+        )
+    for rule in rules:
+        out += [
+            "",
+            f"## {rule.id}",
+            "",
+            f"{rule.kind}, {rule.severity.value}, "
+            + ("on by default" if rule.enabled else f"opt-in (`--pack {rule.pack}`)"),
+            "",
+            f"**What it does.** {rule.description or rule.message}",
+            "",
+            f"**Why.** {rule.source.file}: “{rule.source.passage}”",
+            "",
+            f"**Fix.** {_fix(rule)}",
+            "",
+            *_example(rule),
+        ]
+    return "\n".join(out) + "\n"
+
+
+def render_default_rules() -> str:
+    """The reference of every rule shipped with replycoach (opt-in packs included)."""
+    return render_rules(Engine.from_paths().rules)
