@@ -51,7 +51,7 @@ def test_cli_customer_option_and_customer_column(tmp_path: Path) -> None:
     assert [f["rule"] for f in json.loads(out)["findings"]] == ["bare-unavailable"]
     jsonl = tmp_path / "pairs.jsonl"
     jsonl.write_text('{"customer": "能便宜点吗", "reply": "不议价"}\n', encoding="utf-8")
-    code, out, _ = run("check", str(jsonl), "--format", "json")
+    _, out, _ = run("check", str(jsonl), "--format", "json")
     assert {f["rule"] for f in json.loads(out)["findings"]} == {
         "blunt-bargain-refusal",
         "flat-refusal",
