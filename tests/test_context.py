@@ -38,14 +38,15 @@ def test_api_customer_drives_the_context_rules() -> None:
 
 def test_cli_customer_option_and_customer_column(tmp_path: Path) -> None:
     code, out, _ = run("check", "--text", "没有", "--customer", "有白色的吗", "--format", "json")
+    assert code == 1
     assert [f["rule"] for f in json.loads(out)["findings"]] == ["bare-unavailable"]
     path = tmp_path / "pairs.csv"
     path.write_text("顾客问题,话术\n有白色的吗,没有\n你好,您好\n", encoding="utf-8")
-    code, out, _ = run("check", str(path), "--format", "json")
+    _, out, _ = run("check", str(path), "--format", "json")
     found = json.loads(out)["findings"]
     assert [(f["line"], f["rule"]) for f in found] == [(2, "bare-unavailable")]
     path.write_text("q,a\n有白色的吗,没有\n", encoding="utf-8")
-    code, out, _ = run(
+    _, out, _ = run(
         "check", str(path), "--column", "a", "--customer-column", "q", "--format", "json"
     )
     assert [f["rule"] for f in json.loads(out)["findings"]] == ["bare-unavailable"]
