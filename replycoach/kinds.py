@@ -390,6 +390,8 @@ class LengthChecker(Checker):
             han = sum(1 for ch in stretch if "\u4e00" <= ch <= "\u9fff")
             if han < rule.min_han * len(stretch):
                 continue
+            if rule.sentence_marks and not any(ch in stretch for ch in rule.sentence_marks):
+                continue  # a name, a title, an address: not a sentence to shorten
             out.append(
                 self.finding(
                     ctx.text,

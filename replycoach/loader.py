@@ -298,6 +298,9 @@ class LengthRule(_RuleBase):
     breaks: str = "，。！？；：、,.!?;:~～…\n \t"
     min_han: float = Field(0.5, ge=0, le=1)
     """Share of Chinese characters a stretch needs to count (URLs and codes do not)."""
+    sentence_marks: str = "的了是在您你我会要哦呢吗吧就也都请能可让把给"
+    """A stretch needs one of these to be a sentence (product titles, names and addresses
+    have none); empty: every stretch counts."""
     suggest: list[str] = []
 
 
