@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import json
 import random
 from pathlib import Path
@@ -67,7 +68,7 @@ def main() -> None:
     position_only = engine.configure(only=sorted(POSITION))
     for messages in conversations.values():
         messages.sort(key=lambda m: int(m["seq"]))  # type: ignore[arg-type]
-        for a, b in zip(messages, messages[1:]):
+        for a, b in itertools.pairwise(messages):
             if a["role"] == "customer" and b["role"] == "agent":
                 pairs += 1
                 for f in context_only.check(str(b["text"]), customer=str(a["text"])):
