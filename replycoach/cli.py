@@ -176,6 +176,49 @@ def _build_parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="write a commented .replycoach.yaml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+    audit = sub.add_parser(
+        "audit",
+        help="audit whole chat transcripts: findings, response times, scorecards, an HTML report",
+    )
+    audit.add_argument(
+        "paths",
+        nargs="+",
+        metavar="FILE",
+        help="transcripts: .jsonl, .csv/.tsv, or plain-text chat logs",
+    )
+    audit.add_argument(
+        "--map",
+        default="",
+        metavar="FIELD=COLUMN,...",
+        help="CSV columns, e.g. role=发送方,text=内容,time=时间,agent=客服",
+    )
+    audit.add_argument(
+        "--agents",
+        default="",
+        metavar="NAME,...",
+        help="plain-text logs: the shop's agent names (others are customers)",
+    )
+    audit.add_argument(
+        "--header",
+        metavar="REGEX",
+        help="plain-text logs: message header pattern with (?P<time>) and (?P<speaker>) groups",
+    )
+    audit.add_argument("--timing", metavar="PATH", help="timing rules (default: shipped)")
+    audit.add_argument("--html", metavar="FILE", help="write the HTML report")
+    audit.add_argument("--json", metavar="FILE", help="write the scorecards as JSON")
+    audit.add_argument("--csv", metavar="FILE", help="write the scorecards as CSV")
+    audit.add_argument("--findings", metavar="FILE", help="write every finding as JSON Lines")
+    audit.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="audit on N processes (0: one per core)",
+    )
+    audit.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+    _rule_options(audit)
+
     serve = sub.add_parser("serve", help="run the local service (HTTP, or --stdio)")
     serve.add_argument(
         "--host",
@@ -492,6 +535,71 @@ def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_CLEAN
 
 
+def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import csv as csv_module
+
+    from .audit import load_timing_rules, scorecard_rows
+    from .auditrun import run_audit
+    from .transcripts import DEFAULT_HEADER
+
+    mapping = {}
+    for pair in filter(None, (p.strip() for p in args.map.split(","))):
+        field, sep, column = pair.partition("=")
+        if not sep:
+            raise _UsageError(f"--map expects FIELD=COLUMN pairs, got {pair!r}")
+        mapping[field.strip()] = column.strip()
+    engine = _engine(args, _config(args))
+    timing = load_timing_rules(args.timing)
+    workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    show = not args.quiet and hasattr(err, "isatty") and err.isatty()
+    audit, errors = run_audit(
+        engine,
+        args.paths,
+        timing,
+        mapping=mapping,
+        agents=[a for a in args.agents.split(",") if a.strip()],
+        header=args.header or DEFAULT_HEADER,
+        workers=workers,
+        progress=err if show else None,
+        keep_findings=bool(args.findings or args.html),
+    )
+    cards = audit.scorecards()
+    if args.json:
+        write_atomic(
+            args.json, (json.dumps(cards, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        )
+    if args.csv:
+        import io as io_module
+
+        rows = scorecard_rows(cards)
+        columns = sorted(
+            {k for row in rows for k in row}, key=lambda k: (k.startswith("per100:"), k)
+        )
+        columns = ["scope", "name", *[c for c in columns if c not in ("scope", "name")]]
+        buffer = io_module.StringIO()
+        writer = csv_module.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        write_atomic(args.csv, buffer.getvalue().encode("utf-8-sig"))
+    if args.findings:
+        lines = "".join(json.dumps(f.to_dict(), ensure_ascii=False) + "\n" for f in audit.findings)
+        write_atomic(args.findings, lines.encode("utf-8"))
+    if args.html:
+        from .formats.html_report import render_audit_html
+
+        write_atomic(args.html, render_audit_html(audit).encode("utf-8"))
+    for error in errors:
+        err.write(f"{error.path}:{error.line}: error input {error.message}\n")
+    if not args.quiet:
+        out.write(
+            f"{audit.conversations} conversations, {audit.messages} messages; "
+            f"timing {cards['timing']}\n"
+        )
+        for rule, count in cards["findings_by_rule"].items():
+            out.write(f"{rule:<28}{count:>8}\n")
+    return EXIT_USAGE if errors else EXIT_CLEAN
+
+
 def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .service import Service
 
@@ -639,6 +747,7 @@ _COMMANDS = {
     "baseline": _cmd_baseline,
     "init": _cmd_init,
     "serve": _cmd_serve,
+    "audit": _cmd_audit,
     "test-rules": _cmd_test_rules,
     "schema": _cmd_schema,
     "docs": _cmd_docs,

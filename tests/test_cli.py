@@ -50,7 +50,7 @@ def test_golden_check_of_examples(fmt: str) -> None:
     golden(f"check-examples.{fmt}", out)
     if fmt == "json":
         data = json.loads(out)
-        assert data["replies"] == 19 and data["errors"] == []
+        assert data["replies"] == 57 and data["errors"] == []
 
 
 def test_done_means_example() -> None:

@@ -4,7 +4,8 @@
 - a list of objects: the reply is the field named like a reply column (回复, 话术, text, ...
   or ``--column``); a 场景/分组 field gives the position; other string fields are context;
 - groups: an object whose values are lists (or objects): the key is the group, and a group
-  named like a scene (欢迎语, 结束语, ...) gives the position of the replies inside.
+  named like a scene (欢迎语, 结束语, ...) gives the position of the replies inside;
+- transcripts: an object with ``role: customer`` is the customer's message, not a reply.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Found:
     customer: str | None = None
 
 
+_ROLE_KEYS = {"role", "角色", "发送方", "sender"}
+_CUSTOMER_ROLES = {"customer", "顾客", "客户", "买家", "用户", "user"}
+
+
 def _escape(part: str | int) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
 
@@ -60,6 +65,9 @@ def _walk(node: Node, options: SourceOptions, group: str | None, pointer: str) -
     if node.kind != "dict":
         return
     keys = [(str(k), child) for k, child in node.items]
+    if any(k.strip().lower() in _ROLE_KEYS and c.kind == "str"
+           and (c.value or "").strip().lower() in _CUSTOMER_ROLES for k, c in keys):
+        return  # a customer's message in a transcript is not a reply to check
     reply = [(k, child) for k, child in keys if options.is_reply_key(k) and child.kind == "str"]
     if reply:
         key, child = reply[0]

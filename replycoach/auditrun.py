@@ -1,0 +1,74 @@
+"""Running an audit over files: streaming, on one or several processes, with progress."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TextIO
+
+from .audit import Audit, ConversationResult, TimingRule, audit_conversation
+from .engine import Engine
+from .sources import InputError
+from .transcripts import DEFAULT_HEADER, Message, conversations, read_messages
+
+_CHUNK = 200  # conversations per task on the worker processes
+_STATE: tuple[Engine, Sequence[TimingRule]] | None = None
+
+
+def _init(engine: Engine, timing: Sequence[TimingRule]) -> None:
+    global _STATE
+    _STATE = (engine, timing)
+
+
+def _work(chunk: list[list[Message]]) -> list[ConversationResult]:
+    assert _STATE is not None
+    engine, timing = _STATE
+    return [audit_conversation(engine, messages, timing) for messages in chunk]
+
+
+def _chunks(items: Iterable[list[Message]], size: int) -> Iterator[list[list[Message]]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def run_audit(
+    engine: Engine,
+    paths: Sequence[str],
+    timing: Sequence[TimingRule],
+    *,
+    mapping: Mapping[str, str] | None = None,
+    agents: Sequence[str] = (),
+    header: str = DEFAULT_HEADER,
+    workers: int = 1,
+    progress: TextIO | None = None,
+    keep_findings: bool = True,
+) -> tuple[Audit, list[InputError]]:
+    """Audit every conversation of ``paths``; returns the audit and the input errors."""
+    errors: list[InputError] = []
+    audit = Audit(keep_findings=keep_findings)
+
+    def messages() -> Iterator[Message | InputError]:
+        for path in paths:
+            yield from read_messages(path, mapping=mapping, agents=agents, header=header)
+
+    def tick() -> None:
+        if progress is not None and audit.conversations % 500 == 0:
+            progress.write(f"\r审核中：{audit.conversations:,} 个会话，{audit.messages:,} 条消息")
+            progress.flush()
+
+    grouped = conversations(messages(), errors)
+    if workers > 1:
+        with ProcessPoolExecutor(workers, initializer=_init, initargs=(engine, timing)) as pool:
+            for results in pool.map(_work, _chunks(grouped, _CHUNK)):
+                for result in results:
+                    audit.add(result)
+                    tick()
+    else:
+        for group in grouped:
+            audit.add(audit_conversation(engine, group, timing))
+            tick()
+    if progress is not None:
+        progress.write("\r\x1b[2K")
+    return audit, errors
