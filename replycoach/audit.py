@@ -8,7 +8,6 @@ them). Their examples are response delays in seconds, checked by the tests.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -278,58 +277,111 @@ def _day(time: float | None) -> str:
     return datetime.fromtimestamp(time, CHINA).strftime("%Y-%m-%d")
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+class Durations:
+    """Response times in fixed bins, so memory stays flat for any number of them: one-second
+    bins up to an hour, one-minute bins up to a day, and the exact maximum. Percentiles are
+    exact to the bin (the second, below an hour)."""
+
+    def __init__(self) -> None:
+        self.fine = [0] * 3600
+        self.coarse = [0] * (24 * 60)
+        self.count = 0
+        self.max: float | None = None
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.max = seconds if self.max is None else max(self.max, seconds)
+        if seconds < 3600:
+            self.fine[int(seconds)] += 1
+        else:
+            self.coarse[min(int(seconds // 60), len(self.coarse) - 1)] += 1
+
+    def merge(self, other: Durations) -> None:
+        self.count += other.count
+        if other.max is not None:
+            self.max = other.max if self.max is None else max(self.max, other.max)
+        self.fine = [a + b for a, b in zip(self.fine, other.fine, strict=True)]
+        self.coarse = [a + b for a, b in zip(self.coarse, other.coarse, strict=True)]
+
+    def percentile(self, q: float) -> float | None:
+        if not self.count:
+            return None
+        rank = min(self.count - 1, int(q * self.count))
+        seen = 0
+        for second, n in enumerate(self.fine):
+            seen += n
+            if seen > rank:
+                return float(second)
+        for minute, n in enumerate(self.coarse):
+            seen += n
+            if seen > rank:
+                return float(minute * 60)
+        return self.max
+
+    def histogram(self, edges: list[float]) -> list[int]:
+        """Counts between consecutive ``edges`` (seconds; the last bin is open)."""
+        counts = [0] * len(edges)
+        for second, n in enumerate(self.fine):
+            if n:
+                counts[max(i for i, e in enumerate(edges) if second >= e)] += n
+        for minute, n in enumerate(self.coarse):
+            if n:
+                counts[max(i for i, e in enumerate(edges) if minute * 60 >= e)] += n
+        return counts
 
 
 @dataclass
 class Tally:
-    """Counts for one scorecard row."""
+    """Counts for one scorecard row (bounded: no per-message lists)."""
 
     agent_messages: int = 0
-    conversations: set[str] = field(default_factory=set)
+    conversations: int = 0
     findings: Counter[str] = field(default_factory=Counter)
-    greeted: list[bool] = field(default_factory=list)
-    closed: list[bool] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
+    greeted: Counter[bool] = field(default_factory=Counter)
+    closed: Counter[bool] = field(default_factory=Counter)
+    times: Durations = field(default_factory=Durations)
+
+    def merge(self, other: Tally) -> None:
+        self.agent_messages += other.agent_messages
+        self.conversations += other.conversations
+        self.findings.update(other.findings)
+        self.greeted.update(other.greeted)
+        self.closed.update(other.closed)
+        self.times.merge(other.times)
 
     def row(self) -> dict[str, Any]:
+        n = self.agent_messages
         per100 = {
-            rule: round(100 * n / self.agent_messages, 2) if self.agent_messages else None
-            for rule, n in sorted(self.findings.items())
+            rule: round(100 * c / n, 2) if n else None for rule, c in sorted(self.findings.items())
         }
-        median = statistics.median(self.times) if self.times else None
+        total = sum(self.findings.values())
         return {
-            "conversations": len(self.conversations),
-            "agent_messages": self.agent_messages,
-            "findings": sum(self.findings.values()),
-            "findings_per_100_messages": round(
-                100 * sum(self.findings.values()) / self.agent_messages, 2
-            )
-            if self.agent_messages
-            else None,
+            "conversations": self.conversations,
+            "agent_messages": n,
+            "findings": total,
+            "findings_per_100_messages": round(100 * total / n, 2) if n else None,
             "by_rule_per_100_messages": per100,
             "greeting_compliance": _share(self.greeted),
             "closing_compliance": _share(self.closed),
-            "response_seconds_p50": median,
-            "response_seconds_p90": _percentile(self.times, 0.9),
-            "response_seconds_max": max(self.times) if self.times else None,
+            "response_seconds_p50": self.times.percentile(0.5),
+            "response_seconds_p90": self.times.percentile(0.9),
+            "response_seconds_max": self.times.max,
         }
 
 
-def _share(values: list[bool]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
+def _share(values: Counter[bool]) -> float | None:
+    total = values[True] + values[False]
+    return round(values[True] / total, 4) if total else None
 
 
 @dataclass
 class Audit:
-    """An audit in progress: results are added conversation by conversation (only the
-    tallies and the worst conversations are kept, so memory stays bounded)."""
+    """An audit in progress: results are added conversation by conversation. Only tallies
+    and the worst conversations are kept (and the findings, if asked), so memory stays
+    bounded; partial audits made on other processes merge."""
 
     keep_worst: int = 10
+    keep_findings: bool = True
     conversations: int = 0
     messages: int = 0
     timestamps: bool = False
@@ -338,9 +390,8 @@ class Audit:
     by_team: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_day: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     worst: list[ConversationResult] = field(default_factory=list)
-    all_times: list[float] = field(default_factory=list)
+    times: Durations = field(default_factory=Durations)
     findings: list[AuditFinding] = field(default_factory=list)
-    keep_findings: bool = True
 
     def add(self, result: ConversationResult, team: str = "all") -> None:
         self.conversations += 1
@@ -348,52 +399,65 @@ class Audit:
         if any(m.time is not None for m in result.messages):
             self.timestamps = True
         day = _day(next((m.time for m in result.messages if m.time is not None), None))
-        for m in result.messages:
-            if m.role != "agent":
-                continue
-            agent = m.agent or "unknown"
-            for tally in (self.by_agent[agent], self.by_team[team], self.by_day[day]):
-                tally.agent_messages += 1
-                tally.conversations.add(result.conversation)
+        agents = Counter(m.agent or "unknown" for m in result.messages if m.role == "agent")
+        tallies = [self.by_team[team], self.by_day[day]]
+        for agent, n in agents.items():
+            self.by_agent[agent].agent_messages += n
+            self.by_agent[agent].conversations += 1
+        for tally in tallies:
+            tally.agent_messages += sum(agents.values())
+            tally.conversations += 1
         for f in result.findings:
             self.rule_counts[f.finding.rule] += 1
-            agent = (
-                f.agent
-                or (result.messages[f.index].agent if f.index < len(result.messages) else None)
-                or "unknown"
-            )
-            for tally in (self.by_agent[agent], self.by_team[team], self.by_day[day]):
+            agent = f.agent or "unknown"
+            if f.agent is None and f.index < len(result.messages):
+                agent = result.messages[f.index].agent or "unknown"
+            for tally in (self.by_agent[agent], *tallies):
                 tally.findings[f.finding.rule] += 1
         first_agent = next((m.agent for m in result.messages if m.role == "agent"), None)
         for flag, attr in ((result.greeted, "greeted"), (result.closed, "closed")):
             if flag is not None:
-                for tally in (
-                    self.by_agent[first_agent or "unknown"],
-                    self.by_team[team],
-                    self.by_day[day],
-                ):
-                    getattr(tally, attr).append(flag)
+                for tally in (self.by_agent[first_agent or "unknown"], *tallies):
+                    getattr(tally, attr)[flag] += 1
         for responder, seconds in result.response_times:
-            for tally in (
-                self.by_agent[responder or "unknown"],
-                self.by_team[team],
-                self.by_day[day],
-            ):
-                tally.times.append(seconds)
-            self.all_times.append(seconds)
+            for tally in (self.by_agent[responder or "unknown"], *tallies):
+                tally.times.add(seconds)
+            self.times.add(seconds)
         if self.keep_findings:
             self.findings.extend(result.findings)
-        if result.findings:
+        if result.findings and (
+            len(self.worst) < self.keep_worst or result.score > self.worst[-1].score
+        ):
             self.worst.append(result)
             self.worst.sort(key=lambda r: -r.score)
             del self.worst[self.keep_worst :]
+
+    def merge(self, other: Audit) -> None:
+        """Add a partial audit (of other conversations) to this one."""
+        self.conversations += other.conversations
+        self.messages += other.messages
+        self.timestamps = self.timestamps or other.timestamps
+        self.rule_counts.update(other.rule_counts)
+        for mine, theirs in (
+            (self.by_agent, other.by_agent),
+            (self.by_team, other.by_team),
+            (self.by_day, other.by_day),
+        ):
+            for key, tally in theirs.items():
+                mine[key].merge(tally)
+        self.times.merge(other.times)
+        self.findings.extend(other.findings)
+        self.worst = sorted([*self.worst, *other.worst], key=lambda r: -r.score)
+        del self.worst[self.keep_worst :]
 
     def scorecards(self) -> dict[str, Any]:
         """Per agent, per team and per day, as plain data (JSON-ready)."""
         return {
             "conversations": self.conversations,
             "messages": self.messages,
-            "findings_by_rule": dict(self.rule_counts.most_common()),
+            "findings_by_rule": dict(
+                sorted(self.rule_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            ),
             "timing": "measured"
             if self.timestamps
             else "skipped: the transcripts have no timestamps",

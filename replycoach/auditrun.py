@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TextIO
 
-from .audit import Audit, ConversationResult, TimingRule, audit_conversation
+from .audit import Audit, TimingRule, audit_conversation
 from .engine import Engine
 from .sources import InputError
 from .transcripts import DEFAULT_HEADER, Message, conversations, read_messages
 
-_CHUNK = 200  # conversations per task on the worker processes
+_CHUNK = 1000  # conversations per task on the worker processes
 _STATE: tuple[Engine, Sequence[TimingRule]] | None = None
 
 
@@ -21,10 +22,15 @@ def _init(engine: Engine, timing: Sequence[TimingRule]) -> None:
     _STATE = (engine, timing)
 
 
-def _work(chunk: list[list[Message]]) -> list[ConversationResult]:
+def _work(job: tuple[list[list[Message]], bool]) -> Audit:
+    """Audit a chunk of conversations into a partial audit (small to send back)."""
     assert _STATE is not None
     engine, timing = _STATE
-    return [audit_conversation(engine, messages, timing) for messages in chunk]
+    chunk, keep_findings = job
+    partial = Audit(keep_findings=keep_findings)
+    for messages in chunk:
+        partial.add(audit_conversation(engine, messages, timing))
+    return partial
 
 
 def _chunks(items: Iterable[list[Message]], size: int) -> Iterator[list[list[Message]]]:
@@ -53,18 +59,25 @@ def run_audit(
         for path in paths:
             yield from read_messages(path, mapping=mapping, agents=agents, header=header)
 
-    def tick() -> None:
-        if progress is not None and audit.conversations % 500 == 0:
+    def tick(force: bool = False) -> None:
+        if progress is not None and (force or audit.conversations % 500 == 0):
             progress.write(f"\r审核中：{audit.conversations:,} 个会话，{audit.messages:,} 条消息")
             progress.flush()
 
     grouped = conversations(messages(), errors)
     if workers > 1:
+        # Executor.map would read the whole input at once; a small window of tasks in flight
+        # keeps memory bounded (and the results in order).
+        pending: deque[Future[Audit]] = deque()
         with ProcessPoolExecutor(workers, initializer=_init, initargs=(engine, timing)) as pool:
-            for results in pool.map(_work, _chunks(grouped, _CHUNK)):
-                for result in results:
-                    audit.add(result)
-                    tick()
+            for chunk in _chunks(grouped, _CHUNK):
+                pending.append(pool.submit(_work, (chunk, keep_findings)))
+                if len(pending) >= 2 * workers:
+                    audit.merge(pending.popleft().result())
+                    tick(force=True)
+            while pending:
+                audit.merge(pending.popleft().result())
+                tick(force=True)
     else:
         for group in grouped:
             audit.add(audit_conversation(engine, group, timing))

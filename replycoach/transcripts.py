@@ -20,10 +20,11 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from .sources import InputError
 from .sources.decode import decode
@@ -92,7 +93,7 @@ def _role(value: object) -> str | None:
     return ROLES.get(str(value).strip().lower()) if value is not None else None
 
 
-def read_jsonl(path: str, lines: Sequence[str]) -> Iterator[Message | InputError]:
+def read_jsonl(path: str, lines: Iterable[str]) -> Iterator[Message | InputError]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -119,9 +120,11 @@ def read_jsonl(path: str, lines: Sequence[str]) -> Iterator[Message | InputError
             yield InputError(path, number, f"bad message: {exc}")
 
 
-def read_csv(path: str, text: str, mapping: Mapping[str, str]) -> Iterator[Message | InputError]:
+def read_csv(
+    path: str, lines: Iterable[str], mapping: Mapping[str, str]
+) -> Iterator[Message | InputError]:
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -166,7 +169,7 @@ def read_csv(path: str, text: str, mapping: Mapping[str, str]) -> Iterator[Messa
 
 
 def read_log(
-    path: str, lines: Sequence[str], agents: Iterable[str], header: str = DEFAULT_HEADER
+    path: str, lines: Iterable[str], agents: Iterable[str], header: str = DEFAULT_HEADER
 ) -> Iterator[Message | InputError]:
     pattern = re.compile(header)
     agent_names = {a.strip() for a in agents}
@@ -223,6 +226,32 @@ def read_log(
     yield from flush()
 
 
+class _Lines:
+    """A file's lines, decoded one at a time (memory stays flat for any size). The encoding
+    is told from the start of the file (BOM, then UTF-8, else GB18030); a line that does not
+    decode is recorded in ``bad`` and read as empty."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        head = handle.read(1 << 16)
+        handle.seek(0)
+        self.encoding = decode(head[: head.rfind(b"\n") + 1] or head).encoding
+        if self.encoding == "utf-16":
+            raise ValueError("UTF-16 transcripts are not streamed; convert them to UTF-8")
+        self.bad: list[int] = []
+
+    def __iter__(self) -> Iterator[str]:
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        for number, raw in enumerate(self.handle, 1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield raw.decode(encoding).rstrip("\r\n")
+            except UnicodeDecodeError:
+                self.bad.append(number)
+                yield ""
+
+
 def read_messages(
     path: str,
     *,
@@ -231,22 +260,36 @@ def read_messages(
     header: str = DEFAULT_HEADER,
     data: bytes | None = None,
 ) -> Iterator[Message | InputError]:
-    """Messages of one transcript file, in file order."""
+    """Messages of one transcript file, in file order, read as a stream."""
     try:
-        raw = Path(path).read_bytes() if data is None else data
+        handle: BinaryIO = io.BytesIO(data) if data is not None else open(path, "rb")
     except OSError as exc:
         yield InputError(path, 1, f"cannot read file: {exc.strerror or exc}")
         return
-    decoded = decode(raw)
-    for number in decoded.bad_lines:
-        yield InputError(path, number, "line is not valid UTF-8")
-    suffix = Path(path).suffix.lower()
-    if suffix in (".jsonl", ".json", ".ndjson"):
-        yield from read_jsonl(path, decoded.lines)
-    elif suffix in (".csv", ".tsv"):
-        yield from read_csv(path, decoded.join(), mapping or {})
-    else:
-        yield from read_log(path, decoded.lines, agents, header)
+    with handle:
+        try:
+            lines = _Lines(handle)
+        except ValueError as exc:
+            yield InputError(path, 1, str(exc))
+            return
+        suffix = Path(path).suffix.lower()
+        if suffix in (".jsonl", ".json", ".ndjson"):
+            items = read_jsonl(path, lines)
+        elif suffix in (".csv", ".tsv"):
+            items = read_csv(path, lines, mapping or {})
+        else:
+            items = read_log(path, lines, agents, header)
+        reported = 0
+        for item in items:
+            while reported < len(lines.bad):
+                bad = lines.bad[reported]
+                yield InputError(path, bad, f"line is not valid {lines.encoding.upper()}")
+                reported += 1
+            if isinstance(item, InputError) and item.line in lines.bad:
+                continue
+            yield item
+        for bad in lines.bad[reported:]:
+            yield InputError(path, bad, f"line is not valid {lines.encoding.upper()}")
 
 
 def conversations(

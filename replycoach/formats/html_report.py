@@ -11,7 +11,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from ..audit import CHINA, Audit, ConversationResult
+from ..audit import CHINA, Audit, ConversationResult, Durations
 
 
 def _asset(name: str) -> str:
@@ -47,13 +47,13 @@ def _bar_chart(items: list[tuple[str, float]], title: str, unit: str = "") -> st
     return "".join(parts)
 
 
-def _histogram(times: list[float]) -> str:
-    bins = [(0, 10), (10, 30), (30, 60), (60, 120), (120, 300), (300, float("inf"))]
+def _histogram(times: Durations) -> str:
+    edges = [0.0, 10, 30, 60, 120, 300]
     labels = ["0–10 秒", "10–30 秒", "30–60 秒", "1–2 分", "2–5 分", "5 分以上"]
-    counts = [sum(1 for t in times if lo <= t < hi) for lo, hi in bins]
+    counts = times.histogram(edges)
     return (
         _bar_chart(list(zip(labels, counts, strict=True)), "响应时间分布（次）")
-        if times
+        if times.count
         else '<p class="muted">响应时间：记录里没有时间戳，未统计。</p>'
     )
 
@@ -197,7 +197,7 @@ def render_audit_html(audit: Audit, *, title: str = "replycoach 会话质检报�
         "<h2>各规则的问题数</h2>",
         _bar_chart([(r, n) for r, n in by_rule], "问题数（条）"),
         "<h2>响应时间</h2>",
-        _histogram(audit.all_times),
+        _histogram(audit.times),
         "<h2>客服</h2>",
         _agent_table(cards),
         "<h2>问题最多的会话</h2>",

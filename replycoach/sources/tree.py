@@ -65,8 +65,12 @@ def _walk(node: Node, options: SourceOptions, group: str | None, pointer: str) -
     if node.kind != "dict":
         return
     keys = [(str(k), child) for k, child in node.items]
-    if any(k.strip().lower() in _ROLE_KEYS and c.kind == "str"
-           and (c.value or "").strip().lower() in _CUSTOMER_ROLES for k, c in keys):
+    if any(
+        k.strip().lower() in _ROLE_KEYS
+        and c.kind == "str"
+        and (c.value or "").strip().lower() in _CUSTOMER_ROLES
+        for k, c in keys
+    ):
         return  # a customer's message in a transcript is not a reply to check
     reply = [(k, child) for k, child in keys if options.is_reply_key(k) and child.kind == "str"]
     if reply:
