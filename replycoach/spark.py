@@ -1,8 +1,10 @@
 """The audit as a PySpark job, for chat logs that live in a data warehouse
 (``pip install "replycoach[spark]"``).
 
->>> from replycoach.spark import audit   # doctest: +SKIP
->>> findings = audit(spark.table("cs.chat_messages"))   # doctest: +SKIP
+::
+
+    from replycoach.spark import audit
+    findings = audit(spark.table("cs.chat_messages"))
 
 ``audit(df)`` groups the messages by conversation and runs the same per-conversation audit as
 ``replycoach audit`` on the executors (``applyInPandas``; the engine is pickled once into the
