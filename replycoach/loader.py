@@ -123,6 +123,16 @@ class _PhraseBase(_RuleBase):
     """If the reply contains any of these, the rule stays silent (e.g. a follow-up promise)."""
 
 
+def _check_regex(pattern: str) -> None:
+    """Raise ValueError (reported at the field) unless ``pattern`` is a usable regex."""
+    if not pattern:
+        raise ValueError("a pattern must not be empty")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+
+
 def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
     words = list(words)
     useless = [e for e in exceptions if not any(w in e for w in words)]
@@ -193,12 +203,7 @@ class PatternRule(_RuleBase):
         if value is None:
             return None
         for piece in [value] if isinstance(value, str) else value:
-            if not piece:
-                raise ValueError("a pattern must not be empty")
-            try:
-                re.compile(piece)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+            _check_regex(piece)
         return value
 
     @model_validator(mode="after")
@@ -263,10 +268,7 @@ class Condition(_Strict):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+            _check_regex(value)
         return value
 
     @model_validator(mode="after")

@@ -10,10 +10,10 @@ import pytest
 
 from replycoach.cli import main
 
-from .conftest import ROOT
-from .test_demo_page import ARGS, CHROMIUM
+from .conftest import ROOT, browser_page
+from .test_demo_page import CHROMIUM
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed")
 
 
@@ -25,12 +25,8 @@ def test_report_renders_and_sorts(tmp_path: Path) -> None:
         err=io.StringIO(),
     )
     assert code == 0
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
+    assert CHROMIUM is not None
+    with browser_page(CHROMIUM) as (page, problems):
         page.on(
             "request",
             lambda r: (
@@ -51,6 +47,5 @@ def test_report_renders_and_sorts(tmp_path: Path) -> None:
         assert page.locator(".conv").count() >= 3
         assert page.locator(".conv .note").count() > 0 and page.locator(".msg.agent").count() > 0
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        browser.close()
     assert problems == []
     assert (tmp_path / "report.png").stat().st_size > 10_000

@@ -18,7 +18,7 @@ from replycoach import Engine  # noqa: E402
 from replycoach.server import create_app  # noqa: E402
 from replycoach.service import Service  # noqa: E402
 
-from .conftest import running_server  # noqa: E402
+from .conftest import browser_page, running_server  # noqa: E402
 
 CHROMIUM = (
     os.environ.get("REPLYCOACH_CHROMIUM")
@@ -48,12 +48,8 @@ def url() -> Iterator[str]:
 
 
 def test_type_see_and_fix(url: str, tmp_path: Path) -> None:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
+    assert CHROMIUM is not None
+    with browser_page(CHROMIUM) as (page, problems):
         page.goto(url + "/#token=t0k")
 
         # the initial example is checked at once
@@ -88,6 +84,5 @@ def test_type_see_and_fix(url: str, tmp_path: Path) -> None:
         page.wait_for_selector("#findings li.clean")
         assert page.input_value("#reply") == "🙂🙂您好，我尽量明天发货"
         page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
-        browser.close()
     assert (tmp_path / "demo.png").stat().st_size > 5000
     assert problems == []

@@ -1,9 +1,11 @@
-"""Findings judged by hand for precision (issue 6): true positives keep firing with the same
-excerpt, false positives that were fixed stay fixed, known ones stay on record (xfail).
+"""Findings judged by hand: true positives keep firing with the same excerpt, false positives
+that were fixed stay fixed, known ones stay on record (xfail).
 
-The records are real replies from ../shared/corpus (JDDC agent replies and customer → agent
-pairs; CrossWOZ and waimai_10k control text for rules that never fire on agent replies),
-drawn at random by bench/rule_quality.py; see tests/data/README.md for the sources."""
+Two sets of real text from ../shared/corpus, drawn at random (see tests/data/README.md):
+corpus_verdicts.jsonl, the first 56 findings read when the default pack was written, and
+precision_verdicts.jsonl, the per-rule precision samples of bench/rule_quality.py (JDDC agent
+replies and customer → agent pairs; CrossWOZ and waimai_10k control text for rules that never
+fire on agent replies)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ import pytest
 
 from replycoach import Engine
 
+DATA = Path(__file__).parent / "data"
 CASES = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "precision_verdicts.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
+    {"customer": None, **json.loads(line)}
+    for name in ("corpus_verdicts.jsonl", "precision_verdicts.jsonl")
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines()
 ]
 ENGINE = Engine.from_paths(packs=["compliance"])
 
