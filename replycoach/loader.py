@@ -306,17 +306,19 @@ class LengthRule(_RuleBase):
     suggest: list[str] = []
 
 
-Rule = Annotated[
+AnyRule = (
     ExistenceRule
     | SubstitutionRule
     | PatternRule
     | CountRule
     | PositionRule
     | CombinationRule
-    | LengthRule,
-    Field(discriminator="kind"),
-]
-"""Any rule, told apart by its ``kind``."""
+    | LengthRule
+)
+"""Any rule."""
+
+Rule = Annotated[AnyRule, Field(discriminator="kind")]
+"""Any rule in a rule file, told apart by its ``kind``."""
 
 
 class RuleFile(_Strict):
@@ -332,17 +334,6 @@ class RuleFile(_Strict):
                 raise ValueError(f"rule id '{rule.id}' is used twice in this file")
             seen.add(rule.id)
         return self
-
-
-AnyRule = (
-    ExistenceRule
-    | SubstitutionRule
-    | PatternRule
-    | CountRule
-    | PositionRule
-    | CombinationRule
-    | LengthRule
-)
 
 
 # ---------------------------------------------------------------- YAML with line numbers

@@ -29,17 +29,6 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium installed (apt-get install chromium; .ci/run does)"
 )
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
