@@ -382,6 +382,8 @@ class Audit:
 
     keep_worst: int = 10
     keep_findings: bool = True
+    teams: dict[str, str] = field(default_factory=dict)
+    """Agent name → team, for transcripts that do not say."""
     conversations: int = 0
     messages: int = 0
     timestamps: bool = False
@@ -393,7 +395,16 @@ class Audit:
     times: Durations = field(default_factory=Durations)
     findings: list[AuditFinding] = field(default_factory=list)
 
-    def add(self, result: ConversationResult, team: str = "all") -> None:
+    def add(self, result: ConversationResult, team: str | None = None) -> None:
+        """Count one conversation. Its team: ``team``, else the team its messages give, else
+        ``self.teams`` by agent name, else "all"."""
+        if team is None:
+            first = next((m for m in result.messages if m.role == "agent"), None)
+            team = (
+                (first.team if first and first.team else None)
+                or (self.teams.get(first.agent or "") if first else None)
+                or "all"
+            )
         self.conversations += 1
         self.messages += len(result.messages)
         if any(m.time is not None for m in result.messages):

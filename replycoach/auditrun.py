@@ -22,12 +22,12 @@ def _init(engine: Engine, timing: Sequence[TimingRule]) -> None:
     _STATE = (engine, timing)
 
 
-def _work(job: tuple[list[list[Message]], bool]) -> Audit:
+def _work(job: tuple[list[list[Message]], bool, dict[str, str]]) -> Audit:
     """Audit a chunk of conversations into a partial audit (small to send back)."""
     assert _STATE is not None
     engine, timing = _STATE
-    chunk, keep_findings = job
-    partial = Audit(keep_findings=keep_findings)
+    chunk, keep_findings, teams = job
+    partial = Audit(keep_findings=keep_findings, teams=teams)
     for messages in chunk:
         partial.add(audit_conversation(engine, messages, timing))
     return partial
@@ -50,10 +50,11 @@ def run_audit(
     workers: int = 1,
     progress: TextIO | None = None,
     keep_findings: bool = True,
+    teams: Mapping[str, str] | None = None,
 ) -> tuple[Audit, list[InputError]]:
     """Audit every conversation of ``paths``; returns the audit and the input errors."""
     errors: list[InputError] = []
-    audit = Audit(keep_findings=keep_findings)
+    audit = Audit(keep_findings=keep_findings, teams=dict(teams or {}))
 
     def messages() -> Iterator[Message | InputError]:
         for path in paths:
@@ -71,7 +72,7 @@ def run_audit(
         pending: deque[Future[Audit]] = deque()
         with ProcessPoolExecutor(workers, initializer=_init, initargs=(engine, timing)) as pool:
             for chunk in _chunks(grouped, _CHUNK):
-                pending.append(pool.submit(_work, (chunk, keep_findings)))
+                pending.append(pool.submit(_work, (chunk, keep_findings, audit.teams)))
                 if len(pending) >= 2 * workers:
                     audit.merge(pending.popleft().result())
                     tick(force=True)

@@ -203,6 +203,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="REGEX",
         help="plain-text logs: message header pattern with (?P<time>) and (?P<speaker>) groups",
     )
+    audit.add_argument(
+        "--teams",
+        default="",
+        metavar="TEAM=AGENT,AGENT;...",
+        help="which team each agent is in, e.g. 售前=小美,小丽;售后=阿杰 "
+        "(a team field or column in the transcripts wins)",
+    )
     audit.add_argument("--timing", metavar="PATH", help="timing rules (default: shipped)")
     audit.add_argument("--html", metavar="FILE", help="write the HTML report")
     audit.add_argument("--json", metavar="FILE", help="write the scorecards as JSON")
@@ -548,6 +555,12 @@ def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not sep:
             raise _UsageError(f"--map expects FIELD=COLUMN pairs, got {pair!r}")
         mapping[field.strip()] = column.strip()
+    teams: dict[str, str] = {}
+    for group in filter(None, (g.strip() for g in args.teams.split(";"))):
+        team, sep, names = group.partition("=")
+        if not sep:
+            raise _UsageError(f"--teams expects TEAM=AGENT,AGENT;..., got {group!r}")
+        teams.update({name.strip(): team.strip() for name in names.split(",") if name.strip()})
     engine = _engine(args, _config(args))
     timing = load_timing_rules(args.timing)
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
@@ -562,6 +575,7 @@ def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         workers=workers,
         progress=err if show else None,
         keep_findings=bool(args.findings or args.html),
+        teams=teams,
     )
     cards = audit.scorecards()
     if args.json:

@@ -52,6 +52,7 @@ DEFAULT_COLUMNS = {
     "agent": ("agent", "客服", "客服昵称", "agent_name"),
     "time": ("time", "时间", "timestamp", "发送时间"),
     "text": ("text", "内容", "消息", "message", "content"),
+    "team": ("team", "组", "组别", "团队", "班组"),
 }
 
 CHINA = timezone(timedelta(hours=8))
@@ -70,6 +71,7 @@ class Message:
     agent: str | None = None
     path: str = ""
     line: int = 0
+    team: str | None = None
 
 
 def parse_time(value: object) -> float | None:
@@ -115,6 +117,7 @@ def read_jsonl(path: str, lines: Iterable[str]) -> Iterator[Message | InputError
                 data.get("agent"),
                 path,
                 number,
+                data.get("team"),
             )
         except (ValueError, TypeError) as exc:
             yield InputError(path, number, f"bad message: {exc}")
@@ -163,6 +166,7 @@ def read_csv(
                 cell(row, "agent"),
                 path,
                 number,
+                cell(row, "team") or None,
             )
         except ValueError as exc:
             yield InputError(path, number, f"bad message: {exc}")

@@ -182,3 +182,21 @@ def test_real_transcripts_without_timestamps() -> None:
     assert cards["timing"] == "skipped: the transcripts have no timestamps"
     assert not any(rule.startswith("slow") for rule in cards["findings_by_rule"])
     assert cards["findings_by_rule"]["missing-greeting"] > 0
+
+
+def test_teams_from_the_transcript_or_the_option(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        '{"conversation":"a","role":"customer","text":"在吗"}\n'
+        '{"conversation":"a","role":"agent","agent":"小美","team":"售前","text":"您好，在的"}\n'
+        '{"conversation":"b","role":"customer","text":"在吗"}\n'
+        '{"conversation":"b","role":"agent","agent":"阿杰","text":"好的"}\n',
+        encoding="utf-8",
+    )
+    cards = tmp_path / "cards.json"
+    run("audit", str(path), "--json", str(cards), "--teams", "售后=阿杰;售前=小美,小丽")
+    data = json.loads(cards.read_text(encoding="utf-8"))
+    assert set(data["teams"]) == {"售前", "售后"}
+    assert data["teams"]["售后"]["greeting_compliance"] == 0.0
+    assert data["teams"]["售前"]["greeting_compliance"] == 1.0
+    assert run("audit", str(path), "--teams", "nonsense")[0] == 2
