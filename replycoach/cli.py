@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .baseline import Baseline
 from .config import TEMPLATE, Config, find_config, load_config, merged_position_map
 from .engine import Engine
 from .errors import ReplycoachError
@@ -429,6 +428,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         str(config.resolve(config.settings.baseline)) if config.settings.baseline else None
     )
     if baseline_path:
+        from .baseline import Baseline
+
         new, report.stale = Baseline.load(baseline_path).filter(report.findings)
         keep = {id(loc) for loc in new}
         for result in report.files:
@@ -466,6 +467,8 @@ def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if config.settings.baseline
         else ".replycoach-baseline.json"
     )
+    from .baseline import Baseline
+
     baseline = Baseline.from_findings(report.findings)
     write_atomic(target, baseline.dumps().encode("utf-8"))
     err.write(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -73,6 +74,11 @@ class Engine:
             and rule.id not in disabled
             and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
         )
+        # One alternation of the trigger words of every checker that has them: a reply with
+        # none of them (most replies) skips all those checkers at once.
+        words = sorted({w for c in self.checkers for w in c.triggers}, key=lambda w: (-len(w), w))
+        self._screen = re.compile("|".join(map(re.escape, words))) if words else None
+        self._always = tuple(c for c in self.checkers if not c.triggers)
 
     @classmethod
     def from_paths(
@@ -156,10 +162,12 @@ class Engine:
         )
         findings: list[Finding] = []
         checkers: Iterable[Checker] = self.checkers
+        if self._screen is not None and self._screen.search(ctx.norm) is None:
+            checkers = self._always  # no trigger word anywhere: the others cannot fire
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
-            checkers = [c for c in self.checkers if c.id not in ignore]
+            checkers = [c for c in checkers if c.id not in ignore]
         for checker in checkers:
             findings.extend(checker.check(ctx))
         if len(findings) > 1:

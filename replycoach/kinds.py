@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from .loader import (
     AnyRule,
@@ -32,16 +31,21 @@ from .normalize import normalize
 from .words import is_whole_word
 
 
-@dataclass(frozen=True)
 class Context:
     """What a checker sees: the reply as given (``text``, excerpts come from it) and
     normalised (``norm``, same length, matching runs on it), its position, and the
-    customer's message it answers (normalised; ``None`` when unknown)."""
+    customer's message it answers (normalised; ``None`` when unknown). A plain slotted
+    class: one is made per reply, so it must be cheap."""
 
-    text: str
-    norm: str
-    position: str | None = None
-    customer: str | None = None
+    __slots__ = ("customer", "norm", "position", "text")
+
+    def __init__(
+        self, text: str, norm: str, position: str | None = None, customer: str | None = None
+    ) -> None:
+        self.text = text
+        self.norm = norm
+        self.position = position
+        self.customer = customer
 
 
 class _Format(dict[str, str]):
@@ -96,6 +100,10 @@ class PhraseIndex:
 
 class Checker:
     """What every compiled rule shares."""
+
+    triggers: tuple[str, ...] = ()
+    """Normalised words without which this checker can never fire (empty: it may fire on
+    any text). The engine screens every reply for all of them at once."""
 
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
@@ -154,6 +162,7 @@ class PhraseChecker(Checker):
         else:
             swap = dict.fromkeys(rule.words, rule.suggest)
         self._swap = {normalize(word): list(s) for word, s in swap.items()}
+        self.triggers = tuple(self._swap)
         self._index = PhraseIndex(swap, rule.exceptions, rule.boundary)
         self._unless = _Unless(rule.unless)
 

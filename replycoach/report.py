@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .engine import Engine
@@ -142,6 +141,8 @@ class Report:
         """Check files, on ``workers`` processes when more than one; results keep the
         input order."""
         if workers > 1 and len(jobs) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
             with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(engine,)) as pool:
                 for result in pool.map(_work, jobs, chunksize=1):
                     self.files.append(result)

@@ -23,6 +23,7 @@ import marshal
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,45 +48,69 @@ def _dictionary() -> str:
         return ""
 
 
+def _dictionary_key() -> str:
+    path = _dictionary_path()
+    if path is None:
+        return ""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return f"{path}|{stat.st_size}|{stat.st_mtime_ns}|2"
+
+
+def _disk_cached(name: str, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, cached in the temporary directory (beside jieba's own cache) under a
+    file named for ``name`` and ``key``; any problem with the cache just recomputes."""
+    if not key:
+        return compute()
+    digest = hashlib.sha1(f"{name}|{key}".encode()).hexdigest()[:16]
+    cache_file = Path(tempfile.gettempdir()) / f"replycoach-{name}-{digest}.cache"
+    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+        cached_key, value = marshal.loads(cache_file.read_bytes())
+        if cached_key == key:
+            return value
+    value = compute()
+    with contextlib.suppress(OSError, ValueError):
+        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".replycoach-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(marshal.dumps((key, value)))
+        os.replace(tmp, cache_file)
+    return value
+
+
 @cache
 def _lexicon() -> tuple[list[str], int]:
-    """jieba's dictionary lines, sorted, and the total frequency jieba divides by.
+    """jieba's dictionary lines, sorted, and the total frequency jieba divides by (sorting
+    349k lines takes ~0.2 s, so the result is cached on disk)."""
 
-    Sorting 349k lines takes ~0.2 s, so the result is cached beside jieba's own cache (the
-    temporary directory), keyed by the dictionary's path, size and modification time.
-    """
-    path = _dictionary_path()
-    key = ""
-    cache_file = None
-    if path is not None:
-        with contextlib.suppress(OSError):
-            stat = path.stat()
-            key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|1"
-            digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-            cache_file = Path(tempfile.gettempdir()) / f"replycoach-jieba-{digest}.cache"
-            with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-                cached_key, joined, total = marshal.loads(cache_file.read_bytes())
-                if cached_key == key:
-                    return joined.split("\n"), total
-    lines = sorted(line for line in _dictionary().split("\n") if line)
-    total = sum(int(line.split(" ")[1]) for line in lines)
-    if cache_file is not None:
-        with contextlib.suppress(OSError):
-            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".replycoach-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(marshal.dumps((key, "\n".join(lines), total)))
-            os.replace(tmp, cache_file)
-    return lines, total
+    def compute() -> tuple[str, int]:
+        lines = sorted(line for line in _dictionary().split("\n") if line)
+        return "\n".join(lines), sum(int(line.split(" ")[1]) for line in lines)
+
+    joined, total = _disk_cached("jieba-lexicon", _dictionary_key(), compute)
+    return joined.split("\n"), total
 
 
 @cache
 def superstrings(words: tuple[str, ...]) -> dict[str, tuple[tuple[str, int], ...]]:
     """For each of ``words``: the dictionary words longer than it that contain it, each with
-    every offset of it inside them. One pass over the dictionary for the whole set."""
+    every offset of it inside them. One pass over the dictionary for the whole set (cached on
+    disk, keyed by the dictionary and the words)."""
+    key = _dictionary_key()
+    found = _disk_cached(
+        "jieba-superstrings",
+        key and f"{key}|{'|'.join(sorted(words))}",
+        lambda: _scan_superstrings(words),
+    )
+    return {w: tuple((str(a), int(b)) for a, b in v) for w, v in found.items()}
+
+
+def _scan_superstrings(words: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
     data = _dictionary()
     found: dict[str, set[tuple[str, int]]] = {w: set() for w in words}
     if not words or not data:
-        return {w: () for w in words}
+        return {w: [] for w in words}
     alternation = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
     for m in alternation.finditer(data):
         line_start = data.rfind("\n", 0, m.start()) + 1
@@ -99,7 +124,7 @@ def superstrings(words: tuple[str, ...]) -> dict[str, tuple[tuple[str, int], ...
                 if entry != word:
                     found[word].add((entry, at))
                 at = entry.find(word, at + 1)
-    return {w: tuple(sorted(v)) for w, v in found.items()}
+    return {w: sorted(v) for w, v in found.items()}
 
 
 def _clause_freq(clause: str) -> dict[str, int]:
@@ -121,9 +146,19 @@ def _clause_freq(clause: str) -> dict[str, int]:
 @cache
 def _jieba() -> Any:
     import logging
+    import sys
 
-    import jieba
-
+    # jieba._compat imports pkg_resources only to find its data files, and falls back to a
+    # plain path when that import fails; pkg_resources costs ~0.1 s to import. Hide it for
+    # this one import (unless the host application has already loaded it), then restore.
+    hidden = "pkg_resources" not in sys.modules
+    if hidden:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
+    try:
+        import jieba
+    finally:
+        if hidden:
+            del sys.modules["pkg_resources"]
     jieba.setLogLevel(logging.WARNING)
     return jieba
 

@@ -195,11 +195,14 @@ class SourceOptions:
         return self.position
 
 
+_NONE: frozenset[str] = frozenset()
 _DIRECTIVE = re.compile(r"#\s*replycoach:\s*disable=([\w,\s-]+)")
 
 
 def disabled_rules(*comments: str) -> frozenset[str]:
     """Rule ids silenced by ``# replycoach: disable=rule-a,rule-b`` in these comments."""
+    if not any(comments):
+        return _NONE
     ids: set[str] = set()
     for comment in comments:
         for m in _DIRECTIVE.finditer(comment):

@@ -26,6 +26,8 @@ def is_comment(line: str) -> bool:
 
 def _split_directive(line: str) -> tuple[str, str]:
     """The reply and a trailing ``# replycoach:`` comment, if any."""
+    if "#" not in line:
+        return line, ""
     m = _TRAILING_DIRECTIVE.search(line)
     return (line[: m.start()], m.group()) if m else (line, "")
 
