@@ -86,7 +86,7 @@ def main() -> None:
     )
     theirs_findings = sum(1 for line in tproc.stdout.splitlines() if "replies.txt:" in line)
     print(f"corpus file: {len(texts)} lines; prh dictionary: {words} substitution words")
-    print(f"replycoach check, all 10 rules:        {ours:6.2f} s  ({ours_findings} findings)")
+    print(f"replycoach check, all default rules:        {ours:6.2f} s  ({ours_findings} findings)")
     print(
         f"replycoach check, 2 substitution rules: {ours_sub:6.2f} s  "
         f"({proc_sub.stdout.count(chr(10))} findings)"
