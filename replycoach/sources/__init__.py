@@ -256,11 +256,6 @@ def read_file(
     return parsed
 
 
-def read_entries(path: str | Path, *, position: str | None = None) -> Iterator[Entry | InputError]:
-    """Entries of a phrase file with default options (``position`` for all of them)."""
-    yield from read_file(path, SourceOptions(position=position)).items
-
-
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
     """Files as given, and for directories every file with a known ending, sorted.
     A path that does not exist is passed on, so its reader reports it."""

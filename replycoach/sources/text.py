@@ -9,8 +9,7 @@ rule for that reply.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 from . import Entry, FixError, InputError, Parsed, SourceOptions, disabled_rules
 from .decode import decode, encode
@@ -70,12 +69,3 @@ def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: Source
             line = lines[item.line - 1]
             lines[item.line - 1] = fix(item) + line[len(item.text) :]
     return encode(decoded, decoded.join(lines))
-
-
-def read_text_entries(
-    path: str | Path, *, position: str | None = None, data: bytes | None = None
-) -> Iterator[Entry | InputError]:
-    """Entries of a .txt file (kept for callers of the first API)."""
-    from . import read_file
-
-    yield from read_file(path, SourceOptions(position=position), data=data).items
