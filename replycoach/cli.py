@@ -323,6 +323,17 @@ def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
     )
 
 
+def _require_input(args: argparse.Namespace) -> None:
+    """Refuse to wait on an interactive terminal when no input was named."""
+    stdin = sys.stdin
+    interactive = stdin is not None and hasattr(stdin, "isatty") and stdin.isatty()
+    if not args.paths and not args.text and interactive:
+        raise _UsageError(
+            f"replycoach {args.command}: 请给出文件或目录、--text 话术，或从标准输入每行一条传入 "
+            "(give files or directories, --text REPLY, or pipe replies on stdin); see --help"
+        )
+
+
 def _jobs(
     args: argparse.Namespace, config: Config, options: SourceOptions
 ) -> list[tuple[str, SourceOptions, frozenset[str]]]:
@@ -421,6 +432,7 @@ def _collect(
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
     report = _collect(args, engine, config, err, quiet=args.quiet)
@@ -459,6 +471,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
     report = _collect(args, engine, config, err)
@@ -480,6 +493,7 @@ def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
     options = _source_options(args, config)

@@ -175,3 +175,27 @@ def test_console_script_smoke() -> None:
     )
     assert proc.returncode == 1
     assert "honorific-you" in proc.stdout.decode("utf-8")
+
+
+def test_no_input_on_a_terminal_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Tty())
+    code, _, err = run(["check"])
+    assert code == 2 and "pipe replies on stdin" in err
+
+
+def test_rule_files_are_not_phrase_libraries(tmp_path: Path) -> None:
+    (tmp_path / "team-rules.yaml").write_text(
+        (ROOT / "rules" / "honorific-you.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "phrases.yaml").write_text("- 你好\n", encoding="utf-8")
+    code, out, _ = run(["check", str(tmp_path), "--format", "json"])
+    data = json.loads(out)
+    assert (
+        code == 1
+        and data["replies"] == 1
+        and {f["path"] for f in data["findings"]} == {str(tmp_path / "phrases.yaml")}
+    )

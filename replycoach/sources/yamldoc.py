@@ -58,6 +58,21 @@ def _convert(node: yaml.Node) -> Node:
     return Node("other", start.index, end.index, line, column)
 
 
+def _is_rule_file(root: yaml.Node) -> bool:
+    """A replycoach rule file (``rules:`` a list of mappings with ``id`` and ``kind``) is not a
+    phrase library, even when it sits among them."""
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    for key, value in root.value:
+        if getattr(key, "value", None) == "rules" and isinstance(value, yaml.SequenceNode):
+            return bool(value.value) and all(
+                isinstance(item, yaml.MappingNode)
+                and {"id", "kind"} <= {getattr(k, "value", None) for k, _ in item.value}
+                for item in value.value
+            )
+    return False
+
+
 def _found(
     name: str, data: bytes, options: SourceOptions
 ) -> tuple[Parsed, list[tuple[Found, Entry]], str]:
@@ -77,7 +92,7 @@ def _found(
             InputError(name, line, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")
         )
         return parsed, pairs, text
-    if root is None:
+    if root is None or _is_rule_file(root):
         return parsed, pairs, text
     lines = decoded.lines
     for f in replies(_convert(root), options):
