@@ -323,11 +323,15 @@ def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
     )
 
 
+def _is_tty(stream: object) -> bool:
+    """Whether ``stream`` is an interactive terminal (``False`` for ``None`` and test doubles)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
 def _require_input(args: argparse.Namespace) -> None:
     """Refuse to wait on an interactive terminal when no input was named."""
-    stdin = sys.stdin
-    interactive = stdin is not None and hasattr(stdin, "isatty") and stdin.isatty()
-    if not args.paths and not args.text and interactive:
+    if not args.paths and not args.text and _is_tty(sys.stdin):
         raise _UsageError(
             f"replycoach {args.command}: 请给出文件或目录、--text 话术，或从标准输入每行一条传入 "
             "(give files or directories, --text REPLY, or pipe replies on stdin); see --help"
@@ -415,7 +419,7 @@ def _collect(
             check_file(engine, name, opts, ignore, data=sys.stdin.buffer.read(), name=name)
         )
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    interactive = hasattr(err, "isatty") and err.isatty() and not quiet
+    interactive = _is_tty(err) and not quiet
     progress = _Progress(err, len(file_jobs), interactive)
     report.check_files(engine, file_jobs, workers=workers, progress=progress, tick=progress.tick)
     progress.close()
@@ -452,7 +456,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     elif args.color == "never" or os.environ.get("NO_COLOR"):
         color = False
     else:
-        color = args.output is None and hasattr(out, "isatty") and out.isatty()
+        color = args.output is None and _is_tty(out)
     text = render(args.format, report, engine.rules, color=color and args.format == "text")
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -581,7 +585,7 @@ def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = _engine(args, _config(args))
     timing = load_timing_rules(args.timing)
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    show = not args.quiet and hasattr(err, "isatty") and err.isatty()
+    show = not args.quiet and _is_tty(err)
     audit, errors = run_audit(
         engine,
         args.paths,
