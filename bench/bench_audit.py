@@ -84,7 +84,7 @@ def main() -> None:
         [
             sys.executable,
             "-c",
-            "import sys\nfrom replycoach.transcripts import read_messages, conversations\n"
+            "import sys\nfrom replycoach.audit.transcripts import read_messages, conversations\n"
             f"e=[]\nn=sum(1 for _ in conversations(read_messages({str(path)!r}), e))\n"
             "print(n)",
         ]

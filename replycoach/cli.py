@@ -567,8 +567,8 @@ def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import csv as csv_module
 
     from .audit import load_timing_rules, scorecard_rows
-    from .auditrun import run_audit
-    from .transcripts import DEFAULT_HEADER
+    from .audit.run import run_audit
+    from .audit.transcripts import DEFAULT_HEADER
 
     mapping = {}
     for pair in filter(None, (p.strip() for p in args.map.split(","))):
@@ -647,11 +647,11 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     service = Service(build)
     del config
     if args.stdio:
-        from .stdio import run
+        from .service.stdio import run
 
         return run(service, sys.stdin, out)
     try:
-        from .server import serve
+        from .service.http import serve
     except ImportError:
         err.write('replycoach serve needs the server extra: pip install "replycoach[server]"\n')
         return EXIT_USAGE

@@ -11,8 +11,8 @@ import pytest
 
 from replycoach import Engine
 from replycoach.audit import audit_all, audit_conversation, business_seconds, load_timing_rules
+from replycoach.audit.transcripts import Message, conversations, parse_time, read_messages
 from replycoach.cli import main
-from replycoach.transcripts import Message, conversations, parse_time, read_messages
 
 from .conftest import ROOT, SHARED
 

@@ -88,8 +88,8 @@ def test_service_and_stdio_take_the_customer() -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from replycoach.server import create_app
     from replycoach.service import Service
+    from replycoach.service.http import create_app
 
     client = TestClient(create_app(Service(Engine.default)))
     body = client.post("/v1/check", json={"text": "没有", "customer": "有白色的吗"}).json()

@@ -15,8 +15,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 from replycoach import Engine  # noqa: E402
-from replycoach.server import create_app  # noqa: E402
 from replycoach.service import Service  # noqa: E402
+from replycoach.service.http import create_app  # noqa: E402
 
 from .conftest import browser_page, running_server  # noqa: E402
 

@@ -11,8 +11,8 @@ pytest.importorskip("fastapi")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 from replycoach import Engine  # noqa: E402
-from replycoach.server import create_app  # noqa: E402
 from replycoach.service import Service  # noqa: E402
+from replycoach.service.http import create_app  # noqa: E402
 
 APP = create_app(Service(Engine.default))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)

@@ -22,8 +22,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from replycoach import Engine
-from replycoach.server import create_app
 from replycoach.service import Service
+from replycoach.service.http import create_app
 
 from .conftest import ROOT, free_port, running_server, wait_until_up
 

@@ -19,8 +19,8 @@ from pyspark.sql import SparkSession  # noqa: E402
 
 from replycoach import Engine  # noqa: E402
 from replycoach.audit import audit_all, load_timing_rules  # noqa: E402
+from replycoach.audit.transcripts import conversations, read_messages  # noqa: E402
 from replycoach.spark import audit  # noqa: E402
-from replycoach.transcripts import conversations, read_messages  # noqa: E402
 
 from .conftest import ROOT, SHARED  # noqa: E402
 

@@ -18,10 +18,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .engine import Engine
-from .errors import RuleFileError
-from .loader import Source, default_rules_dir
-from .model import Finding, Severity
+from ..engine import Engine
+from ..errors import RuleFileError
+from ..loader import Source, default_rules_dir
+from ..model import Finding, Severity
 from .transcripts import Message
 
 CHINA = timezone(timedelta(hours=8))

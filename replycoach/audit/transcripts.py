@@ -26,8 +26,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from .sources import InputError
-from .sources.decode import decode
+from ..sources import InputError
+from ..sources.decode import decode
 
 ROLES = {
     "customer": "customer",

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TextIO
 
-from .audit import Audit, TimingRule, audit_conversation
-from .engine import Engine
-from .sources import InputError
+from ..engine import Engine
+from ..sources import InputError
+from . import Audit, TimingRule, audit_conversation
 from .transcripts import DEFAULT_HEADER, Message, conversations, read_messages
 
 _CHUNK = 1000  # conversations per task on the worker processes

@@ -23,8 +23,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import __version__
-from .service import (
+from .. import __version__
+from . import (
     LT_LANGUAGE_LIST,
     BatchRequest,
     BatchResponse,
@@ -360,7 +360,7 @@ def _annotated_text(data: str) -> tuple[str | None, Callable[[int], int] | None]
         parts = json.loads(data)["annotation"]
     except (ValueError, KeyError, TypeError):
         return None, None
-    from .service import utf16_len
+    from . import utf16_len
 
     plain: list[str] = []
     anchors: list[tuple[int, int]] = []  # (offset in plain, offset in original), UTF-16

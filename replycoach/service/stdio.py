@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from .service import BatchRequest, CheckRequest, FixRequest, Service, ServiceError
+from . import BatchRequest, CheckRequest, FixRequest, Service, ServiceError
 
 
 def _handlers(service: Service) -> dict[str, Callable[[dict[str, Any]], Any]]:

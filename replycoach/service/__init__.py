@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import __version__
-from .engine import Engine
-from .errors import ReplycoachError, UnknownRuleError
-from .model import Finding, Position
+from .. import __version__
+from ..engine import Engine
+from ..errors import ReplycoachError, UnknownRuleError
+from ..model import Finding, Position
 
 MAX_BATCH = 1000
 MAX_TEXT = 20_000  # characters in one reply; the HTTP body limit (64 KiB) comes first
