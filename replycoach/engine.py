@@ -206,7 +206,7 @@ def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RuleFileError([f"rule-options for '{rule.id}': {where}: {first['msg']}"]) from None
-    new._origin, new._pack = rule.origin, rule.pack
+    new._origin, new._pack, new._cues = rule.origin, rule.pack, rule.cues
     return new
 
 
