@@ -21,6 +21,10 @@ as ``[订单编号:…]`` are dropped from customer turns; at most the last 3 cu
 the first 3 agent messages of a turn are kept). A pair is a customer turn and the agent turn
 right after it. First ``random`` takes 100 pairs uniformly, then each family in
 ``PAIR_STRATA`` takes its quota from the pairs whose customer turn holds one of its cues.
+Last, ``availability-no`` takes up to 30 further pairs whose customer turn asks about stock,
+colour, size or model and whose agent turn says something is missing (``AVAILABILITY_NO`` and
+``REPLY_NO``), because bare-unavailable positives are rare otherwise. Real bargaining is rare
+in JD chats (fixed prices; the bargain stratum mostly holds price-protection questions).
 
 Positions: conversations with at least two agent messages (single source rows, not joined
 turns: the position rules judge one message). 60 conversations give their first agent
@@ -120,6 +124,12 @@ PAIR_STRATA: dict[str, tuple[int, list[str]]] = {
     ),
 }
 
+# Drawn after PAIR_STRATA (so the draws above are unchanged), because the first pass held only
+# 3 bare-unavailable positives: pairs whose customer turn asks about stock, colour, size or
+# model AND whose agent turn says something is missing. The reply cue only chooses what to read.
+AVAILABILITY_NO = re.compile("有货|没货|缺货|现货|库存|有没有|颜色|尺码|码|型号|还有吗|有吗|补货|断货|款")
+REPLY_NO = re.compile("没有|没货|缺货|无货|断货|暂无|售罄|卖完|下架|不做|停产")
+
 
 def _matches(text: str, cues: list[str]) -> bool:
     for cue in cues:
@@ -202,6 +212,15 @@ def main() -> None:
                     {"conversation": cid, "customer": " ".join(t1[-3:]), "reply": " ".join(t2[:3])}
                 )
     drawn = _draw(rng, pairs, "customer", PAIR_STRATA, 100)
+    seen = {(str(p["conversation"]), str(p["customer"]), str(p["reply"])) for p in drawn}
+    cands = [
+        p
+        for p in pairs
+        if (str(p["conversation"]), str(p["customer"]), str(p["reply"])) not in seen
+        and AVAILABILITY_NO.search(str(p["customer"]))
+        and REPLY_NO.search(str(p["reply"]))
+    ]
+    drawn += [{**p, "stratum": "availability-no"} for p in rng.sample(cands, min(30, len(cands)))]
     with open(out / "pairs.jsonl", "w", encoding="utf-8") as fh:
         for n, item in enumerate(drawn):
             fh.write(json.dumps({"id": f"p{n:03d}", **item}, ensure_ascii=False) + "\n")
