@@ -5,6 +5,7 @@ reloads without dropping requests.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 import time
@@ -160,7 +161,8 @@ class Service:
             findings=engine.check(fixed, position=request.position, customer=request.customer),
         )
 
-    def batch(self, request: BatchRequest) -> BatchResponse:
+    def batch(self, request: BatchRequest, *, deadline: float | None = None) -> BatchResponse:
+        """Every item checked; past ``deadline`` (``time.monotonic()``) a 503 ``timeout``."""
         if len(request.items) > MAX_BATCH:
             raise ServiceError(
                 413,
@@ -170,6 +172,8 @@ class Service:
         engines: dict[tuple[str, ...] | None, Engine] = {}
         results = []
         for item in request.items:
+            if deadline is not None and time.monotonic() > deadline:
+                raise ServiceError(503, "timeout", "the batch took over its time budget")
             key = None if item.rules is None else tuple(item.rules)
             if key not in engines:
                 engines[key] = self._engine_for(item.rules)
@@ -215,6 +219,10 @@ class Service:
         enabled_only: bool = False,
     ) -> dict[str, Any]:
         """An answer in LanguageTool's ``/v2/check`` JSON shape (offsets in UTF-16 units)."""
+        if len(text) > MAX_TEXT:
+            raise ServiceError(
+                413, "text_too_long", f"a text holds at most {MAX_TEXT} characters, got {len(text)}"
+            )
         code = language if language in LT_LANGUAGES else "zh-CN"
         engine = self.engine
         names = set(engine.rule_ids()) | {r.id for r in engine.rules}
@@ -224,8 +232,10 @@ class Service:
             only = wanted if enabled_only and wanted else None
             engine = engine.configure(enable=wanted, disable=unwanted, only=only)
         rules = {r.id: r for r in engine.rules}
+        where = _Offsets(text)
         matches = [
-            _lt_match(text, f, rules[f.rule].description or f.message) for f in engine.check(text)
+            _lt_match(text, f, rules[f.rule].description or f.message, where)
+            for f in engine.check(text)
         ]
         long_code, name = LT_LANGUAGES[code]
         return {
@@ -266,26 +276,46 @@ _ISSUE_TYPE = {
     "privacy-leak": "legal",
 }
 _SENTENCE_END = re.compile(r"[。！？!?~～…\n]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript and LanguageTool count."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text) + len(_ASTRAL.findall(text))
 
 
-def _lt_match(text: str, f: Finding, description: str) -> dict[str, Any]:
+class _Offsets:
+    """UTF-16 offsets and sentence bounds of one text, computed once for all its findings
+    (per finding, a long text with many findings took quadratic time)."""
+
+    def __init__(self, text: str) -> None:
+        self.ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        self.starts = [m.start() for m in _SENTENCE_END.finditer(text)]
+        self.astral = [m.start() for m in _ASTRAL.finditer(text)]
+
+    def utf16(self, index: int) -> int:
+        """The UTF-16 offset of code point ``index``."""
+        return index + bisect.bisect_left(self.astral, index)
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        """The sentence around ``[start, end)``, its end punctuation included."""
+        i = bisect.bisect_right(self.ends, start)
+        left = self.ends[i - 1] if i else 0
+        j = bisect.bisect_left(self.starts, end)
+        right = self.ends[j] if j < len(self.starts) else -1
+        return left, right
+
+
+def _lt_match(text: str, f: Finding, description: str, where: _Offsets) -> dict[str, Any]:
     left = max(0, f.start - 40)
     right = min(len(text), f.end + 40)
-    sentence_start = 0
-    for m in _SENTENCE_END.finditer(text, 0, f.start):
-        sentence_start = m.end()
-    m_end = _SENTENCE_END.search(text, f.end)
-    sentence = text[sentence_start : m_end.end() if m_end else len(text)]
+    sentence_start, sentence_end = where.sentence(f.start, f.end)
+    sentence = text[sentence_start : sentence_end if sentence_end >= 0 else len(text)]
     return {
         "message": f.message,
         "shortMessage": f.rule,
         "replacements": [{"value": s} for s in f.suggestions],
-        "offset": utf16_len(text[: f.start]),
+        "offset": where.utf16(f.start),
         "length": utf16_len(f.excerpt),
         "context": {
             "text": text[left:right],
