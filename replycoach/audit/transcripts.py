@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..sources import InputError
-from ..sources.decode import decode
+from ..sources.decode import SNIFF_BYTES, sniff, stream_lines
 
 ROLES = {
     "customer": "customer",
@@ -232,28 +232,28 @@ def read_log(
 
 class _Lines:
     """A file's lines, decoded one at a time (memory stays flat for any size). The encoding
-    is told from the start of the file (BOM, then UTF-8, else GB18030); a line that does not
-    decode is recorded in ``bad`` and read as empty."""
+    is decided from the start of the file (:func:`~replycoach.sources.decode.sniff`); a line
+    that does not decode is recorded in ``bad`` (with why) and read as empty."""
 
     def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
-        head = handle.read(1 << 16)
+        head = handle.read(SNIFF_BYTES)
         handle.seek(0)
-        self.encoding = decode(head[: head.rfind(b"\n") + 1] or head).encoding
-        if self.encoding == "utf-16":
-            raise ValueError("UTF-16 transcripts are not streamed; convert them to UTF-8")
+        self.sniffed = sniff(head, complete=len(head) < SNIFF_BYTES)
+        if self.sniffed.refused:
+            raise ValueError(self.sniffed.refused)
+        self.encoding = self.sniffed.encoding
         self.bad: list[int] = []
+        self.problems: dict[int, str] = {}
 
     def __iter__(self) -> Iterator[str]:
-        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-        for number, raw in enumerate(self.handle, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                yield raw.decode(encoding).rstrip("\r\n")
-            except UnicodeDecodeError:
+        for number, text, _end, problem in stream_lines(self.handle, self.sniffed):
+            if text is None:
                 self.bad.append(number)
+                self.problems[number] = problem or "line cannot be decoded"
                 yield ""
+            else:
+                yield text
 
 
 def read_messages(
@@ -287,13 +287,13 @@ def read_messages(
         for item in items:
             while reported < len(lines.bad):
                 bad = lines.bad[reported]
-                yield InputError(path, bad, f"line is not valid {lines.encoding.upper()}")
+                yield InputError(path, bad, lines.problems[bad])
                 reported += 1
             if isinstance(item, InputError) and item.line in lines.bad:
                 continue
             yield item
         for bad in lines.bad[reported:]:
-            yield InputError(path, bad, f"line is not valid {lines.encoding.upper()}")
+            yield InputError(path, bad, lines.problems[bad])
 
 
 def conversations(
