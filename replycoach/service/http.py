@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
@@ -25,7 +25,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from . import (
-    LT_LANGUAGE_LIST,
     BatchRequest,
     BatchResponse,
     CheckRequest,
@@ -37,6 +36,7 @@ from . import (
     RuleInfo,
     Service,
     ServiceError,
+    languagetool,
 )
 
 DEFAULT_HOST = "127.0.0.1"
@@ -268,56 +268,23 @@ def create_app(
     async def rules() -> Response:
         return _json([r.model_dump() for r in service.rules()])
 
-    def lt_answer(
-        text: str | None,
-        data: str | None,
-        language: str,
-        enabled: str | None,
-        disabled: str | None,
-        enabled_only: str | None,
-    ) -> Response:
-        mapping = None
-        if text is None and data is not None:
-            text, mapping = _annotated_text(data)
-        if text is None:
-            text = ""  # nothing to check: an empty answer (LanguageTool would say 400)
-        answer = service.languagetool(text, language, enabled, disabled, enabled_only == "true")
-        if mapping is not None:
-            for match in answer["matches"]:
-                match["offset"] = mapping(match["offset"])
-        return _json(answer)
+    @app.post("/v2/check", **languagetool.ROUTE_POST)
+    async def lt_check_post(request: Request) -> Response:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            form = await request.form()
+            params = {k: v for k, v in form.items() if isinstance(v, str)}
+        else:
+            params = languagetool.parse_body(await request.body(), content_type)
+        return _json(languagetool.answer(service.engine, {**request.query_params, **params}))
 
-    lt_doc = (
-        "LanguageTool-compatible check: LanguageTool's JSON answer, offsets in UTF-16 "
-        "code units. Other LanguageTool parameters (mode, level, motherTongue, "
-        "preferredVariants, ...) are accepted and ignored."
-    )
-
-    @app.post("/v2/check", description=lt_doc, operation_id="lt_check_post", responses=errors)
-    async def lt_check_post(
-        text: str | None = Form(None),
-        data: str | None = Form(None),
-        language: str = Form("auto"),
-        enabledRules: str | None = Form(None),
-        disabledRules: str | None = Form(None),
-        enabledOnly: str | None = Form(None),
-    ) -> Response:
-        return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
-
-    @app.get("/v2/check", description=lt_doc, operation_id="lt_check_get", responses=errors)
-    async def lt_check_get(
-        text: str | None = None,
-        data: str | None = None,
-        language: str = "auto",
-        enabledRules: str | None = None,
-        disabledRules: str | None = None,
-        enabledOnly: str | None = None,
-    ) -> Response:
-        return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
+    @app.get("/v2/check", **languagetool.ROUTE_GET)
+    async def lt_check_get(request: Request) -> Response:
+        return _json(languagetool.answer(service.engine, dict(request.query_params)))
 
     @app.get("/v2/languages")
     async def languages() -> Response:
-        return _json(LT_LANGUAGE_LIST)
+        return _json(languagetool.LANGUAGE_LIST)
 
     def openapi() -> dict[str, Any]:
         """The schema, with the rule ids loaded at start as the values ``rules`` takes."""
@@ -351,41 +318,6 @@ def create_app(
     wrapped = BodyLimit(wrapped, max_body)
     wrapped.fastapi = app  # for tests and for the OpenAPI schema
     return wrapped
-
-
-def _annotated_text(data: str) -> tuple[str | None, Callable[[int], int] | None]:
-    """LanguageTool's ``data`` parameter: text parts are checked, markup is skipped (or read
-    as its ``interpretAs``); offsets are mapped back to the whole annotated text."""
-    try:
-        parts = json.loads(data)["annotation"]
-    except (ValueError, KeyError, TypeError):
-        return None, None
-    from . import utf16_len
-
-    plain: list[str] = []
-    anchors: list[tuple[int, int]] = []  # (offset in plain, offset in original), UTF-16
-    plain_len = original_len = 0
-    for part in parts:
-        if "text" in part:
-            anchors.append((plain_len, original_len))
-            plain.append(part["text"])
-            plain_len += utf16_len(part["text"])
-            original_len += utf16_len(part["text"])
-        else:
-            shown = part.get("interpretAs", "")
-            anchors.append((plain_len, original_len + utf16_len(part.get("markup", ""))))
-            plain.append(shown)
-            plain_len += utf16_len(shown)
-            original_len += utf16_len(part.get("markup", ""))
-
-    def mapping(offset: int) -> int:
-        base = (0, 0)
-        for anchor in anchors:
-            if anchor[0] <= offset:
-                base = anchor
-        return base[1] + offset - base[0]
-
-    return "".join(plain), mapping
 
 
 def is_loopback(host: str) -> bool:
