@@ -16,17 +16,13 @@ segmentation (滚 in 滚筒, 不行 in 行不行). Two economies make that cheap
 from __future__ import annotations
 
 import bisect
-import contextlib
-import hashlib
 import importlib.util
-import marshal
-import os
 import re
-import tempfile
-from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+
+from . import cache as disk_cache
 
 _CLAUSE_BREAK = re.compile(r"[\s,.!?;:，。！？；：、~～…\"'“”‘’（）()【】\[\]<>《》]")
 
@@ -59,26 +55,6 @@ def _dictionary_key() -> str:
     return f"{path}|{stat.st_size}|{stat.st_mtime_ns}|2"
 
 
-def _disk_cached(name: str, key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()``, cached in the temporary directory (beside jieba's own cache) under a
-    file named for ``name`` and ``key``; any problem with the cache just recomputes."""
-    if not key:
-        return compute()
-    digest = hashlib.sha1(f"{name}|{key}".encode()).hexdigest()[:16]
-    cache_file = Path(tempfile.gettempdir()) / f"replycoach-{name}-{digest}.cache"
-    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-        cached_key, value = marshal.loads(cache_file.read_bytes())
-        if cached_key == key:
-            return value
-    value = compute()
-    with contextlib.suppress(OSError, ValueError):
-        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".replycoach-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(marshal.dumps((key, value)))
-        os.replace(tmp, cache_file)
-    return value
-
-
 @cache
 def _lexicon() -> tuple[list[str], int]:
     """jieba's dictionary lines, sorted, and the total frequency jieba divides by (sorting
@@ -88,7 +64,7 @@ def _lexicon() -> tuple[list[str], int]:
         lines = sorted(line for line in _dictionary().split("\n") if line)
         return "\n".join(lines), sum(int(line.split(" ")[1]) for line in lines)
 
-    joined, total = _disk_cached("jieba-lexicon", _dictionary_key(), compute)
+    joined, total = disk_cache.cached("jieba-lexicon", _dictionary_key(), compute)
     return joined.split("\n"), total
 
 
@@ -98,7 +74,7 @@ def superstrings(words: tuple[str, ...]) -> dict[str, tuple[tuple[str, int], ...
     every offset of it inside them. One pass over the dictionary for the whole set (cached on
     disk, keyed by the dictionary and the words)."""
     key = _dictionary_key()
-    found = _disk_cached(
+    found = disk_cache.cached(
         "jieba-superstrings",
         key and f"{key}|{'|'.join(sorted(words))}",
         lambda: _scan_superstrings(words),
