@@ -447,11 +447,7 @@ def _jobs(
     jobs = []
     for arg in paths:
         for path in ["-"] if arg == "-" else expand_paths([arg]):
-            if (
-                path != "-"
-                and (path != arg or args.force_exclude)
-                and config.excluded(path)
-            ):
+            if path != "-" and (path != arg or args.force_exclude) and config.excluded(path):
                 if err is not None and args.verbose:
                     err.write(f"{path}: skipped (exclude in {config.path})\n")
                 continue
