@@ -30,7 +30,7 @@ from .cues import CueMatcher, CueSet, compile_cue, in_context
 from .loader import CUE_PREFIX
 from .model import Finding, Severity
 from .normalize import normalize
-from .words import is_whole_word
+from .words import Boundaries
 
 
 class Context:
@@ -93,6 +93,7 @@ class PhraseIndex:
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of accepted matches in ``norm``."""
         found = []
+        bounds = Boundaries(norm, self.vocabulary) if self.jieba else None
         for m in self.regex.finditer(norm):
             start, end = m.span()
             word = m.group()
@@ -101,7 +102,7 @@ class PhraseIndex:
                 for exc, at in self.guards.get(word, ())
             ):
                 continue
-            if self.jieba and not is_whole_word(norm, start, end, self.vocabulary):
+            if bounds is not None and not bounds.whole(start, end):
                 continue
             if self.contexts and any(in_context(g, norm, start, end) for g in self.contexts):
                 continue
