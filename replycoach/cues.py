@@ -32,18 +32,29 @@ try:  # the regex parser, to find the literals every match of a template must co
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre_parse  # type: ignore[no-redef,unused-ignore]
 
-Guard = Literal["conditional", "question", "customer", "negated", "request"]
+Guard = Literal["conditional", "if-clause", "question", "customer", "other", "negated", "request"]
 """Contexts in which a match does not count:
 
 - ``conditional``: 如果/要是/假如/万一/一旦… earlier in the clause or the clause before,
-  or …的话 after it (如果改不了, 改不了的话, 否则没办法查询);
+  or …的话 around it (如果改不了, 改不了的话, 否则没办法查询, 没有的话是无法延迟的);
+- ``if-clause``: narrower, only the if-clause itself (如果不清楚尺码…), not its consequence
+  (如果是换新的话，应该会冻结 is still a guess);
 - ``question``: the clause is a question (…吗, …？, 能不能, 是不是, 是否, 请问);
 - ``customer``: the customer is the subject right before it (您取消不了, 你不知道);
+- ``other``: someone else than the agent is the subject right before it (配送员都不知道);
 - ``negated``: a negation right before it (无法保证, 不一定, 没办法给您保证);
 - ``request``: a request or a purpose right before it (请保证, 为了保证, 务必保证).
 """
 
-GUARDS: tuple[str, ...] = ("conditional", "question", "customer", "negated", "request")
+GUARDS: tuple[str, ...] = (
+    "conditional",
+    "if-clause",
+    "question",
+    "customer",
+    "other",
+    "negated",
+    "request",
+)
 
 _HAN = "\u4e00-\u9fff"
 _PARTICLES = "的了吗呢吧啊哦呀哈啦嘛么哟噢喔哇咯呐"
@@ -140,7 +151,7 @@ class CueSet(_Strict):
 
 # ---------------------------------------------------------------- context guards
 
-_CLAUSE_BREAKS = "，,。！!？?；;：:\n\t ~～…、"
+_CLAUSE_BREAKS = "，,。！!？?；;：:\n\t ~～…、/"
 _SENTENCE_BREAKS = "。！!？?\n~～"
 _CONDITIONAL_BEFORE = re.compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|否则|不然|"
@@ -156,12 +167,19 @@ _CUSTOMER_BEFORE = re.compile(
     r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
+_OTHER_BEFORE = re.compile(
+    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人)(?:也|都|还|就|可能)*$"
+)
+_NEGATED_SCOPE = re.compile(
+    r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)(?:给您|向您|为您|跟您)?(?:保证|肯定|确定|承诺)"
+)
+_REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
 _NEGATED_BEFORE = re.compile(
     r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会)?"
     r"(?:先|为您|给您|向您|跟您|帮您|对您|和您|给|跟|对)?$"
 )
 _REQUEST_BEFORE = re.compile(
-    r"(?:请|务必|必须|需要|需|须|要|得|为了|为|以|以便|并|最好|尽量|记得|确保|用来|用于|才能|才可以)"
+    r"(?:请|务必|必须|需要|需|须|要|得|为了|为(?!您|你)|以|以便|并|最好|尽量|记得|确保|用来|用于|才能|才可以)"
     r"(?:您|你|亲|买家)?(?:能|要|一定|尽量|务必|先|都)?$"
 )
 
@@ -206,6 +224,11 @@ def in_context(guard: str, norm: str, start: int, end: int) -> bool:
             or "的话" in norm[end : right + 2]
             or "的话" in norm[_previous_clause_start(norm, left) : start]
         )
+    if guard == "if-clause":
+        return (
+            _CONDITIONAL_BEFORE.search(norm, left, start) is not None
+            or "的话" in norm[end : right + 2]
+        )
     if guard == "question":
         tail = norm[end : right + 1]
         return (
@@ -219,10 +242,18 @@ def in_context(guard: str, norm: str, start: int, end: int) -> bool:
         )
     if guard == "customer":
         return _CUSTOMER_BEFORE.search(norm[left:start]) is not None
+    if guard == "other":
+        return _OTHER_BEFORE.search(norm[max(left, start - 8) : start]) is not None
     if guard == "negated":
-        return _NEGATED_BEFORE.search(norm[max(left, start - 8) : start]) is not None
+        return (
+            _NEGATED_BEFORE.search(norm[max(left, start - 8) : start]) is not None
+            or _NEGATED_SCOPE.search(norm, left, start) is not None
+        )
     if guard == "request":
-        return _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None
+        return (
+            _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None
+            or _REQUEST_AFTER.search(norm, end, right) is not None
+        )
     raise ValueError(f"unknown context {guard!r}")
 
 
