@@ -194,6 +194,13 @@ def _clause(norm: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
+def clause_end(norm: str, at: int) -> int:
+    """Where the clause that holds ``norm[at - 1]`` ends (its break, or the end)."""
+    while at < len(norm) and norm[at] not in _CLAUSE_BREAKS:
+        at += 1
+    return at
+
+
 def _previous_clause_start(norm: str, clause_start: int) -> int:
     """Start of the clause before the one starting at ``clause_start`` (within a sentence)."""
     at = clause_start - 1

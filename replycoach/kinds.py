@@ -26,7 +26,7 @@ from .loader import (
     PositionRule,
     SubstitutionRule,
 )
-from .cues import CueMatcher, CueSet, compile_cue, in_context
+from .cues import CueMatcher, CueSet, clause_end, compile_cue, in_context
 from .loader import CUE_PREFIX
 from .model import Finding, Severity
 from .normalize import normalize
@@ -414,7 +414,8 @@ class _ConditionTest:
             if len({norm[a:b] for a, b in spans}) < self.at_least:
                 return False
             if claimed is not None and self.scope == "reply":
-                claimed.extend(spans)
+                # a match claims the rest of its clause: 别的 in 换不成别的 is its object
+                claimed.extend((a, clause_end(norm, b)) for a, b in spans)
         if any(not index.find(norm) for index in self.all):
             return False
         if self.none is None:
