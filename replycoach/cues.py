@@ -20,7 +20,9 @@ service replies need.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -161,6 +163,7 @@ _QUESTION_IN_CLAUSE = re.compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
     r"请问|为什么|为啥|难道|怎么回事"
 )
+_QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*")
 _QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?:里|个|种|款|位|儿|天)|什么|几(?:天|个|号|点|时)")
 _QUESTION_END = re.compile(rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$")
 _CUSTOMER_BEFORE = re.compile(
@@ -184,21 +187,29 @@ _REQUEST_BEFORE = re.compile(
 )
 
 
+_BREAK = re.compile("[" + re.escape(_CLAUSE_BREAKS) + "]")
+
+
+@lru_cache(maxsize=64)
+def _breaks(norm: str) -> list[int]:
+    """Positions of the clause breaks in ``norm`` (cached: a text's matches share them)."""
+    return [m.start() for m in _BREAK.finditer(norm)]
+
+
 def _clause(norm: str, start: int, end: int) -> tuple[int, int]:
-    left = start
-    while left > 0 and norm[left - 1] not in _CLAUSE_BREAKS:
-        left -= 1
-    right = end
-    while right < len(norm) and norm[right] not in _CLAUSE_BREAKS:
-        right += 1
+    breaks = _breaks(norm)
+    i = bisect_left(breaks, start)
+    left = breaks[i - 1] + 1 if i else 0
+    j = bisect_left(breaks, end)
+    right = breaks[j] if j < len(breaks) else len(norm)
     return left, right
 
 
 def clause_end(norm: str, at: int) -> int:
     """Where the clause that holds ``norm[at - 1]`` ends (its break, or the end)."""
-    while at < len(norm) and norm[at] not in _CLAUSE_BREAKS:
-        at += 1
-    return at
+    breaks = _breaks(norm)
+    j = bisect_left(breaks, at)
+    return breaks[j] if j < len(breaks) else len(norm)
 
 
 def _previous_clause_start(norm: str, clause_start: int) -> int:
@@ -206,9 +217,9 @@ def _previous_clause_start(norm: str, clause_start: int) -> int:
     at = clause_start - 1
     if at < 0 or norm[at] in _SENTENCE_BREAKS:
         return clause_start
-    while at > 0 and norm[at - 1] not in _CLAUSE_BREAKS:
-        at -= 1
-    return at
+    breaks = _breaks(norm)
+    i = bisect_left(breaks, at)
+    return breaks[i - 1] + 1 if i else 0
 
 
 def in_context(guard: str, norm: str, start: int, end: int) -> bool:
@@ -223,7 +234,16 @@ def in_context(guard: str, norm: str, start: int, end: int) -> bool:
     >>> in_context("question", "这个改不了", 2, 5)
     False
     """
+    return _in_context(guard, norm, start, end, *_clause(norm, start, end))
+
+
+def guarded(guards: Sequence[str], norm: str, start: int, end: int) -> bool:
+    """Whether the match stands in any of the contexts ``guards``."""
     left, right = _clause(norm, start, end)
+    return any(_in_context(g, norm, start, end, left, right) for g in guards)
+
+
+def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: int) -> bool:
     if guard == "conditional":
         before = _previous_clause_start(norm, left)
         return (
@@ -241,14 +261,14 @@ def in_context(guard: str, norm: str, start: int, end: int) -> bool:
         return (
             _QUESTION_IN_CLAUSE.search(norm, left, right) is not None
             or _QUESTION_END.match(tail) is not None
-            or bool(re.fullmatch(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*", norm[end:right]))
+            or _QUESTION_TAIL.fullmatch(norm, end, right) is not None
             or (
                 norm[left:right].rstrip().endswith("呢")
                 and _QUESTION_WORD.search(norm, left, right) is not None
             )
         )
     if guard == "customer":
-        return _CUSTOMER_BEFORE.search(norm[left:start]) is not None
+        return _CUSTOMER_BEFORE.search(norm[max(left, start - 14) : start]) is not None
     if guard == "other":
         return _OTHER_BEFORE.search(norm[max(left, start - 8) : start]) is not None
     if guard == "negated":
@@ -268,7 +288,9 @@ def in_context(guard: str, norm: str, start: int, end: int) -> bool:
 
 
 def _pure(items: list[tuple[object, object]]) -> str | None:
-    """The string a parsed sequence stands for when it is all literals."""
+    """The string a parsed sequence stands for when it is all literals (lookarounds, being
+    zero-width, are left out)."""
+    items = [(op, arg) for op, arg in items if str(op) not in ("ASSERT", "ASSERT_NOT")]
     if all(str(op) == "LITERAL" for op, _ in items):
         return "".join(chr(arg) for _, arg in items)  # type: ignore[call-overload]
     return None
@@ -315,6 +337,8 @@ def _literal_sets(items: list[tuple[object, object]]) -> frozenset[str] | None:
         if name == "LITERAL":
             current = [c + chr(arg) for c in current]  # type: ignore[call-overload]
             continue
+        if name in ("ASSERT", "ASSERT_NOT", "AT"):
+            continue  # zero-width
         alternatives = _alternatives(op, arg)
         if alternatives is not None and len(current) * len(alternatives) <= 64:
             current = [c + a for c in current for a in alternatives]
@@ -352,8 +376,16 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return _literal_sets(list(parsed))
 
 
+_ONE_CHAR_SLOTS = ("verb", "han")
+
+
 class CueMatcher:
-    """Finds the matches of phrases and templates, minus exceptions and guarded contexts."""
+    """Finds the matches of phrases and templates, minus exceptions and guarded contexts.
+
+    Speed: the phrases and the templates that start with a literal share one regex (the
+    regex engine skips ahead on their first characters). A template that starts with a
+    one-character slot (``{verb}不了``) is matched from its literal part (``不了``) and the
+    character before it is tested against the slot, so no regex tries every position."""
 
     def __init__(
         self,
@@ -364,10 +396,28 @@ class CueMatcher:
     ) -> None:
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
-        pieces += [normalize(expand_template(t)) for t in templates]
+        led: dict[str, list[str]] = {}
+        for template in templates:
+            head = _SLOT.match(template)
+            if head and head.group(1) in _ONE_CHAR_SLOTS and len(template) > head.end():
+                led.setdefault(head.group(1), []).append(
+                    normalize(expand_template(template[head.end() :]))
+                )
+            else:
+                pieces.append(normalize(expand_template(template)))
         self.regex = re.compile("|".join(f"(?:{p})" for p in pieces)) if pieces else None
+        self.led = [
+            (re.compile(SLOTS[slot]), re.compile("|".join(f"(?:{p})" for p in rest)))
+            for slot, rest in led.items()
+        ]
         self.guards = tuple(dict.fromkeys(not_in))
         self.exceptions = [normalize(e) for e in exceptions]
+        self.except_regex = (
+            re.compile("|".join(re.escape(e) for e in sorted(self.exceptions, key=len)[::-1]))
+            if self.exceptions
+            else None
+        )
+        self.longest_exception = max(map(len, self.exceptions), default=0)
         triggers: set[str] = set(words)
         self.screenable = True
         for template in templates:
@@ -380,27 +430,46 @@ class CueMatcher:
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
-        for exc in self.exceptions:
-            at = norm.find(exc, max(0, start - len(exc) + 1))
-            if at != -1 and at < end:
+        rx = self.except_regex
+        if rx is None:
+            return False
+        lo = max(0, start - self.longest_exception + 1)
+        hi = min(len(norm), end + self.longest_exception - 1)
+        for at in range(lo, end):
+            m = rx.match(norm, at, hi)
+            if m is not None and m.end() > start:
                 return True
         return False
 
-    def find(self, norm: str) -> list[tuple[int, int]]:
-        """Spans of the accepted matches in ``norm`` (normalised text)."""
-        if self.regex is None:
-            return []
-        out = []
-        for m in self.regex.finditer(norm):
-            start, end = m.span()
+    def _candidates(self, norm: str) -> list[tuple[int, int]]:
+        spans = [m.span() for m in self.regex.finditer(norm)] if self.regex else []
+        for slot, rest in self.led:
+            for m in rest.finditer(norm):
+                if m.start() > 0 and slot.fullmatch(norm, m.start() - 1, m.start()):
+                    spans.append((m.start() - 1, m.end()))
+        if self.led and len(spans) > 1:
+            spans.sort(key=lambda s: (s[0], -s[1]))
+            kept: list[tuple[int, int]] = []
+            for span in spans:
+                if not kept or span[0] >= kept[-1][1]:
+                    kept.append(span)
+            spans = kept
+        return spans
+
+    def accepted(self, norm: str) -> Iterator[tuple[int, int]]:
+        """The accepted matches in ``norm`` (normalised text), one by one."""
+        for start, end in self._candidates(norm):
             if start == end:
                 continue
-            if self.exceptions and self._excepted(norm, start, end):
+            if self.except_regex is not None and self._excepted(norm, start, end):
                 continue
-            if any(in_context(g, norm, start, end) for g in self.guards):
+            if self.guards and guarded(self.guards, norm, start, end):
                 continue
-            out.append((start, end))
-        return out
+            yield start, end
+
+    def find(self, norm: str) -> list[tuple[int, int]]:
+        """Spans of the accepted matches in ``norm`` (normalised text)."""
+        return list(self.accepted(norm))
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[CueSet, CueMatcher]] = {}

@@ -26,7 +26,7 @@ from .loader import (
     PositionRule,
     SubstitutionRule,
 )
-from .cues import CueMatcher, CueSet, clause_end, compile_cue, in_context
+from .cues import CueMatcher, CueSet, clause_end, compile_cue, guarded
 from .loader import CUE_PREFIX
 from .model import Finding, Severity
 from .normalize import normalize
@@ -104,7 +104,7 @@ class PhraseIndex:
                 continue
             if bounds is not None and not bounds.whole(start, end):
                 continue
-            if self.contexts and any(in_context(g, norm, start, end) for g in self.contexts):
+            if self.contexts and guarded(self.contexts, norm, start, end):
                 continue
             found.append((start, end))
         return found
@@ -116,6 +116,8 @@ class Checker:
     triggers: tuple[str, ...] = ()
     """Normalised words without which this checker can never fire (empty: it may fire on
     any text). The engine screens every reply for all of them at once."""
+    needs_customer: bool = False
+    """True: silent unless the customer's message is known (the engine skips it)."""
 
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
@@ -356,17 +358,31 @@ class _Phrases:
             triggers.update(c.triggers)
         self.triggers = tuple(sorted(triggers)) if self.screenable else ()
 
+    def _excepted(self, norm: str, start: int, end: int) -> bool:
+        return any(
+            (at := norm.find(exc, max(0, start - len(exc) + 1))) != -1 and at < end
+            for exc in self.exceptions
+        )
+
     def find(self, norm: str) -> list[tuple[int, int]]:
         found = self.plain.find(norm) if self.plain else []
         for cue in self.cues:
-            for start, end in cue.find(norm):
-                if any(
-                    (at := norm.find(exc, max(0, start - len(exc) + 1))) != -1 and at < end
-                    for exc in self.exceptions
-                ):
-                    continue
-                found.append((start, end))
+            found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
         return found
+
+    def occurs_outside(self, norm: str, claimed: Sequence[tuple[int, int]]) -> bool:
+        """Whether any phrase occurs outside the ``claimed`` spans (stops at the first)."""
+        if self.plain is not None and any(
+            not any(a < e and s < b for s, e in claimed) for a, b in self.plain.find(norm)
+        ):
+            return True
+        for cue in self.cues:
+            for a, b in cue.accepted(norm):
+                if not any(a < e and s < b for s, e in claimed) and not self._excepted(
+                    norm, a, b
+                ):
+                    return True
+        return False
 
 
 class _ConditionTest:
@@ -396,7 +412,7 @@ class _ConditionTest:
                 m.span()
                 for m in self.pattern.finditer(norm)
                 if m.end() > m.start()
-                and not any(in_context(g, norm, m.start(), m.end()) for g in self.guards)
+                and not (self.guards and guarded(self.guards, norm, m.start(), m.end()))
             ]
         return sorted(set(found))
 
@@ -420,10 +436,9 @@ class _ConditionTest:
             return False
         if self.none is None:
             return True
-        found = self.none.find(norm)
-        if claimed and self.scope == "reply":
-            found = [(a, b) for a, b in found if not any(a < e and s < b for s, e in claimed)]
-        return not found
+        return not self.none.occurs_outside(
+            norm, claimed if claimed and self.scope == "reply" else ()
+        )
 
 
 class CombinationChecker(Checker):
@@ -439,10 +454,10 @@ class CombinationChecker(Checker):
             if test.scope == "reply" and test.triggers:
                 self.triggers = test.triggers
                 break
-        self._needs_customer = any(t.scope == "customer" for t in self._tests)
+        self.needs_customer = any(t.scope == "customer" for t in self._tests)
 
     def check(self, ctx: Context) -> list[Finding]:
-        if self._needs_customer and ctx.customer is None:
+        if self.needs_customer and ctx.customer is None:
             return []  # the customer's message is unknown: rules about it stay silent
         claimed: list[tuple[int, int]] = []
         for test in self._tests:
