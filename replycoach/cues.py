@@ -161,21 +161,22 @@ _CONDITIONAL_BEFORE = re.compile(
 )
 _QUESTION_IN_CLAUSE = re.compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
-    r"请问|为什么|为啥|难道|怎么回事"
+    r"请问|为什么|为啥|难道|怎么回事|怎么(?:办|退|换|弄|处理|申请|操作|用|查|算)"
 )
 _QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*")
-_QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?:里|个|种|款|位|儿|天)|什么|几(?:天|个|号|点|时)")
+_QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
 _QUESTION_END = re.compile(rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$")
 _CUSTOMER_BEFORE = re.compile(
     r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
 _OTHER_BEFORE = re.compile(
-    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人)(?:也|都|还|就|可能)*$"
+    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人|客户)(?:也|都|还|就|可能)*$"
 )
 _NEGATED_SCOPE = re.compile(
     r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)(?:给您|向您|为您|跟您)?(?:保证|肯定|确定|承诺)"
 )
+_VOW_GOES_ON = "是会能要可不没都也就给让"
 _REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
 _NEGATED_BEFORE = re.compile(
     r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会)?"
@@ -279,7 +280,11 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
     if guard == "request":
         return (
             _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None
-            or _REQUEST_AFTER.search(norm, end, right) is not None
+            or (
+                end < len(norm)
+                and norm[end] not in _VOW_GOES_ON
+                and _REQUEST_AFTER.search(norm, end, right) is not None
+            )
         )
     raise ValueError(f"unknown context {guard!r}")
 
