@@ -23,7 +23,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -165,7 +165,9 @@ _QUESTION_IN_CLAUSE = re.compile(
 )
 _QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*")
 _QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
-_QUESTION_END = re.compile(rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$")
+_QUESTION_END = re.compile(
+    rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$"
+)
 _CUSTOMER_BEFORE = re.compile(
     r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
@@ -278,13 +280,10 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
             or _NEGATED_SCOPE.search(norm, left, start) is not None
         )
     if guard == "request":
-        return (
-            _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None
-            or (
-                end < len(norm)
-                and norm[end] not in _VOW_GOES_ON
-                and _REQUEST_AFTER.search(norm, end, right) is not None
-            )
+        return _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None or (
+            end < len(norm)
+            and norm[end] not in _VOW_GOES_ON
+            and _REQUEST_AFTER.search(norm, end, right) is not None
         )
     raise ValueError(f"unknown context {guard!r}")
 
@@ -292,38 +291,38 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
 # ---------------------------------------------------------------- matching
 
 
-def _pure(items: list[tuple[object, object]]) -> str | None:
+def _pure(items: list[tuple[Any, Any]]) -> str | None:
     """The string a parsed sequence stands for when it is all literals (lookarounds, being
     zero-width, are left out)."""
     items = [(op, arg) for op, arg in items if str(op) not in ("ASSERT", "ASSERT_NOT")]
     if all(str(op) == "LITERAL" for op, _ in items):
-        return "".join(chr(arg) for _, arg in items)  # type: ignore[call-overload]
+        return "".join(chr(arg) for _, arg in items)
     return None
 
 
-def _alternatives(op: object, arg: object) -> list[str] | None:
+def _alternatives(op: Any, arg: Any) -> list[str] | None:
     """The strings a group of literal alternatives stands for (``(?:不能|无法)``)."""
     name = str(op)
     if name == "SUBPATTERN":
-        items = list(arg[-1])  # type: ignore[index]
+        items = list(arg[-1])
         if len(items) == 1:
             return _alternatives(*items[0])
         pure = _pure(items)
         return [pure] if pure is not None else None
     if name == "BRANCH":
         out = []
-        for branch in arg[1]:  # type: ignore[index]
+        for branch in arg[1]:
             pure = _pure(list(branch))
             if pure is None:
                 return None
             out.append(pure)
         return out
-    if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):  # type: ignore[attr-defined]
-        return [chr(a) for _, a in arg]  # type: ignore[attr-defined]
+    if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):
+        return [chr(a) for _, a in arg]
     return None
 
 
-def _literal_sets(items: list[tuple[object, object]]) -> frozenset[str] | None:
+def _literal_sets(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     """Strings one of which every match of the parsed sequence ``items`` contains: the
     strongest of its runs of literals and literal alternatives (``不(?:了|上)`` → 不了, 不上)."""
     best: frozenset[str] | None = None
@@ -340,7 +339,7 @@ def _literal_sets(items: list[tuple[object, object]]) -> frozenset[str] | None:
     for op, arg in items:
         name = str(op)
         if name == "LITERAL":
-            current = [c + chr(arg) for c in current]  # type: ignore[call-overload]
+            current = [c + chr(arg) for c in current]
             continue
         if name in ("ASSERT", "ASSERT_NOT", "AT"):
             continue  # zero-width
@@ -351,18 +350,18 @@ def _literal_sets(items: list[tuple[object, object]]) -> frozenset[str] | None:
         consider(current)
         current = [""]
         if name == "SUBPATTERN":
-            consider(_literal_sets(list(arg[-1])))  # type: ignore[index]
+            consider(_literal_sets(list(arg[-1])))
         elif name == "BRANCH":
             found: set[str] = set()
-            for branch in arg[1]:  # type: ignore[index]
+            for branch in arg[1]:
                 sub = _literal_sets(list(branch))
                 if not sub:
                     found = set()
                     break
                 found |= sub
             consider(found)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:  # type: ignore[index]
-            consider(_literal_sets(list(arg[2])))  # type: ignore[index]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
+            consider(_literal_sets(list(arg[2])))
     consider(current)
     return best
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from .cues import CueMatcher, CueSet, clause_end, compile_cue, guarded
 from .loader import (
+    CUE_PREFIX,
     AnyRule,
     CombinationRule,
     Condition,
@@ -26,8 +28,6 @@ from .loader import (
     PositionRule,
     SubstitutionRule,
 )
-from .cues import CueMatcher, CueSet, clause_end, compile_cue, guarded
-from .loader import CUE_PREFIX
 from .model import Finding, Severity
 from .normalize import normalize
 from .words import Boundaries
@@ -339,13 +339,9 @@ class PositionChecker(Checker):
 class _Phrases:
     """A condition's phrases: plain ones in one index, ``@name`` ones as cue sets."""
 
-    def __init__(
-        self, phrases: Sequence[str], cond: Condition, cues: Mapping[str, CueSet]
-    ) -> None:
+    def __init__(self, phrases: Sequence[str], cond: Condition, cues: Mapping[str, CueSet]) -> None:
         plain = [p for p in phrases if not p.startswith(CUE_PREFIX)]
-        self.plain = (
-            PhraseIndex(plain, cond.exceptions, "none", cond.not_in) if plain else None
-        )
+        self.plain = PhraseIndex(plain, cond.exceptions, "none", cond.not_in) if plain else None
         self.cues: list[CueMatcher] = [
             compile_cue(cues[p[len(CUE_PREFIX) :]], cond.not_in)
             for p in phrases
@@ -378,9 +374,7 @@ class _Phrases:
             return True
         for cue in self.cues:
             for a, b in cue.accepted(norm):
-                if not any(a < e and s < b for s, e in claimed) and not self._excepted(
-                    norm, a, b
-                ):
+                if not any(a < e and s < b for s, e in claimed) and not self._excepted(norm, a, b):
                     return True
         return False
 

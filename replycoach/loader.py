@@ -507,7 +507,9 @@ def _parse(text: str, path: str) -> _Parsed:
         rule._origin = f"{path}:{number}"
         rule._pack = pack
         if isinstance(rule, CombinationRule):
-            conditions = [(["conditions", j], c) for j, c in enumerate(rule.conditions)]
+            conditions: list[tuple[list[int | str], Condition]] = [
+                (["conditions", j], c) for j, c in enumerate(rule.conditions)
+            ]
             if rule.mark is not None:
                 conditions.append((["mark"], rule.mark))
             for at, cond in conditions:
@@ -536,14 +538,14 @@ def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[A
             known[cue.name] = cue
     for p in parsed:
         for rule, name, where in p.refs:
-            cue = known.get(name)
-            if cue is None:
+            found = known.get(name)
+            if found is None:
                 problems.append(
                     f"{where}: rule '{rule.id}': unknown cue set '@{name}' "
                     f"(known: {', '.join(sorted(known)) or 'none'})"
                 )
             else:
-                rule._cues[name] = cue
+                rule._cues[name] = found
     if problems:
         raise RuleFileError(problems)
     return [rule for p in parsed for rule in p.rules]
