@@ -40,7 +40,7 @@ Guard = Literal["conditional", "if-clause", "question", "customer", "other", "ne
 - ``conditional``: 如果/要是/假如/万一/一旦… earlier in the clause or the clause before,
   or …的话 around it (如果改不了, 改不了的话, 否则没办法查询, 没有的话是无法延迟的);
 - ``if-clause``: narrower, only the if-clause itself (如果不清楚尺码…), not its consequence
-  (如果是换新的话，应该会冻结 is still a guess);
+  (如果是换新的话，应该会冻结 is still a guess) nor a threat (否则我就差评了);
 - ``question``: the clause is a question (…吗, …？, 能不能, 是不是, 是否, 请问);
 - ``customer``: the customer is the subject right before it (您取消不了, 你不知道);
 - ``other``: someone else than the agent is the subject right before it (配送员都不知道);
@@ -159,6 +159,10 @@ _CONDITIONAL_BEFORE = re.compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|否则|不然|"
     r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
 )
+_IF_BEFORE = re.compile(
+    r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|"
+    r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
+)
 _QUESTION_IN_CLAUSE = re.compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
     r"请问|为什么|为啥|难道|怎么回事|怎么(?:办|退|换|弄|处理|申请|操作|用|查|算)"
@@ -256,7 +260,7 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
         )
     if guard == "if-clause":
         return (
-            _CONDITIONAL_BEFORE.search(norm, left, start) is not None
+            _IF_BEFORE.search(norm, left, start) is not None
             or "的话" in norm[end : right + 2]
         )
     if guard == "question":
