@@ -326,3 +326,24 @@ def test_keystroke_to_marks_latency(page: Any, record_property: Any) -> None:
     record_property("keystroke_to_marks_ms_median", round(median))
     record_property("keystroke_to_marks_ms_max", round(worst))
     assert median < 500
+
+
+def test_options_page_sets_the_token_and_tests_the_connection(browser: tuple[Any, Any]) -> None:
+    from playwright.sync_api import expect
+
+    context, worker = browser
+    page = context.new_page()
+    try:
+        page.goto(f"chrome-extension://{EXTENSION_ID}/options.html")
+        expect(page.locator("#token")).to_have_value(TOKEN)
+        expect(page.locator(".hint")).to_contain_text(f"chrome-extension://{EXTENSION_ID}")
+        page.fill("#token", "wrong")
+        page.click("#test")
+        expect(page.locator("#status")).to_contain_text("令牌")
+        page.fill("#token", TOKEN)
+        page.click("#test")
+        expect(page.locator("#status")).to_contain_text("已连接")
+        expect(page.locator("#status")).to_contain_text("条规则")
+    finally:
+        page.close()
+        configure(worker, token=TOKEN)
