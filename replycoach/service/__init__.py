@@ -159,7 +159,8 @@ class Service:
             findings=engine.check(fixed, position=request.position, customer=request.customer),
         )
 
-    def batch(self, request: BatchRequest) -> BatchResponse:
+    def batch(self, request: BatchRequest, *, deadline: float | None = None) -> BatchResponse:
+        """Every item checked; past ``deadline`` (``time.monotonic()``) a 503 ``timeout``."""
         if len(request.items) > MAX_BATCH:
             raise ServiceError(
                 413,
@@ -169,6 +170,8 @@ class Service:
         engines: dict[tuple[str, ...] | None, Engine] = {}
         results = []
         for item in request.items:
+            if deadline is not None and time.monotonic() > deadline:
+                raise ServiceError(503, "timeout", "the batch took over its time budget")
             key = None if item.rules is None else tuple(item.rules)
             if key not in engines:
                 engines[key] = self._engine_for(item.rules)

@@ -22,6 +22,7 @@ the like are accepted and ignored.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -195,6 +196,7 @@ class AnnotatedText:
 
     def __init__(self, parts: list[_Part]) -> None:
         self.parts = parts
+        self._starts = [p.plain_start for p in parts]
         self.plain = "".join(p.plain for p in parts)
         self.original = "".join(p.original for p in parts)
 
@@ -210,7 +212,7 @@ class AnnotatedText:
             items = json.loads(data)["annotation"]
             if not isinstance(items, list):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise _bad(
                 '\'data\' must be JSON like {"annotation": [{"text": "..."}, '
                 '{"markup": "...", "interpretAs": "..."}]}'
@@ -238,14 +240,21 @@ class AnnotatedText:
 
     def original_start(self, pos: int) -> int:
         """Where a match starting at plain ``pos`` starts in the whole text."""
-        for p in self.parts:
-            if pos < p.plain_start + len(p.plain):
-                return p.original_start + (0 if p.markup else pos - p.plain_start)
-        return len(self.original)
+        # the first part that ends after pos: parts before the bisection point end by pos
+        i = max(0, bisect.bisect_right(self._starts, pos) - 1)
+        while i < len(self.parts) and pos >= self.parts[i].plain_start + len(self.parts[i].plain):
+            i += 1
+        if i == len(self.parts):
+            return len(self.original)
+        p = self.parts[i]
+        return p.original_start + (0 if p.markup else pos - p.plain_start)
 
     def original_end(self, pos: int) -> int:
         """Where a match ending at plain ``pos`` ends in the whole text."""
-        for p in reversed(self.parts):
+        i = bisect.bisect_left(self._starts, pos) - 1  # the last part starting before pos
+        while i >= 0:
+            p = self.parts[i]
+            i -= 1
             if p.plain_start < pos <= p.plain_start + len(p.plain):
                 if p.markup:
                     return p.original_start + len(p.original)
@@ -385,6 +394,7 @@ def answer(engine: Engine, params: Mapping[str, str]) -> dict[str, Any]:
     language, _ = _language(params, plain)
     rules = {r.id: r for r in engine.rules}
     sentences = _sentences(plain)
+    sentence_starts = [start for start, _ in sentences]
     original = annotated.original
     original16, plain16 = _utf16(original), _utf16(plain)
     matches = []
@@ -392,7 +402,9 @@ def answer(engine: Engine, params: Mapping[str, str]) -> dict[str, Any]:
         start, end = annotated.original_start(f.start), annotated.original_end(f.end)
         end = max(end, start)
         context, context_offset = _context(original, start, end)
-        sentence = next((plain[s:e] for s, e in sentences if s <= f.start < e), plain)
+        k = bisect.bisect_right(sentence_starts, f.start) - 1
+        inside = k >= 0 and f.start < sentences[k][1]
+        sentence = plain[sentences[k][0] : sentences[k][1]] if inside else plain
         rule = rules.get(f.rule)
         category = category_of(rule) if rule else Category("CUSTOM", "自定义规则", "style")
         length = utf16_len(original[start:end])
