@@ -347,3 +347,19 @@ def test_options_page_sets_the_token_and_tests_the_connection(browser: tuple[Any
     finally:
         page.close()
         configure(worker, token=TOKEN)
+
+
+def test_says_how_to_start_the_service_when_it_does_not_allow_the_extension(
+    browser: tuple[Any, Any], page: Any, service_url: str
+) -> None:
+    """A service started without --cors-origin for the extension refuses its requests (the
+    Host/Origin guard): the badge says how to start it."""
+    _, worker = browser
+    with running_server(create_app(Service(Engine.default))) as other:
+        configure(worker, serviceUrl=other, token="")
+        try:
+            page.click("#input")
+            page.keyboard.type("你好")
+            wait_for_badge(page, f"--cors-origin chrome-extension://{EXTENSION_ID}")
+        finally:
+            configure(worker, serviceUrl=service_url, token=TOKEN)

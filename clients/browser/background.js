@@ -1,6 +1,7 @@
 // replycoach extension, service worker: the only part that talks to the local service.
 // Content scripts send {type: "check", text} or {type: "health"}; the answer is
-// {ok: true, findings} or {ok: false, error, message} (error: offline | unauthorized | http).
+// {ok: true, findings} or {ok: false, error, message} (error: offline | unauthorized | origin |
+// host | http).
 "use strict";
 
 const DEFAULTS = {
@@ -45,6 +46,22 @@ async function call(path, body) {
       ok: false,
       error: "unauthorized",
       message: "replycoach 服务要求令牌：请在扩展选项里填写与 --token 相同的令牌。",
+    };
+  }
+  const code = data && data.error ? data.error.code : "";
+  if (code === "origin_not_allowed") {
+    return {
+      ok: false,
+      error: "origin",
+      message: "replycoach 服务没有允许本扩展访问：请这样启动服务：replycoach serve --cors-origin " +
+        `chrome-extension://${chrome.runtime.id}`,
+    };
+  }
+  if (code === "host_not_allowed") {
+    return {
+      ok: false,
+      error: "host",
+      message: `replycoach 服务不接受地址 ${base}：请改用 http://127.0.0.1:端口，或用 --allow-host 启动服务。`,
     };
   }
   if (!response.ok) {
