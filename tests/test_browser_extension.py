@@ -363,3 +363,48 @@ def test_says_how_to_start_the_service_when_it_does_not_allow_the_extension(
             wait_for_badge(page, f"--cors-origin chrome-extension://{EXTENSION_ID}")
         finally:
             configure(worker, serviceUrl=service_url, token=TOKEN)
+
+
+def test_rich_contenteditable_lines_and_formatting(page: Any) -> None:
+    """Text split over lines (<div>, <br>) and formatting (<b>) as rich editors build it: the
+    marks sit on the right characters and a suggestion replaces inside the formatting."""
+    page.click("#input")
+    page.evaluate(
+        """() => {
+            const input = document.getElementById("input");
+            input.innerHTML = "<div>您好</div><div>我<b>保证</b>明天到<br>你放心</div>";
+            input.dispatchEvent(new Event("input", {bubbles: true}));
+        }"""
+    )
+    wait_for_marks(page, ["absolute-promise", "honorific-you"])
+    for rule, needle in (("absolute-promise", "保证"), ("honorific-you", "你")):
+        mark = shadow(page, f'.mark[data-rule="{rule}"]').bounding_box()
+        drawn = text_rect(page, needle)
+        assert abs(mark["x"] - drawn["x"]) < 1 and abs(mark["y"] - drawn["y"]) < 2
+    drawn = text_rect(page, "保证")
+    page.mouse.click(drawn["x"] + 4, drawn["y"] + drawn["height"] / 2)
+    shadow(
+        page,
+        ".card button.sug",
+    ).filter(has_text="努力").click()
+    page.wait_for_function(
+        "document.getElementById('input').innerHTML === "
+        "'<div>您好</div><div>我<b>努力</b>明天到<br>你放心</div>'"
+    )
+    wait_for_marks(page, ["honorific-you"])
+
+
+def test_input_method_composition_is_checked_when_it_ends(page: Any) -> None:
+    """While an input method composes (pinyin, candidates), nothing is checked; the committed
+    text is. Driven by Chromium's own IME events (CDP Input.imeSetComposition)."""
+    cdp = page.context.new_cdp_session(page)
+    page.click("#input")
+    page.keyboard.type("好的")
+    wait_for_badge(page, "✓")
+    cdp.send("Input.imeSetComposition", {"text": "你", "selectionStart": 1, "selectionEnd": 1})
+    page.wait_for_function("document.getElementById('input').innerText.includes('你')")
+    page.wait_for_timeout(400)  # several debounce periods: no check while composing
+    assert marks(page) == []
+    cdp.send("Input.insertText", {"text": "你"})  # the candidate is committed
+    wait_for_marks(page, ["honorific-you"])
+    assert page.evaluate("document.getElementById('input').innerText") == "好的你"
