@@ -408,3 +408,24 @@ def test_input_method_composition_is_checked_when_it_ends(page: Any) -> None:
     cdp.send("Input.insertText", {"text": "你"})  # the candidate is committed
     wait_for_marks(page, ["honorific-you"])
     assert page.evaluate("document.getElementById('input').innerText") == "好的你"
+
+
+def test_textarea_marks_follow_its_scrolling(page: Any) -> None:
+    """A finding scrolled out of a textarea's view is not drawn; scrolled back, it is drawn on
+    its characters again."""
+    lines = "\n".join(f"第{i}行，好的" for i in range(30)) + "\n最后你放心"
+    page.click("#note")
+    page.fill("#note", lines)
+    page.evaluate("document.getElementById('note').scrollTop = 0")
+    page.locator("#note").dispatch_event("scroll")
+    wait_for_badge(page, "1 处问题")
+    page.wait_for_timeout(100)
+    assert marks(page) == []  # found, but 你 is on the last line, out of view
+    page.evaluate(
+        "const n = document.getElementById('note'); n.scrollTop = n.scrollHeight;"
+        "n.dispatchEvent(new Event('scroll'))"
+    )
+    wait_for_marks(page, ["honorific-you"])
+    mark = shadow(page, '.mark[data-rule="honorific-you"]').bounding_box()
+    box = page.locator("#note").bounding_box()
+    assert box["y"] <= mark["y"] and mark["y"] + mark["height"] <= box["y"] + box["height"]
