@@ -429,3 +429,33 @@ def test_textarea_marks_follow_its_scrolling(page: Any) -> None:
     mark = shadow(page, '.mark[data-rule="honorific-you"]').bounding_box()
     box = page.locator("#note").bounding_box()
     assert box["y"] <= mark["y"] and mark["y"] + mark["height"] <= box["y"] + box["height"]
+
+
+def test_options_gate_off_and_sites(browser: tuple[Any, Any], workbench: str) -> None:
+    """With the send gate off, Enter sends whatever is found; with a list of sites that does
+    not include this page, nothing is checked here."""
+    context, worker = browser
+    configure(worker, sendGate=False)
+    page = context.new_page()
+    try:
+        page.goto(workbench)
+        page.click("#input")
+        page.keyboard.type("爱买不买")
+        wait_for_marks(page, ["rude-language"])
+        page.keyboard.press("Enter")
+        assert page.evaluate("window.sent") == ["爱买不买"]
+
+        configure(worker, sendGate=True, sites="https://im.example.com/\n")
+        page.reload()
+        page.click("#input")
+        page.keyboard.type("爱买不买")
+        page.wait_for_timeout(400)
+        assert page.locator("replycoach-overlay").count() == 0
+        configure(worker, sites=workbench.rsplit("/", 1)[0] + "/")
+        page.reload()
+        page.click("#input")
+        page.keyboard.type("爱买不买")
+        wait_for_marks(page, ["rude-language"])
+    finally:
+        page.close()
+        configure(worker, sendGate=True, sites="")

@@ -14,8 +14,11 @@
   const LABELS = { error: "错误", warning: "警告", info: "提示" };
   let settings = { sendGate: true, sites: "" };
 
-  chrome.runtime.sendMessage({ type: "settings" }, (s) => {
-    if (!chrome.runtime.lastError && s) settings = s;
+  const settingsLoaded = new Promise((resolve) => {
+    chrome.runtime.sendMessage({ type: "settings" }, (s) => {
+      if (!chrome.runtime.lastError && s) settings = s;
+      resolve();
+    });
   });
   chrome.storage.onChanged.addListener((changes) => {
     for (const [key, { newValue }] of Object.entries(changes)) settings[key] = newValue;
@@ -91,9 +94,11 @@
     return st;
   }
 
-  document.addEventListener("focusin", (e) => {
+  document.addEventListener("focusin", async (e) => {
     const field = fieldOf(e.target);
-    if (!field || !siteAllowed()) return;
+    if (!field) return;
+    await settingsLoaded;
+    if (!siteAllowed() || document.activeElement !== e.target) return;
     ensureHost();
     if (active !== field) {
       active = field;
