@@ -459,3 +459,29 @@ def test_options_gate_off_and_sites(browser: tuple[Any, Any], workbench: str) ->
     finally:
         page.close()
         configure(worker, sendGate=True, sites="")
+
+
+def test_a_page_with_a_strict_content_security_policy(page: Any, workbench: str) -> None:
+    """Workbenches often send a strict CSP (no inline styles); the overlay is still styled."""
+    html = (ROOT / "tests" / "data" / "chat_workbench.html").read_text(encoding="utf-8")
+    csp = "default-src 'self'; style-src 'self'; script-src 'self' 'unsafe-inline'"
+    page.route(
+        workbench,
+        lambda route: route.fulfill(
+            status=200,
+            headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": csp},
+            body=html.replace("<style>", "<style nonce='x'>"),
+        ),
+    )
+    page.goto(workbench)
+    # the policy is in force: the page's own inline stylesheet is blocked
+    header = page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+    assert header != "rgb(31, 111, 235)"
+    page.click("#input")
+    page.keyboard.type("你好")
+    wait_for_marks(page, ["honorific-you"])
+    border = page.evaluate(
+        """() => getComputedStyle(document.querySelector("replycoach-overlay").shadowRoot
+            .querySelector(".mark")).borderBottomWidth"""
+    )
+    assert border == "2px"
