@@ -23,6 +23,7 @@ from .config import (
     load_config,
     merged_position_map,
 )
+from .docs import source_title
 from .engine import Engine
 from .errors import ReplycoachError
 from .fixes import (
@@ -900,7 +901,11 @@ def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
         "severity": rule.severity.value,
         "enabled": active,
         "fix": "safe" if fixable else "none",
-        "source": {"file": rule.source.file, "passage": rule.source.passage},
+        "source": {
+            "file": rule.source.file,
+            "title": source_title(rule.source.file),
+            "passage": rule.source.passage,
+        },
         "description": rule.description,
     }
 
@@ -915,14 +920,21 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json":
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return EXIT_CLEAN
-    for row in rows:
-        flag = "" if row["enabled"] else " (disabled)"
-        fix = " fix:safe" if row["fix"] == "safe" else ""
-        source = row["source"]
-        assert isinstance(source, dict)
-        out.write(
-            f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  {source['file']}\n"
-        )
+    table = [
+        [
+            str(row["id"]),
+            str(row["severity"]),
+            str(row["kind"]),
+            ("fix:safe" if row["fix"] == "safe" else "")
+            + ("" if row["enabled"] else " (disabled)"),
+            str(row["source"]["title"]),  # type: ignore[index]
+        ]
+        for row in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(4)] if table else []
+    for r in table:
+        cells = [r[i].ljust(widths[i]) for i in range(4)]
+        out.write(("  ".join(cells) + "  " + r[4]).rstrip() + "\n")
     return EXIT_CLEAN
 
 
@@ -945,7 +957,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "",
         rule.description or rule.message,
         "",
-        f"出处  {rule.source.file}",
+        f"出处  {source_title(rule.source.file)}",
         f"      “{rule.source.passage}”",
         "",
         "会提示的回复：",
