@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
-from .errors import UnknownRuleError
+from .errors import OptionError, UnknownRuleError
 from .fixes import apply_fixes
 from .kinds import Checker, Context, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
@@ -65,8 +65,14 @@ class Engine:
         resolve((options or {}).keys(), "configure")
         disabled = resolve(disable, "disable")
         kept = resolve(only, "select") if only is not None else None
-        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         resolve((severity or {}).keys(), "override")
+        levels = {s.value for s in Severity}
+        for rule_id, level in (severity or {}).items():
+            if not isinstance(level, Severity) and level not in levels:
+                raise OptionError(
+                    f"severity for {rule_id!r}: got {level!r}, expected error|warning|info"
+                )
+        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         self.checkers: tuple[Checker, ...] = tuple(
             compile_rule(rule, overrides.get(rule.id))
             for rule in self.rules
@@ -157,6 +163,8 @@ class Engine:
         rules about it stay silent). ``ignore`` names rules to skip for this text (inline or
         per-path silencing; ``*`` or ``all`` skips every rule).
         """
+        if not isinstance(text, str):
+            raise TypeError(f"check() needs the reply as a str, got {type(text).__name__}")
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
         ctx = Context(

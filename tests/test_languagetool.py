@@ -30,7 +30,7 @@ TEXT = "😀亲，我保证明天发货，你放心"
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(Service(Engine.default)))
+    return TestClient(create_app(Service(Engine.default)), base_url="http://127.0.0.1:8765")
 
 
 @pytest.fixture(scope="module")
