@@ -126,11 +126,22 @@ class CueSet(_Strict):
     templates: list[str] = []
     """Regular expressions over the normalised text with slots (:data:`SLOTS`)."""
     exceptions: list[str] = []
-    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了)."""
+    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了), or
+    ``"@name"``: a cue set whose matches a match may not overlap."""
     not_in: list[Guard] = []
     """Contexts in which a match does not count (:data:`Guard`)."""
     examples: CueExamples = CueExamples()
     _origin: str = PrivateAttr(default="")
+    _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    def antipatterns(self) -> list[str]:
+        """Names of the cue sets its exceptions reference (``"@name"``)."""
+        return [e[1:] for e in self.exceptions if e.startswith("@")]
+
+    @property
+    def refs(self) -> dict[str, CueSet]:
+        """The cue sets its exceptions reference, resolved by the loader."""
+        return self._refs
 
     @property
     def origin(self) -> str:
@@ -259,10 +270,7 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
             or "的话" in norm[_previous_clause_start(norm, left) : start]
         )
     if guard == "if-clause":
-        return (
-            _IF_BEFORE.search(norm, left, start) is not None
-            or "的话" in norm[end : right + 2]
-        )
+        return _IF_BEFORE.search(norm, left, start) is not None or "的话" in norm[end : right + 2]
     if guard == "question":
         tail = norm[end : right + 1]
         return (
@@ -401,7 +409,10 @@ class CueMatcher:
         templates: Iterable[str] = (),
         exceptions: Sequence[str] = (),
         not_in: Iterable[str] = (),
+        antipatterns: Sequence[CueMatcher] = (),
     ) -> None:
+        exceptions = [e for e in exceptions if not e.startswith("@")]
+        self.antipatterns = tuple(antipatterns)
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -471,6 +482,8 @@ class CueMatcher:
                 continue
             if self.except_regex is not None and self._excepted(norm, start, end):
                 continue
+            if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
+                continue
             if self.guards and guarded(self.guards, norm, start, end):
                 continue
             yield start, end
@@ -478,6 +491,15 @@ class CueMatcher:
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of the accepted matches in ``norm`` (normalised text)."""
         return list(self.accepted(norm))
+
+
+def overlaps_any(antipatterns: Sequence[CueMatcher], norm: str, start: int, end: int) -> bool:
+    """Whether a candidate match of one of the ``antipatterns`` overlaps ``[start, end)``."""
+    lo = max(0, start - 12)
+    window = norm[lo : end + 12]
+    return any(
+        a < end - lo and start - lo < b for m in antipatterns for a, b in m._candidates(window)
+    )
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[CueSet, CueMatcher]] = {}
@@ -490,7 +512,13 @@ def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
     hit = _COMPILED.get(key)
     if hit is not None and hit[0] is cue:
         return hit[1]
-    matcher = CueMatcher(cue.phrases, cue.templates, cue.exceptions, [*cue.not_in, *extra_guards])
+    matcher = CueMatcher(
+        cue.phrases,
+        cue.templates,
+        cue.exceptions,
+        [*cue.not_in, *extra_guards],
+        [compile_cue(c) for c in cue.refs.values()],
+    )
     if len(_COMPILED) > 4096:
         _COMPILED.clear()
     _COMPILED[key] = (cue, matcher)

@@ -208,3 +208,28 @@ def test_screen_never_skips_a_rule_that_fires() -> None:
 def _paraphrases() -> list[dict[str, str]]:
     path = ROOT / "tests" / "data" / "paraphrases.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_cue_set_as_an_antipattern(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        """rules:
+  - id: no-sure
+    kind: existence
+    severity: info
+    message: 别说“{match}”
+    words: [肯定]
+    exceptions: ["@praise", "@sure-noun"]
+    source: {file: x.md, passage: y}
+    examples: {flag: [肯定到], clean: [感谢您的肯定, 这是肯定句]}
+cues:
+  - name: sure-noun
+    phrases: [肯定句]
+""",
+        encoding="utf-8",
+    )
+    assert run_test_rules([path]) == []
+    bad = path.read_text(encoding="utf-8").replace('"@sure-noun"', '"@sure-nouns"')
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"team.yaml:8: rules\[0\].exceptions\[1\]"):
+        load_paths([path])
