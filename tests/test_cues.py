@@ -231,5 +231,5 @@ cues:
     assert run_test_rules([path]) == []
     bad = path.read_text(encoding="utf-8").replace('"@sure-noun"', '"@sure-nouns"')
     path.write_text(bad, encoding="utf-8")
-    with pytest.raises(RuleFileError, match=r"team.yaml:8: rules\[0\].exceptions\[1\]"):
+    with pytest.raises(RuleFileError, match=r"team.yaml:7: rules\[0\].exceptions\[1\]"):
         load_paths([path])
