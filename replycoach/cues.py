@@ -413,6 +413,7 @@ class CueMatcher:
     ) -> None:
         exceptions = [e for e in exceptions if not e.startswith("@")]
         self.antipatterns = tuple(antipatterns)
+        self._last: tuple[str | None, list[tuple[int, int]]] = (None, [])
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -460,6 +461,15 @@ class CueMatcher:
                 return True
         return False
 
+    def spans_of(self, norm: str) -> list[tuple[int, int]]:
+        """Candidate spans in ``norm``, remembered for the last text (an antipattern is asked
+        once per match of the cue that names it)."""
+        last = self._last  # one read: safe when threads share the matcher
+        if last[0] is not norm:
+            last = (norm, self._candidates(norm))
+            self._last = last
+        return last[1]
+
     def _candidates(self, norm: str) -> list[tuple[int, int]]:
         spans = [m.span() for m in self.regex.finditer(norm)] if self.regex else []
         for slot, rest in self.led:
@@ -495,11 +505,7 @@ class CueMatcher:
 
 def overlaps_any(antipatterns: Sequence[CueMatcher], norm: str, start: int, end: int) -> bool:
     """Whether a candidate match of one of the ``antipatterns`` overlaps ``[start, end)``."""
-    lo = max(0, start - 12)
-    window = norm[lo : end + 12]
-    return any(
-        a < end - lo and start - lo < b for m in antipatterns for a, b in m._candidates(window)
-    )
+    return any(a < end and start < b for m in antipatterns for a, b in m.spans_of(norm))
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[CueSet, CueMatcher]] = {}

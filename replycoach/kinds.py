@@ -382,7 +382,10 @@ class _Phrases:
     def find(self, norm: str) -> list[tuple[int, int]]:
         found = self.plain.find(norm) if self.plain else []
         for cue in self.cues:
-            found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            if self.exceptions or self.antipatterns:
+                found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            else:
+                found += cue.accepted(norm)
         return found
 
     def occurs_outside(self, norm: str, claimed: Sequence[tuple[int, int]]) -> bool:
