@@ -78,12 +78,19 @@ def test_labelled_file_is_well_formed(name: str) -> None:
             assert item["note"], f"{item['id']}: an unsure label needs a note"
 
 
-def test_written_set_is_well_formed() -> None:
-    items = _load("written.jsonl")
+@pytest.mark.parametrize("name", ["written.jsonl", "written2.jsonl"])
+def test_written_set_is_well_formed(name: str) -> None:
+    items = _load(name)
     assert len({item["id"] for item in items}) == len(items)
+    known = set(replycoach.Engine.default().rule_ids())
     for item in items:
         assert "text" in item or {"customer", "reply"} <= set(item), item["id"]
+        assert item["labels"] and set(item["labels"]) <= known, item["id"]
         assert set(item["labels"].values()) <= {"flag", "clean", "unsure"}, item["id"]
+        if item.get("position") is not None:
+            assert item["position"] in {"first", "last"}, item["id"]
+        if "unsure" in item["labels"].values():
+            assert item["note"], f"{item['id']}: an unsure label needs a note"
 
 
 def test_sample_sizes() -> None:
