@@ -33,6 +33,17 @@ FILES = {
         "note",
     },
     "positions.jsonl": {"id", "conversation", "position", "text", "source", "labels", "note"},
+    "ecd_replies.jsonl": {"id", "text", "source", "stratum", "labels", "note"},
+    "ecd_pairs.jsonl": {
+        "id",
+        "conversation",
+        "customer",
+        "reply",
+        "source",
+        "stratum",
+        "labels",
+        "note",
+    },
 }
 # rule -> (recall floor, false-positive ceiling) on the real files, from the baseline.
 FLOORS = {
@@ -97,6 +108,28 @@ def test_sample_sizes() -> None:
     assert len(_load("replies.jsonl")) >= 400
     assert len(_load("pairs.jsonl")) >= 300
     assert len(_load("positions.jsonl")) >= 120
+    assert len(_load("ecd_replies.jsonl")) >= 240
+    assert len(_load("ecd_pairs.jsonl")) >= 120
+    assert len(_load("written2.jsonl")) >= 250
+
+
+def test_ecd_files_hold_only_their_rules() -> None:
+    """ECD replies are judged on the eight reply rules, ECD pairs on the three context rules."""
+    reply_rules = {
+        "pronoun-balance",
+        "honorific-you",
+        "absolute-promise",
+        "flat-refusal",
+        "vague-answer",
+        "blame-shifting",
+        "rude-language",
+        "privacy-leak",
+    }
+    pair_rules = {"complaint-without-apology", "bare-unavailable", "blunt-bargain-refusal"}
+    for item in _load("ecd_replies.jsonl"):
+        assert set(item["labels"]) == reply_rules and item["source"] == "ecd_sample", item["id"]
+    for item in _load("ecd_pairs.jsonl"):
+        assert set(item["labels"]) == pair_rules and item["source"] == "ecd_sample", item["id"]
 
 
 @pytest.fixture(scope="module")
