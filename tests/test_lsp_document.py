@@ -21,6 +21,8 @@ SAMPLES = {
     "a.tsv": "话术\t场景\n你好\t欢迎语\n我保证发货\t售中\n",
     "a.json": (PHRASES / "library.json").read_text(encoding="utf-8"),
     "a.yaml": (PHRASES / "library.yaml").read_text(encoding="utf-8"),
+    "b.yaml": "售中: [你好, '我保证', {话术: 你看呢}]\n售后:\n  - 不行, 你等等\n",
+    "b.json": '{"售中": ["你好", "\\u6211\\u4fdd\\u8bc1"], "x": [{"text": "你看", "场景": "欢迎语"}]}',
 }
 PIECES = ["你", "您", "保证", '"', "'", ",", "\t", "\n", "#", " ", ":", "\\", "a", "😀", "{", "}"]
 PIECES += ["[", "]", "- ", "# replycoach: disable=honorific-you", '""', "话术", "\r\n", "不行"]
@@ -71,6 +73,26 @@ def test_edits_match_a_whole_read(engine: Engine, name: str, data: st.DataObject
         offset = sum(map(len, lines[:line])) + sc
         offset_end = sum(map(len, lines[:end_line])) + ec
         assert doc.text == before[:offset] + new + before[offset_end:]
+        assert snapshot(doc) == snapshot(fresh(doc)), (doc.stats, doc.text)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+@pytest.mark.parametrize("name", ["a.json", "b.json", "a.yaml", "b.yaml"])
+def test_edits_inside_strings_match_a_whole_read(
+    engine: Engine, name: str, data: st.DataObject
+) -> None:
+    doc = PhraseDocument(name, engine)
+    doc.set_text(SAMPLES[name])
+    for _ in range(data.draw(st.integers(1, 4))):
+        spans = [(line, u.span) for line, u in doc.units() if u.span]
+        if not spans:
+            break
+        line, (a, b) = data.draw(st.sampled_from(spans))
+        col = data.draw(st.integers(a, b))
+        end = data.draw(st.integers(col, min(b, col + 2)))
+        new = "".join(data.draw(st.lists(st.sampled_from(PIECES), max_size=2)))
+        doc.replace((line, col), (line, end), new)
         assert snapshot(doc) == snapshot(fresh(doc)), (doc.stats, doc.text)
 
 

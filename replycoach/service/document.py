@@ -103,11 +103,14 @@ class PhraseDocument:
     engine: Engine
     options: SourceOptions = field(default_factory=SourceOptions)
     ignore: frozenset[str] = frozenset()
+    excluded: bool = False
+    """True for a file the configuration excludes: read, but nothing reported."""
     lines: list[str] = field(default_factory=list)
     slots: list[tuple[Unit, ...]] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
     _memo: dict[tuple[Any, ...], tuple[Finding, ...]] = field(default_factory=dict)
     _fresh: list[bool] = field(default_factory=list)  # per line: a table row may start here
+    _flow: bool = True  # the text had [ or { when last read whole
 
     def __post_init__(self) -> None:
         self.suffix = Path(self.name).suffix.lower()
@@ -250,6 +253,7 @@ class PhraseDocument:
                 slots[index].append(Unit(item, self._findings(item)))
         self.slots = [tuple(s) for s in slots]
         self._fresh = [True] * len(self.lines)
+        self._flow = "[" in text or "{" in text
         if self.suffix == ".csv" and '"' in text:
             self._mark_rows(text, 0)
 
@@ -383,7 +387,7 @@ class PhraseDocument:
         delta = len(new) - (ec - sc)
         a, b = unit.span
         raw = pieces[0][a : b + delta]
-        value = _token_value(raw, unit.style, self.suffix)
+        value = _token_value(raw, unit.style, self.suffix, self._flow)
         if value is None or not value.strip():
             return False
         entry = dataclasses.replace(unit.item, text=value)
@@ -450,11 +454,13 @@ def _escape_length(text: str, col: int, ch: str) -> int:
     return 2
 
 
-_PLAIN_UNSAFE = set(",[]{}#:&*!|>'\"%@`?-")
+_PLAIN_FIRST = set(",[]{}#:&*!|>'\"%@`?-")
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _token_value(raw: str, style: str | None, suffix: str) -> str | None:
-    """The string a JSON/YAML token stands for, if ``raw`` is exactly one string token."""
+def _token_value(raw: str, style: str | None, suffix: str, flow: bool = True) -> str | None:
+    """The string a JSON/YAML token stands for, if ``raw`` is exactly one string token
+    (``flow``: the file may have flow collections, where ``,[]{}`` end a plain scalar)."""
     if suffix == ".json":
         if len(raw) < 2 or raw[0] != '"':
             return None
@@ -464,14 +470,19 @@ def _token_value(raw: str, style: str | None, suffix: str) -> str | None:
             return None
         return value if end == len(raw) and isinstance(value, str) else None
     if style is None and (
-        not raw or raw != raw.strip() or raw[0] in _PLAIN_UNSAFE or any(c in raw for c in ":#")
+        not raw
+        or raw != raw.strip()
+        or raw[0] in _PLAIN_FIRST
+        or ": " in raw
+        or raw.endswith(":")
+        or " #" in raw
+        or "\t" in raw
+        or (flow and any(c in raw for c in ",[]{}"))
     ):
         return None
-    if style is None and any(c in raw for c in ",[]{}"):
-        return None
     try:
-        tokens = list(yaml.scan(raw, Loader=yaml.SafeLoader))
-        value = yaml.safe_load(raw)
+        tokens = list(yaml.scan(raw, Loader=_YAML_LOADER))
+        value = yaml.load(raw, Loader=_YAML_LOADER)
     except yaml.YAMLError:
         return None
     scalars = [t for t in tokens if isinstance(t, yaml.ScalarToken)]
