@@ -15,14 +15,16 @@ from replycoach.sources import Entry
 
 PHRASES = Path(__file__).parent / "data" / "phrases"
 SAMPLES = {
-    "a.txt": "您好，欢迎光临\n# replycoach: disable=honorific-you\n你好\n我保证明天发货\n\n你看呢  # replycoach: disable=all\n",
+    "a.txt": "您好，欢迎光临\n# replycoach: disable=honorific-you\n你好\n我保证明天发货\n\n"
+    "你看呢  # replycoach: disable=all\n",
     "a.jsonl": '{"话术": "你好", "场景": "欢迎语"}\n"我保证"\n{"text": "他说\\"你\\"好"}\n',
     "a.csv": (PHRASES / "library.csv").read_text(encoding="utf-8"),
     "a.tsv": "话术\t场景\n你好\t欢迎语\n我保证发货\t售中\n",
     "a.json": (PHRASES / "library.json").read_text(encoding="utf-8"),
     "a.yaml": (PHRASES / "library.yaml").read_text(encoding="utf-8"),
     "b.yaml": "售中: [你好, '我保证', {话术: 你看呢}]\n售后:\n  - 不行, 你等等\n",
-    "b.json": '{"售中": ["你好", "\\u6211\\u4fdd\\u8bc1"], "x": [{"text": "你看", "场景": "欢迎语"}]}',
+    "b.json": '{"售中": ["你好", "\\u6211\\u4fdd\\u8bc1"], '
+    '"x": [{"text": "你看", "场景": "欢迎语"}]}',
 }
 PIECES = ["你", "您", "保证", '"', "'", ",", "\t", "\n", "#", " ", ":", "\\", "a", "😀", "{", "}"]
 PIECES += ["[", "]", "- ", "# replycoach: disable=honorific-you", '""', "话术", "\r\n", "不行"]
