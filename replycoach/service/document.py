@@ -32,7 +32,7 @@ import yaml
 
 from ..engine import Engine
 from ..model import Finding
-from ..sources import Entry, FixError, InputError, SourceOptions, reader_for
+from ..sources import Entry, FixError, InputError, SourceOptions, disabled_rules, reader_for
 
 Item = Entry | InputError
 
@@ -390,18 +390,31 @@ class PhraseDocument:
         value = _token_value(raw, unit.style, self.suffix, self._flow)
         if value is None or not value.strip():
             return False
-        entry = dataclasses.replace(unit.item, text=value)
         units = list(slot)
-        units[hit] = Unit(entry, self._findings(entry), (a, b + delta), unit.style)
+        units[hit] = Unit(
+            dataclasses.replace(unit.item, text=value), (), (a, b + delta), unit.style
+        )
         for index, other in enumerate(units):
-            if index != hit and other.span is not None and isinstance(other.item, Entry):
-                if other.span[0] < b:
-                    continue
-                moved = dataclasses.replace(other.item, column=other.item.column + delta)
-                span = (other.span[0] + delta, other.span[1] + delta)
-                units[index] = Unit(moved, other.findings, span, other.style)
-            elif index != hit:
+            if index != hit and (other.span is None or not isinstance(other.item, Entry)):
                 return False  # something on this line we cannot follow
+            if index != hit and other.span is not None and other.span[0] >= b:
+                span = (other.span[0] + delta, other.span[1] + delta)
+                units[index] = Unit(other.item, other.findings, span, other.style)
+        line = pieces[0]
+        above = self.lines[sl - 1] if sl else ""
+        above = above if above.lstrip().startswith("#") else ""
+        for index, other in enumerate(units):
+            assert other.span is not None and isinstance(other.item, Entry)
+            # as the YAML reader does: `# replycoach: disable=` after the value on its line
+            disabled = (
+                disabled_rules(above, line[other.span[1] :].rstrip("\r\n"))
+                if self.suffix != ".json"
+                else other.item.disabled
+            )
+            column = other.span[0] + 1 + (other.style in ("'", '"'))
+            if index == hit or disabled != other.item.disabled or column != other.item.column:
+                entry = dataclasses.replace(other.item, disabled=disabled, column=column)
+                units[index] = Unit(entry, self._findings(entry), other.span, other.style)
         self.slots[sl] = tuple(units)
         self.stats.mode, self.stats.lines = "token", 1
         return True
