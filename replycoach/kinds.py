@@ -28,7 +28,7 @@ from .loader import (
 )
 from .model import Finding, Severity
 from .normalize import normalize
-from .words import is_whole_word
+from .words import Boundaries
 
 
 class Context:
@@ -84,6 +84,7 @@ class PhraseIndex:
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of accepted matches in ``norm``."""
         found = []
+        bounds = Boundaries(norm, self.vocabulary) if self.jieba else None
         for m in self.regex.finditer(norm):
             start, end = m.span()
             word = m.group()
@@ -92,7 +93,7 @@ class PhraseIndex:
                 for exc, at in self.guards.get(word, ())
             ):
                 continue
-            if self.jieba and not is_whole_word(norm, start, end, self.vocabulary):
+            if bounds is not None and not bounds.whole(start, end):
                 continue
             found.append((start, end))
         return found
