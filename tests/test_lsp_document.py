@@ -98,6 +98,26 @@ def test_edits_inside_strings_match_a_whole_read(
         assert snapshot(doc) == snapshot(fresh(doc)), (doc.stats, doc.text)
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+@pytest.mark.parametrize("name", ["a.json", "b.json", "a.yaml", "b.yaml"])
+def test_blank_lines_match_a_whole_read(engine: Engine, name: str, data: st.DataObject) -> None:
+    doc = PhraseDocument(name, engine)
+    doc.set_text(SAMPLES[name])
+    for _ in range(data.draw(st.integers(1, 4))):
+        line = data.draw(st.integers(0, len(doc.lines) - 1))
+        text = doc.lines[line].rstrip("\n")
+        col = data.draw(st.sampled_from([len(text), len(text.rstrip()), 0]))
+        if data.draw(st.booleans()):
+            new = data.draw(st.sampled_from(["\n", "\n  ", "\n\n", " \n", "\n# x\n"]))
+            doc.replace((line, col), (line, col), new)
+        else:
+            below = min(line + 1, len(doc.lines) - 1)
+            indent = len(doc.lines[below]) - len(doc.lines[below].lstrip())
+            doc.replace((line, col), (below, data.draw(st.sampled_from([0, indent]))), "")
+        assert snapshot(doc) == snapshot(fresh(doc)), (doc.stats, doc.text)
+
+
 @pytest.mark.parametrize(
     ("name", "edit", "mode"),
     [
@@ -107,6 +127,8 @@ def test_edits_inside_strings_match_a_whole_read(
         ("a.tsv", ((2, 1), (2, 1), "保证"), "window"),
         ("a.json", ((3, 8), (3, 8), "保证"), "token"),
         ("a.yaml", ((3, 6), (3, 6), "保证"), "token"),
+        ("a.json", ((1, 11), (1, 11), "\n  "), "blank"),
+        ("a.yaml", ((1, 11), (1, 11), "\n"), "blank"),
     ],
 )
 def test_typing_in_a_reply_rereads_little(

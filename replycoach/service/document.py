@@ -111,6 +111,8 @@ class PhraseDocument:
     _memo: dict[tuple[Any, ...], tuple[Finding, ...]] = field(default_factory=dict)
     _fresh: list[bool] = field(default_factory=list)  # per line: a table row may start here
     _flow: bool = True  # the text had [ or { when last read whole
+    _damaged: bool = True  # a part could not be read when last read whole
+    _multiline: bool = True  # a JSON/YAML entry spans lines (or has no single token)
 
     def __post_init__(self) -> None:
         self.suffix = Path(self.name).suffix.lower()
@@ -160,8 +162,11 @@ class PhraseDocument:
         self.lines[sl : el + 1] = pieces
         new_end = sl + len(pieces) - 1
         if self.suffix in TREE_FORMATS:
-            if not self._token_edit(sl, el, sc, ec, new, pieces):
-                self._full()
+            joined = "".join(old_lines)
+            removed = joined[sc : len(joined) - len(old_lines[-1]) + ec]
+            if not self._blank_edit(sl, el, sc, ec, new, removed, old_lines, len(pieces)):
+                if not self._token_edit(sl, el, sc, ec, new, pieces):
+                    self._full()
             return
         self.slots[sl : el + 1] = [()] * len(pieces)
         self._fresh[sl + 1 : el + 1] = [False] * (len(pieces) - 1)
@@ -254,6 +259,8 @@ class PhraseDocument:
         self.slots = [tuple(s) for s in slots]
         self._fresh = [True] * len(self.lines)
         self._flow = "[" in text or "{" in text
+        self._damaged = any(isinstance(u.item, InputError) for s in self.slots for u in s)
+        self._multiline = any(u.span is None for s in self.slots for u in s)
         if self.suffix == ".csv" and '"' in text:
             self._mark_rows(text, 0)
 
@@ -357,6 +364,53 @@ class PhraseDocument:
             if started is not None and (number + 1 == len(self.lines) or self._fresh[number + 1]):
                 return number
         return None
+
+    def _blank_edit(
+        self,
+        sl: int,
+        el: int,
+        sc: int,
+        ec: int,
+        new: str,
+        removed: str,
+        old_lines: Sequence[str],
+        count: int,
+    ) -> bool:
+        """Line ends and blanks added or removed after the last token of a JSON/YAML line
+        (pressing Enter, deleting a blank line): entries only move down or up."""
+        if new.strip() or removed.strip() or "\n" not in new + removed:
+            return False
+        if self._damaged or self._multiline or old_lines[-1][ec:].strip():
+            return False
+        if self.suffix != ".json" and "\t" in new + removed:
+            return False
+        kept = self.slots[sl]
+        if any(u.span is None or u.span[1] > sc for u in kept):
+            return False
+        if any(self.slots[k] for k in range(sl + 1, el + 1)):
+            return False
+        self.slots[sl : el + 1] = [kept] + [()] * (count - 1)
+        self._directives(sl + count)  # the line above those entries is another one now
+        self.stats.mode, self.stats.lines = "blank", count
+        return True
+
+    def _directives(self, number: int) -> None:
+        """Re-derive the rules silenced on line ``number`` as the YAML reader does: by a
+        ``# replycoach: disable=`` comment after the value, or alone on the line above."""
+        if self.suffix == ".json" or number >= len(self.slots) or not self.slots[number]:
+            return
+        line = self.lines[number]
+        above = self.lines[number - 1] if number else ""
+        above = above if above.lstrip().startswith("#") else ""
+        units = list(self.slots[number])
+        for index, unit in enumerate(units):
+            if unit.span is None or not isinstance(unit.item, Entry):
+                continue
+            disabled = disabled_rules(above, line[unit.span[1] :].rstrip("\r\n"))
+            if disabled != unit.item.disabled:
+                entry = dataclasses.replace(unit.item, disabled=disabled)
+                units[index] = Unit(entry, self._findings(entry), unit.span, unit.style)
+        self.slots[number] = tuple(units)
 
     def _token_edit(
         self,

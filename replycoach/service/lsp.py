@@ -181,16 +181,20 @@ class ReplycoachServer(LanguageServer):
         if doc is None:
             return
         encoding = self.encoding
-        for change in params.content_changes:
-            if isinstance(change, lsp.TextDocumentContentChangePartial):
-                start, end = change.range.start, change.range.end
-                doc.replace(
-                    (start.line, _column(doc, start, encoding)),
-                    (end.line, _column(doc, end, encoding)),
-                    change.text,
-                )
-            else:
-                doc.set_text(change.text)
+        try:
+            for change in params.content_changes:
+                if isinstance(change, lsp.TextDocumentContentChangePartial):
+                    start, end = change.range.start, change.range.end
+                    doc.replace(
+                        (start.line, _column(doc, start, encoding)),
+                        (end.line, _column(doc, end, encoding)),
+                        change.text,
+                    )
+                else:
+                    doc.set_text(change.text)
+        except Exception:  # never lose the document: read pygls's copy of it whole
+            log.exception("incremental update of %s failed; reading it whole", uri)
+            doc.set_text(self.workspace.get_text_document(uri).source)
         self.versions[uri] = params.text_document.version
         self.publish(uri)
 
