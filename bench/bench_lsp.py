@@ -211,6 +211,24 @@ def run(fmt: str, text: str, line: int, edits: int) -> dict[str, Any]:
         )
         client.wait(diagnostics_of(uri, version))
         typing.append((time.perf_counter() - t0) * 1000)
+    typed: list[float] = []  # Enter at the end of a line, then a new entry key by key
+    for k in reversed(range(max(2, edits // 20))):  # below the lines typed into above
+        row = line + 400 + k * 13
+        col = len(lines[row].encode("utf-16-le")) // 2
+        for key in ["\n", *new_entry(fmt).rstrip("\n")]:
+            version += 1
+            at = {"line": row, "character": col}
+            change = {"range": {"start": at, "end": at}, "text": key}
+            t0 = time.perf_counter()
+            client.send(
+                "textDocument/didChange",
+                {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
+            )
+            client.wait(diagnostics_of(uri, version))
+            typed.append((time.perf_counter() - t0) * 1000)
+            row, col = (
+                (row + 1, 0) if key == "\n" else (row, col + len(key.encode("utf-16-le")) // 2)
+            )
     structural: list[float] = []
     for k in range(max(3, edits // 8)):
         version += 1
@@ -229,6 +247,7 @@ def run(fmt: str, text: str, line: int, edits: int) -> dict[str, Any]:
         "findings": len(opened["params"]["diagnostics"]),
         "typing": typing,
         "structural": structural,
+        "typed": typed,
     }
 
 
@@ -248,7 +267,7 @@ def main() -> None:
     print(f"{args.lines} replies per file ({'corpus' if CORPUS.exists() else 'synthetic'})")
     print(
         "format  findings  full-check  didOpen |  typing: median    p95     max"
-        " | new entry: median    p95     max   (ms)"
+        " | entry typed: median    p95     max | entry pasted: median    p95     max   (ms)"
     )
     for fmt in args.formats:
         text, line = build(fmt, texts)
@@ -257,7 +276,8 @@ def main() -> None:
         print(
             f"{fmt:<6}  {result['findings']:>8}  {full:>10.1f}  {result['open_ms']:>7.1f} |"
             f"         {summary(result['typing'])} |"
-            f"            {summary(result['structural'])}"
+            f"              {summary(result['typed'])} |"
+            f"               {summary(result['structural'])}"
         )
 
 

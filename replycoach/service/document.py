@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,7 @@ class PhraseDocument:
     stats: Stats = field(default_factory=Stats)
     _memo: dict[tuple[Any, ...], tuple[Finding, ...]] = field(default_factory=dict)
     _fresh: list[bool] = field(default_factory=list)  # per line: a table row may start here
-    _flow: bool = True  # the text had [ or { when last read whole
+    _flow: bool = True  # the text had a YAML flow collection when last read whole
     _damaged: bool = True  # a part could not be read when last read whole
     _multiline: bool = True  # a JSON/YAML entry spans lines (or has no single token)
 
@@ -258,7 +259,7 @@ class PhraseDocument:
                 slots[index].append(Unit(item, self._findings(item)))
         self.slots = [tuple(s) for s in slots]
         self._fresh = [True] * len(self.lines)
-        self._flow = "[" in text or "{" in text
+        self._flow = _FLOW_START.search(text) is not None
         self._damaged = any(isinstance(u.item, InputError) for s in self.slots for u in s)
         self._multiline = any(u.span is None for s in self.slots for u in s)
         if self.suffix == ".csv" and '"' in text:
@@ -522,6 +523,9 @@ def _escape_length(text: str, col: int, ch: str) -> int:
 
 
 _PLAIN_FIRST = set(",[]{}#:&*!|>'\"%@`?-")
+_FLOW_START = re.compile(r"(?m)(?:^[ \t]*|[:?-][ \t]+)[\[{]")
+"""Where a YAML flow collection can begin: at a value's start (``[`` inside a plain scalar,
+like ``订单[数字x]``, is text)."""
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
