@@ -74,6 +74,24 @@ def changed_config(client: LanguageClient, config: Path) -> None:
     client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams([event]))
 
 
+def apply_edits(text: str, edits: list[lsp.TextEdit]) -> str:
+    """``text`` with LSP edits applied (positions in UTF-16 units), as an editor would."""
+    lines = text.splitlines(keepends=True)
+
+    def offset(p: lsp.Position) -> int:
+        line = lines[p.line] if p.line < len(lines) else ""
+        units = 0
+        col = 0
+        while col < len(line) and units < p.character:
+            units += 2 if ord(line[col]) > 0xFFFF else 1
+            col += 1
+        return sum(map(len, lines[: p.line])) + col
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
 def span(d: lsp.Diagnostic) -> tuple[int, int, int, int]:
     r = d.range
     return (r.start.line, r.start.character, r.end.line, r.end.character)
@@ -166,11 +184,7 @@ async def test_quick_fix_and_fix_all(client: LanguageClient, tmp_path: Path) -> 
     assert isinstance(fix_all, lsp.CodeAction)
     assert fix_all.kind == "source.fixAll.replycoach"
     assert fix_all.edit is not None and fix_all.edit.changes is not None
-    [edit] = fix_all.edit.changes[path.as_uri()]
-    lines = text.splitlines(keepends=True)
-    start, end = edit.range.start.line, edit.range.end.line
-    assert edit.range.start.character == edit.range.end.character == 0
-    fixed = "".join([*lines[:start], edit.new_text, *lines[end:]])
+    fixed = apply_edits(text, fix_all.edit.changes[path.as_uri()])
     out = io.StringIO()
     assert main(["fix", "--stdout", "--no-config", str(path)], out=out, err=io.StringIO()) == 0
     assert fixed == out.getvalue() == "欢迎语:\n  - 您好，我保证发货\n  - '您看呢'\n"
@@ -255,3 +269,39 @@ def test_lsp_command_without_pygls(monkeypatch: pytest.MonkeyPatch) -> None:
     err = io.StringIO()
     assert main(["lsp"], out=io.StringIO(), err=err) == 2
     assert 'pip install "replycoach[lsp]"' in err.getvalue()
+
+
+FIX_ALL_CASES = {
+    "a.txt": "你好\n# replycoach: disable=honorific-you\n你好\n😀你们好，你看\n",
+    "a.csv": '话术,场景\n"你好,请稍等",售中\n你看呢,售中\n"他说""你好""",售后\n',
+    "a.tsv": "话术\t场景\n你好\t售中\n",
+    "a.json": '{"售中": ["你好", "\\u4f60\\u770b", {"text": "他说\\"你\\"", "场景": "结束语"}]}\n',
+    "a.jsonl": '"你好"\n{"话术": "你看 😀 你"}\n',
+    "a.yaml": "售中:\n  - 你好  # replycoach: disable=absolute-promise\n"
+    "  - '你''好'\n  - \"你\\t好\"\n",
+}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize("name", sorted(FIX_ALL_CASES))
+async def test_fix_all_matches_replycoach_fix(
+    client: LanguageClient, tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / name
+    text = FIX_ALL_CASES[name]
+    await opened(client, path, text)
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            lsp.TextDocumentIdentifier(path.as_uri()),
+            at(0, 0),
+            lsp.CodeActionContext([], only=[lsp.CodeActionKind.SourceFixAll]),
+        )
+    )
+    assert actions
+    [fix_all] = actions
+    assert isinstance(fix_all, lsp.CodeAction) and fix_all.edit and fix_all.edit.changes
+    fixed = apply_edits(text, list(fix_all.edit.changes[path.as_uri()]))
+    out = io.StringIO()
+    assert main(["fix", "--stdout", "--no-config", str(path)], out=out, err=io.StringIO()) == 0
+    assert fixed == out.getvalue()
+    assert fixed != text

@@ -294,17 +294,44 @@ class ReplycoachServer(LanguageServer):
         actions: list[lsp.CodeAction] = []
         if _wanted(only, "quickfix"):
             actions.extend(self._quick_fixes(uri, doc, params.range))
-        if _wanted(only, FIX_ALL) and any(f.fixable for _, u in doc.units() for f in u.findings):
-            new = doc.fixed_text()
-            if new is not None and new != doc.text:
+        if _wanted(only, FIX_ALL):
+            edit = self._fix_all(uri, doc)
+            if edit is not None:
                 actions.append(
-                    lsp.CodeAction(
-                        "replycoach：修复全部可安全修复的问题",
-                        kind=FIX_ALL,
-                        edit=self._edit(uri, doc, new),
-                    )
+                    lsp.CodeAction("replycoach：修复全部可安全修复的问题", kind=FIX_ALL, edit=edit)
                 )
         return actions
+
+    def _fix_all(self, uri: str, doc: PhraseDocument) -> lsp.WorkspaceEdit | None:
+        """Every safe fix, as ``replycoach fix`` applies it: one edit per entry that changes,
+        written in the entry's own quoting (the file rewritten whole where that cannot be)."""
+        edits = []
+        for line, unit in doc.units():
+            entry = unit.item
+            if not isinstance(entry, Entry) or not any(f.fixable for f in unit.findings):
+                continue
+            new_text = doc.engine.fix(
+                entry.text,
+                position=entry.position,
+                customer=entry.customer,
+                ignore=doc.ignore | entry.disabled,
+            )
+            if new_text == entry.text:
+                continue
+            raw = (
+                _encoded(doc, line, unit, new_text, new_text)
+                if unit.span or line_format(doc)
+                else None
+            )
+            if raw is None:
+                new = doc.fixed_text()
+                return None if new is None or new == doc.text else self._edit(uri, doc, new)
+            places = doc.places(line, unit)
+            (l1, c1), (l2, c2) = places[0], places[len(entry.text)]
+            start = lsp.Position(l1, to_units(doc.lines[l1], c1, self.encoding))
+            end = lsp.Position(l2, to_units(doc.lines[l2], c2, self.encoding))
+            edits.append(lsp.TextEdit(lsp.Range(start, end), raw))
+        return lsp.WorkspaceEdit(changes={uri: edits}) if edits else None
 
     def _quick_fixes(
         self, uri: str, doc: PhraseDocument, wanted: lsp.Range
@@ -388,16 +415,20 @@ def _encoded(
     import json
 
     suffix = doc.suffix
+    entry = unit.item
+    assert isinstance(entry, Entry)
     if suffix in (".json", ".jsonl") or (suffix in (".yaml", ".yml") and unit.style == '"'):
-        return json.dumps(suggestion, ensure_ascii=False)[1:-1]
+        # keep a \u-escaped string \u-escaped, as `replycoach fix` does
+        (l1, c1), (l2, c2) = (doc.places(line, unit)[i] for i in (0, len(entry.text)))
+        source = doc.lines[l1][c1:c2] if l1 == l2 else ""
+        ascii_only = "\\u" in source and source == json.dumps(entry.text)[1:-1]
+        return json.dumps(suggestion, ensure_ascii=ascii_only)[1:-1]
     if suffix in (".yaml", ".yml"):
         if unit.style == "'":
             return None if "\n" in suggestion else suggestion.replace("'", "''")
         from ..sources.yamldoc import _plain_ok
 
         return suggestion if unit.style is None and _plain_ok(new_text) else None
-    entry = unit.item
-    assert isinstance(entry, Entry)
     if suffix == ".csv":
         quoted = doc.lines[line][entry.column - 2 : entry.column - 1] == '"'
         if quoted:
@@ -406,6 +437,11 @@ def _encoded(
     if suffix == ".tsv":
         return None if any(c in suggestion for c in "\t\r\n") else suggestion
     return None if "\n" in suggestion or "#" in suggestion else suggestion
+
+
+def line_format(doc: PhraseDocument) -> bool:
+    """Whether each entry of ``doc`` is found on its own lines (not a JSON/YAML tree)."""
+    return doc.suffix not in (".json", ".yaml", ".yml")
 
 
 def _wanted(only: Sequence[str] | None, kind: str) -> bool:
