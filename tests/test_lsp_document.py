@@ -23,6 +23,7 @@ SAMPLES = {
     "a.json": (PHRASES / "library.json").read_text(encoding="utf-8"),
     "a.yaml": (PHRASES / "library.yaml").read_text(encoding="utf-8"),
     "b.yaml": "售中: [你好, '我保证', {话术: 你看呢}]\n售后:\n  - 不行, 你等等\n",
+    "c.yaml": "\"售中\": [你好, '我保证']\n欢迎语:\n  - &a [你看, 您好]\n  - '关于: [订单x]你'\n",
     "b.json": '{"售中": ["你好", "\\u6211\\u4fdd\\u8bc1"], '
     '"x": [{"text": "你看", "场景": "欢迎语"}]}',
 }
@@ -80,7 +81,7 @@ def test_edits_match_a_whole_read(engine: Engine, name: str, data: st.DataObject
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-@pytest.mark.parametrize("name", ["a.json", "b.json", "a.yaml", "b.yaml"])
+@pytest.mark.parametrize("name", ["a.json", "b.json", "a.yaml", "b.yaml", "c.yaml"])
 def test_edits_inside_strings_match_a_whole_read(
     engine: Engine, name: str, data: st.DataObject
 ) -> None:
@@ -100,7 +101,7 @@ def test_edits_inside_strings_match_a_whole_read(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-@pytest.mark.parametrize("name", ["a.json", "b.json", "a.yaml", "b.yaml"])
+@pytest.mark.parametrize("name", ["a.json", "b.json", "a.yaml", "b.yaml", "c.yaml"])
 def test_blank_lines_match_a_whole_read(engine: Engine, name: str, data: st.DataObject) -> None:
     doc = PhraseDocument(name, engine)
     doc.set_text(SAMPLES[name])
@@ -140,6 +141,15 @@ def test_typing_in_a_reply_rereads_little(
     assert doc.stats.mode == mode, doc.lines[edit[0][0]]
     assert doc.stats.checked <= 1
     assert snapshot(doc) == snapshot(fresh(doc))
+
+
+def test_yaml_flow_collections_are_found() -> None:
+    from replycoach.service.document import _FLOW_START
+
+    flows = ["a: [x]", "- [x]", "  - - {a: b}", '"k": [x]', "- &a [x]", "[x]"]
+    texts = ["- 订单[数字x]", "- '关于: [订单x]'", "- 稍等[数字x]-[数字x]分钟", "a: b [c]"]
+    assert all(_FLOW_START.search(t) for t in flows)
+    assert not any(_FLOW_START.search(t) for t in texts)
 
 
 def test_units_convert_utf16_utf8_utf32() -> None:

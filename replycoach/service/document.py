@@ -523,9 +523,13 @@ def _escape_length(text: str, col: int, ch: str) -> int:
 
 
 _PLAIN_FIRST = set(",[]{}#:&*!|>'\"%@`?-")
-_FLOW_START = re.compile(r"(?m)(?:^[ \t]*|[:?-][ \t]+)[\[{]")
-"""Where a YAML flow collection can begin: at a value's start (``[`` inside a plain scalar,
-like ``订单[数字x]``, is text)."""
+_FLOW_START = re.compile(
+    r"""(?m)^[ \t]*(?:-[ \t]+)*(?:\?[ \t]+)?"""
+    r"""(?:(?:"[^"\n]*"|'[^'\n]*'|[^\s'"#:\[{-][^:#\n]*?)[ \t]*:[ \t]+)?"""
+    r"""(?:[&!]\S*[ \t]+)*[\[{]"""
+)
+"""Where a YAML flow collection can begin: as a line's value, after ``- `` or ``key: `` (a
+``[`` inside a reply, like ``订单[数字x]`` or ``'关于: [订单x]'``, is text)."""
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
