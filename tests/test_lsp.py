@@ -198,6 +198,10 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
     path = tmp_path / "shop" / "replies.txt"
     found = await opened(client, path, "你好，我保证\n")
     assert [d.code for d in found] == ["absolute-promise"]
+    [watch] = client.registrations  # type: ignore[attr-defined]
+    assert watch.method == lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    globs = [w["globPattern"] for w in watch.register_options["watchers"]]
+    assert "**/.replycoach.{yaml,yml}" in globs and "**/*.{yaml,yml}" in globs
 
     config.write_text("severity: {honorific-you: error}\n", encoding="utf-8")
     client.workspace_did_change_watched_files(
@@ -224,7 +228,10 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
         "    examples: {flag: [{text: 好的}], clean: [您好]}\n",
         encoding="utf-8",
     )
-    config.write_text("rule-files: [team.yaml]\n", encoding="utf-8")
+    config.write_text(
+        "rule-files: [team.yaml]\nexclude: [archive/*]\nper-path-ignores: {'old/*': ['*']}\n",
+        encoding="utf-8",
+    )
     client.text_document_did_save(
         lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(config.as_uri()))
     )
@@ -232,6 +239,8 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
     assert [d.code for d in found] == ["honorific-you", "absolute-promise"]
     found = await changed(client, path, 2, at(0, 0), "好的，")
     assert [d.code for d in found] == ["no-haode", "honorific-you", "absolute-promise"]
+    assert await opened(client, tmp_path / "shop" / "archive" / "a.txt", "你好\n") == []
+    assert await opened(client, tmp_path / "shop" / "old" / "a.txt", "你好\n") == []
 
     config.write_text("severity: {honorific-you: fatal}\n", encoding="utf-8")
     client.workspace_did_change_watched_files(
