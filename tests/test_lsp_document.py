@@ -23,6 +23,8 @@ SAMPLES = {
     "a.json": (PHRASES / "library.json").read_text(encoding="utf-8"),
     "a.yaml": (PHRASES / "library.yaml").read_text(encoding="utf-8"),
     "b.yaml": "售中: [你好, '我保证', {话术: 你看呢}]\n售后:\n  - 不行, 你等等\n",
+    "crlf.csv": (PHRASES / "library.csv").read_text(encoding="utf-8").replace("\n", "\r\n"),
+    "crlf.txt": "你好\r\n# replycoach: disable=honorific-you\r\n你好\r\n",
     "c.yaml": "\"售中\": [你好, '我保证']\n欢迎语:\n  - &a [你看, 您好]\n  - '关于: [订单x]你'\n",
     "b.json": '{"售中": ["你好", "\\u6211\\u4fdd\\u8bc1"], '
     '"x": [{"text": "你看", "场景": "欢迎语"}]}',
@@ -71,8 +73,8 @@ def test_edits_match_a_whole_read(engine: Engine, name: str, data: st.DataObject
         before = doc.text
         doc.replace((line, col), (end_line, end_col), new)
         lines = split_lines(before)
-        sc = min(col, len(lines[line].rstrip("\n")))
-        ec = min(end_col, len(lines[end_line].rstrip("\n")))
+        sc = min(col, len(lines[line].rstrip("\r\n")))
+        ec = min(end_col, len(lines[end_line].rstrip("\r\n")))
         offset = sum(map(len, lines[:line])) + sc
         offset_end = sum(map(len, lines[:end_line])) + ec
         assert doc.text == before[:offset] + new + before[offset_end:]

@@ -150,8 +150,8 @@ class PhraseDocument:
             sl, sc = last, len(self.lines[last])
         if el > last:
             el, ec = last, len(self.lines[last])
-        sc = min(sc, len(self.lines[sl].rstrip("\n")))
-        ec = min(ec, len(self.lines[el].rstrip("\n")))
+        sc = min(sc, len(self.lines[sl].rstrip("\r\n")))
+        ec = min(ec, len(self.lines[el].rstrip("\r\n")))
         old_lines = self.lines[sl : el + 1]
         table = self.suffix in (".csv", ".tsv")
         header = self._header_end() if table else -1
