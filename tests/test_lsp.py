@@ -314,3 +314,36 @@ async def test_fix_all_matches_replycoach_fix(
     assert main(["fix", "--stdout", "--no-config", str(path)], out=out, err=io.StringIO()) == 0
     assert fixed == out.getvalue()
     assert fixed != text
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    ("name", "text", "silenced"),
+    [
+        ("a.txt", "😀你好，我保证\n", "😀你好，我保证  # replycoach: disable=honorific-you\n"),
+        (
+            "b.txt",
+            "你好 # replycoach: disable=absolute-promise\n",
+            "你好 # replycoach: disable=absolute-promise,honorific-you\n",
+        ),
+        ("c.yaml", "- '你好'\n", "- '你好'  # replycoach: disable=honorific-you\n"),
+    ],
+)
+async def test_quick_fix_silences_a_rule_for_one_entry(
+    client: LanguageClient, tmp_path: Path, name: str, text: str, silenced: str
+) -> None:
+    path = tmp_path / name
+    found = await opened(client, path, text)
+    target = next(d for d in found if d.code == "honorific-you")
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            lsp.TextDocumentIdentifier(path.as_uri()), target.range, lsp.CodeActionContext([target])
+        )
+    )
+    assert actions is not None
+    [silence] = [a for a in actions if isinstance(a, lsp.CodeAction) and "不再检查" in a.title]
+    assert silence.edit is not None and silence.edit.changes is not None
+    fixed = apply_edits(text, list(silence.edit.changes[path.as_uri()]))
+    assert fixed == silenced
+    found = await opened(client, tmp_path / f"again-{name}", fixed)
+    assert "honorific-you" not in {d.code for d in found}

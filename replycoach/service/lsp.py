@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -347,7 +348,7 @@ class ReplycoachServer(LanguageServer):
                 diagnostics = self._unit_diagnostics(doc, line, unit, encoding, rules)
                 for finding, diagnostic in zip(unit.findings, diagnostics, strict=True):
                     where = diagnostic.range
-                    if not _touches(where, wanted) or not finding.suggestions:
+                    if not _touches(where, wanted):
                         continue
                     for index, suggestion in enumerate(finding.suggestions):
                         edit = self._suggestion_edit(uri, doc, line, unit, finding, suggestion)
@@ -362,7 +363,38 @@ class ReplycoachServer(LanguageServer):
                                 edit=edit,
                             )
                         )
+                    silence = self._disable_edit(doc, line, unit, finding.rule)
+                    if silence is not None:
+                        actions.append(
+                            lsp.CodeAction(
+                                f"此条回复不再检查 {finding.rule}（# replycoach: disable）",
+                                kind=lsp.CodeActionKind.QuickFix,
+                                diagnostics=[diagnostic],
+                                edit=lsp.WorkspaceEdit(changes={uri: [silence]}),
+                            )
+                        )
         return actions
+
+    def _disable_edit(
+        self, doc: PhraseDocument, line: int, unit: Unit, rule: str
+    ) -> lsp.TextEdit | None:
+        """A ``# replycoach: disable=RULE`` comment at the end of the entry's line (.txt and
+        .yaml, whose readers honour it), or RULE added to the one already there."""
+        if doc.suffix not in (".txt", ".yaml", ".yml") or (
+            doc.suffix != ".txt" and unit.span is None
+        ):
+            return None
+        text = doc.lines[line].rstrip("\r\n")
+        after = unit.span[1] if unit.span is not None else 0
+        present = _DISABLE_AT_END.search(text, after)
+        if present is not None:
+            new = f",{rule}"
+        elif doc.suffix != ".txt" and "#" in text[after:]:
+            return None  # another comment ends the line
+        else:
+            new = f"  # replycoach: disable={rule}"
+        end = lsp.Position(line, to_units(text, len(text), self.encoding))
+        return lsp.TextEdit(lsp.Range(end, end), new)
 
     def _suggestion_edit(
         self,
@@ -437,6 +469,9 @@ def _encoded(
     if suffix == ".tsv":
         return None if any(c in suggestion for c in "\t\r\n") else suggestion
     return None if "\n" in suggestion or "#" in suggestion else suggestion
+
+
+_DISABLE_AT_END = re.compile(r"#\s*replycoach:\s*disable=[\w,-]+\s*$")
 
 
 def line_format(doc: PhraseDocument) -> bool:
