@@ -446,8 +446,9 @@ class _ConditionTest:
             if len({norm[a:b] for a, b in spans}) < self.at_least:
                 return False
             if claimed is not None and self.scope == "reply":
-                # a match claims the rest of its clause: 别的 in 换不成别的 is its object
-                claimed.extend((a, clause_end(norm, b)) for a, b in spans)
+                # a match claims its object, up to four characters of the rest of its
+                # clause: 别的 in 换不成别的 is part of the refusal, not an alternative
+                claimed.extend((a, min(clause_end(norm, b), b + 4)) for a, b in spans)
         if any(not index.find(norm) for index in self.all):
             return False
         if self.none is None:
