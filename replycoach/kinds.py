@@ -401,6 +401,16 @@ class _Phrases:
         return False
 
 
+def _object_end(norm: str, end: int) -> int:
+    """End of the object right after a match: up to two characters, within the clause, and
+    not past a new subject or address (我, 您, 你, 亲)."""
+    stop = min(clause_end(norm, end), end + 2)
+    for i in range(end, stop):
+        if norm[i] in "我您你亲":
+            return i
+    return stop
+
+
 class _ConditionTest:
     """One compiled :class:`Condition`."""
 
@@ -446,9 +456,9 @@ class _ConditionTest:
             if len({norm[a:b] for a, b in spans}) < self.at_least:
                 return False
             if claimed is not None and self.scope == "reply":
-                # a match claims its object, up to four characters of the rest of its
+                # a match claims its object, up to two characters of the rest of its
                 # clause: 别的 in 换不成别的 is part of the refusal, not an alternative
-                claimed.extend((a, min(clause_end(norm, b), b + 4)) for a, b in spans)
+                claimed.extend((a, _object_end(norm, b)) for a, b in spans)
         if any(not index.find(norm) for index in self.all):
             return False
         if self.none is None:
