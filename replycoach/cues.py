@@ -176,7 +176,7 @@ _IF_BEFORE = re.compile(
 )
 _QUESTION_IN_CLAUSE = re.compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
-    r"请问|为什么|为啥|难道|怎么回事|多少|怎么(?:办|退|换|弄|处理|申请|操作|用|查|算)"
+    r"请问|为什么|为啥|难道|怎么回事|多少|怎么(?:退|换|弄|处理|申请|操作|用|查|算)"
 )
 _QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}亲]*")
 _QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
@@ -187,6 +187,7 @@ _CUSTOMER_BEFORE = re.compile(
     r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
+_RHETORICAL = re.compile(r"(?:不是|难道)[^，,。！!]*[吗么][?？]?")
 _OTHER_BEFORE = re.compile(
     r"(?:他|她|它|他们|她们|对方|配送员|快递员|快递公司|快递|物流|师傅|商家|厂家|司机|别人|客户)"
     r"(?:说|讲|反馈|回复|那边)?(?:也|都|还|就|可能)*$"
@@ -288,6 +289,8 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
     if guard == "other":
         return _OTHER_BEFORE.search(norm[max(left, start - 8) : start]) is not None
     if guard == "negated":
+        if _RHETORICAL.search(norm, left, right):
+            return False  # 不是骗人吗: a rhetorical question asserts what it negates
         return (
             _NEGATED_BEFORE.search(norm[max(left, start - 8) : start]) is not None
             or _NEGATED_SCOPE.search(norm, left, start) is not None
