@@ -45,15 +45,18 @@ FILES = {
         "note",
     },
 }
-# rule -> (recall floor, false-positive ceiling) on the real files, from the baseline.
+# rule -> (recall floor, false-positive ceiling) on the real files. Raised after the rules
+# were restated with cue sets, templates and context guards (issue 10); before, flat-refusal
+# held 0.26, vague-answer 0.06, complaint-without-apology 0.06 and absolute-promise's
+# false-positive rate was 0.009.
 FLOORS = {
     "honorific-you": (0.97, 0.005),
     "pronoun-balance": (0.83, 0.005),
     "missing-greeting": (0.94, 0.005),
-    "flat-refusal": (0.26, 0.005),
-    "vague-answer": (0.06, 0.005),
-    "complaint-without-apology": (0.06, 0.005),
-    "absolute-promise": (None, 0.009),
+    "flat-refusal": (0.95, 0.005),
+    "vague-answer": (0.93, 0.005),
+    "complaint-without-apology": (0.9, 0.005),
+    "absolute-promise": (None, 0.005),
 }
 
 pytestmark = pytest.mark.skipif(
