@@ -10,8 +10,13 @@ table's reply column, the strings of a JSON or YAML library, scene columns and i
   a table is read with its header row in front. An edit that changes the quoting of the rest
   of the file, touches the header, or meets a damaged row is read whole.
 - tree formats (.json, .yaml): an edit inside one reply's string, on one line, that leaves it
-  one string (checked by parsing the new token alone) updates that entry; anything else
-  reads the file whole.
+  one string (checked by parsing the new token alone) updates that entry; line ends and blank
+  lines after a line's last token only move entries; whole list items added or removed (a
+  line that is one string item, beside an item of the same list; the JSON checked valid by
+  ``json.loads``, YAML items at their sibling's indentation in a block list) join that list,
+  also when the file was invalid JSON for a few keystrokes in between. Anything else reads
+  the file whole. (JSON pointers of entries after such an item are not renumbered: the
+  server does not show them.)
 
 Each entry's findings are cached by its text, position, customer and silenced rules, so a
 whole read re-checks only entries that changed. Positions: lines are split at ``\\n`` as the
