@@ -12,7 +12,7 @@ from .fixes import apply_fixes
 from .kinds import Checker, Context, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
 from .model import POSITIONS, Finding, Severity
-from .normalize import normalize
+from .normalize import fold_text, normalize
 
 _MAX_FIX_PASSES = 8
 
@@ -76,9 +76,18 @@ class Engine:
         )
         # One alternation of the trigger words of every checker that has them: a reply with
         # none of them (most replies) skips all those checkers at once.
-        words = sorted({w for c in self.checkers for w in c.triggers}, key=lambda w: (-len(w), w))
+        # With a rule that sees through evasive spellings (``evasion:``), the screen runs
+        # on the folded text (case and width folded, filler characters skipped), so that
+        # 傻 逼 or ＱＱ still reach their rules; every trigger word is folded the same way.
+        self._fold = any(c.evasion is not None for c in self.checkers)
+        screened: dict[Checker, set[str]] = {}
+        for c in self.checkers:
+            folded = {fold_text(w) if self._fold else w for w in c.triggers}
+            if folded and "" not in folded:
+                screened[c] = folded
+        words = sorted(set().union(*screened.values()), key=lambda w: (-len(w), w))
         self._screen = re.compile("|".join(map(re.escape, words))) if words else None
-        self._always = tuple(c for c in self.checkers if not c.triggers)
+        self._always = tuple(c for c in self.checkers if c not in screened)
 
     @classmethod
     def from_paths(
@@ -157,12 +166,14 @@ class Engine:
         """
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
+        norm = normalize(text)
+        folded = fold_text(norm) if self._fold else None
         ctx = Context(
-            text, normalize(text), position, None if customer is None else normalize(customer)
+            text, norm, position, None if customer is None else normalize(customer), folded
         )
         findings: list[Finding] = []
         checkers: Iterable[Checker] = self.checkers
-        if self._screen is not None and self._screen.search(ctx.norm) is None:
+        if self._screen is not None and self._screen.search(folded or norm) is None:
             checkers = self._always  # no trigger word anywhere: the others cannot fire
         if ignore:
             if "*" in ignore or "all" in ignore:

@@ -26,8 +26,9 @@ from .loader import (
     PositionRule,
     SubstitutionRule,
 )
+from .loader import Evasion as EvasionSetting
 from .model import Finding, Severity
-from .normalize import normalize
+from .normalize import CLAUSE_BREAKS, Evasion, View, fold_tables, normalize, overlaps
 from .words import is_whole_word
 
 
@@ -37,15 +38,35 @@ class Context:
     customer's message it answers (normalised; ``None`` when unknown). A plain slotted
     class: one is made per reply, so it must be cheap."""
 
-    __slots__ = ("customer", "norm", "position", "text")
+    __slots__ = ("_views", "customer", "folded", "norm", "position", "text")
 
     def __init__(
-        self, text: str, norm: str, position: str | None = None, customer: str | None = None
+        self,
+        text: str,
+        norm: str,
+        position: str | None = None,
+        customer: str | None = None,
+        folded: str | None = None,
     ) -> None:
         self.text = text
         self.norm = norm
         self.position = position
         self.customer = customer
+        self.folded = folded
+        """``fold_text(norm)`` when the engine computed it for its screen."""
+        self._views: dict[object, View | None] | None = None
+
+    def view(self, evasion: Evasion) -> View | None:
+        """The evasion view of this reply for ``evasion`` (made once per setting), or
+        ``None`` when it shows nothing the plain text does not."""
+        views = self._views
+        if views is None:
+            views = self._views = {}
+        key = evasion.key
+        if key not in views:
+            skipped = self.folded if evasion.skip else None
+            views[key] = evasion.view(self.norm, skipped)
+        return views[key]
 
 
 class _Format(dict[str, str]):
@@ -53,6 +74,24 @@ class _Format(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def _compile_evasion(setting: EvasionSetting) -> Evasion:
+    return Evasion(setting.variants, skip=setting.skip, gap=setting.gap)
+
+
+_REGEX_SPECIAL = frozenset("\\.^$*+?{}[]()|")
+
+
+def _literal_alternatives(pattern: str | None) -> tuple[str, ...]:
+    """The alternatives of ``pattern`` when it is nothing but literal words joined by
+    ``|`` (then they are trigger words the engine can screen for), else ``()``."""
+    if not pattern:
+        return ()
+    words = tuple(pattern.split("|"))
+    if any(not w or _REGEX_SPECIAL.intersection(w) for w in words):
+        return ()
+    return words
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
@@ -104,6 +143,10 @@ class Checker:
     triggers: tuple[str, ...] = ()
     """Normalised words without which this checker can never fire (empty: it may fire on
     any text). The engine screens every reply for all of them at once."""
+
+    evasion: Evasion | None = None
+    """The evasion setting of a rule that sees through evasive spellings; its triggers
+    then include the variant spellings, and the engine screens the folded text."""
 
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
@@ -165,16 +208,35 @@ class PhraseChecker(Checker):
         self.triggers = tuple(self._swap)
         self._index = PhraseIndex(swap, rule.exceptions, rule.boundary)
         self._unless = _Unless(rule.unless)
+        self._view_index: PhraseIndex | None = None
+        if rule.evasion is not None:
+            evasion = self.evasion = _compile_evasion(rule.evasion)
+            # The words as the view shows them (SB, 煞笔 → 傻逼), each with the suggestions
+            # of the first word that folds to it.
+            self._view_swap: dict[str, list[str]] = {}
+            for word, suggestions in swap.items():
+                self._view_swap.setdefault(evasion.fold(word), list(suggestions))
+            exceptions = [evasion.fold(e) for e in rule.exceptions]
+            exceptions = [e for e in exceptions if any(w in e for w in self._view_swap)]
+            self._view_index = PhraseIndex(self._view_swap, exceptions, rule.boundary)
+            self.triggers = (*self.triggers, *self._view_swap, *evasion.keys)
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
         spans = self._index.find(norm)
-        if not spans or self._unless.silenced(norm):
+        found = [(start, end, self._swap[norm[start:end]], True) for start, end in spans]
+        if self._view_index is not None and self.evasion is not None:
+            view = ctx.view(self.evasion)
+            if view is not None:
+                for a, b in self._view_index.find(view.text):
+                    span = view.span(a, b)
+                    if span is not None and not overlaps(span, spans):
+                        found.append((*span, self._view_swap[view.text[a:b]], False))
+        if not found or self._unless.silenced(norm):
             return []
         out = []
-        for start, end in spans:
-            suggestions = self._swap[norm[start:end]]
-            fixable = self._safe and len(suggestions) == 1
+        for start, end, suggestions, plain in found:
+            fixable = plain and self._safe and len(suggestions) == 1
             out.append(self.finding(text, start, end, suggestions, fixable))
         return out
 
@@ -222,34 +284,81 @@ class PatternChecker(Checker):
         self._prefilter = re.compile(normalize(rule.prefilter)) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
+        self._not_after = _alternation(rule.not_after) if rule.not_after else None
+        literal = _literal_alternatives(rule.prefilter)
+        if literal:
+            self.triggers = tuple(normalize(w) for w in literal)
+        if rule.evasion is not None:
+            evasion = self.evasion = _compile_evasion(rule.evasion)
+            self._view_regex = re.compile(normalize(rule.regex), re.IGNORECASE)
+            self._view_prefilter = (
+                re.compile(normalize(rule.prefilter), re.IGNORECASE) if rule.prefilter else None
+            )
+            if self.triggers:
+                self.triggers = (*self.triggers, *(evasion.fold(w) for w in literal), *evasion.keys)
+
+    def _accepted(self, m: re.Match[str]) -> bool:
+        return not any(
+            m.group(group) is not None and not check(m.group(group))
+            for group, check in self._checks
+        )
+
+    def _negated(self, norm: str, start: int) -> bool:
+        """Whether a cue of ``not_after`` stands before ``start`` in its clause."""
+        if self._not_after is None:
+            return False
+        clause = start
+        while clause > 0 and norm[clause - 1] not in CLAUSE_BREAKS:
+            clause -= 1
+        return self._not_after.search(norm, clause, start) is not None
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
-        rule = self.spec
-        if self._prefilter is not None and self._prefilter.search(norm) is None:
-            return []
-        out = []
-        for m in self._regex.finditer(norm):
-            if any(
-                m.group(group) is not None and not check(m.group(group))
-                for group, check in self._checks
+        spans: list[tuple[int, int]] = []
+        if self._prefilter is None or self._prefilter.search(norm) is not None:
+            for m in self._regex.finditer(norm):
+                start, end = m.span(self._span_group)
+                if start < end and self._accepted(m) and not self._negated(norm, start):
+                    spans.append((start, end))
+        plain = len(spans)
+        if self.evasion is not None:
+            view = ctx.view(self.evasion)
+            if view is not None and (
+                self._view_prefilter is None or self._view_prefilter.search(view.text)
             ):
-                continue
-            start, end = m.span(self._span_group)
-            if start == end:
-                continue
-            suggestions = list(rule.suggest)
-            if rule.mask:
-                keep_start, keep_end = rule.mask
-                excerpt = text[start:end]
-                hidden = max(len(excerpt) - keep_start - keep_end, 1)
-                suggestions.insert(
-                    0, excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
-                )
-            out.append(self.finding(text, start, end, suggestions))
-        if out and self._unless.silenced(norm):
+                for m in self._view_regex.finditer(view.text):
+                    span = view.span(*m.span(self._span_group))
+                    if (
+                        span is not None
+                        and self._accepted(m)
+                        and not overlaps(span, spans[:plain])
+                        and not self._negated(norm, span[0])
+                    ):
+                        spans.append(span)
+        if not spans or self._unless.silenced(norm):
             return []
-        return out
+        return [
+            self.finding(text, a, b, self._suggestions(text[a:b], i >= plain))
+            for i, (a, b) in enumerate(spans)
+        ]
+
+    def _suggestions(self, excerpt: str, evasive: bool) -> list[str]:
+        suggestions = list(self.spec.suggest)
+        if self.spec.mask:
+            keep_start, keep_end = self.spec.mask
+            if evasive:  # mask the characters that count, keep the fillers between them
+                table = fold_tables()[0]
+                kept = [i for i, ch in enumerate(excerpt) if table.get(ord(ch), ch) is not None]
+                hide = set(kept[keep_start : max(len(kept) - keep_end, keep_start)])
+                suggestions.insert(
+                    0, "".join("*" if i in hide else ch for i, ch in enumerate(excerpt))
+                )
+                return suggestions
+            hidden = max(len(excerpt) - keep_start - keep_end, 1)
+            suggestions.insert(
+                0, excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
+            )
+        return suggestions
 
 
 class CountChecker(Checker):

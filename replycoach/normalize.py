@@ -1,13 +1,38 @@
-"""Length-preserving normalisation, so rules written once in simplified script see
-traditional and full-width input too, and every offset still points into the original.
+"""Normalisation, in two layers.
 
-Each character maps to exactly one character: traditional → simplified (OpenCC's character
-table, taken one character at a time), full-width ASCII letters and digits → ASCII.
+1. :func:`normalize`, for every rule: length-preserving, so every offset still points into
+   the original. Each character maps to exactly one character: traditional → simplified
+   (OpenCC's character table, taken one character at a time), full-width ASCII letters and
+   digits → ASCII.
+2. The *evasion view*, for rules that switch it on (``evasion:`` in a rule): the way
+   sensitive-word filters see through spellings written to get past them (the ideas of
+   houbb/sensitive-word's ``ignoreCase``/``ignoreWidth``/``charIgnore`` and ToolGood.Words'
+   skipped characters and sound-alike groups):
+
+   - case and style folding: ``ＶＸ``, ``Vx``, ``ⓥⓧ``, ``𝐯𝐱`` → ``vx``; ``①`` → ``1``;
+   - filler characters dropped: spaces, symbols, emoji, zero-width and other format
+     characters, dashes, dots, brackets, quotes (``加 微 信``, ``微❤信``, ``1-3-8``); clause
+     punctuation (``，。！？；：、``, newlines, ``~``) is never dropped, so a match cannot
+     run from one clause into the next;
+   - variant tables (``rules/variants/*.yaml``, data with their sources): sound-alike and
+     look-alike spellings → one canonical spelling (``威信``/``V信``/``vx`` → ``微信``,
+     ``扣扣``/``企鹅`` → ``qq``, ``傻b``/``sb`` → ``傻逼``, ``幺三八`` → ``138``).
+
+   The view is shorter or longer than the text, so it carries an offset map: a match in the
+   view maps back to the exact stretch of the original it came from (``加 微 信`` reports
+   ``加 微 信``), and a match that skips more than ``gap`` filler characters in a row is
+   dropped. Building the view costs one ``str.translate`` per reply; the offset map is built
+   only when something matches.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 
 @cache
@@ -44,3 +69,287 @@ def normalize(text: str) -> str:
     if text.isascii() or _convertible().isdisjoint(text):
         return text
     return text.translate(_table())
+
+
+# ------------------------------------------------------------------ the evasion view
+
+CLAUSE_BREAKS = "，。！？；：、,!?;:~～…\n\r\u2028\u2029"
+"""Punctuation that ends a clause: never skipped, so no match spans two clauses."""
+
+_FILLER_CATEGORIES = frozenset(
+    # separators, controls, format (zero-width), private use, symbols (emoji, ❤, +, ¥),
+    # punctuation, combining marks (strike-through, variation selectors)
+    "Zs Zl Zp Cc Cf Co So Sk Sm Sc Pd Pc Ps Pe Pi Pf Po Mn Me".split()
+)
+_FOLD_RANGES = (
+    (0x0000, 0x3400),  # Latin, punctuation, symbols, enclosed alphanumerics, CJK symbols
+    (0xE000, 0xF900),  # private use (app-specific emoji)
+    (0xFE00, 0x10000),  # variation selectors, small and full-width forms, specials
+    (0x1D400, 0x1D800),  # mathematical alphanumerics (𝐒𝐁)
+    (0x1F000, 0x1FB00),  # enclosed alphanumerics supplement, emoji
+    (0xE0000, 0xE0080),  # tag characters
+)
+_LOOK_ALIKE_LETTERS = {"×": "x"}  # 傻×, V×: a multiplication sign written as a letter
+
+
+@cache
+def fold_tables() -> tuple[dict[int, str | None], dict[int, str | None]]:
+    """(fold and skip, fold only): ``str.translate`` tables of the evasion view's first
+    step. Folding maps a character to the lower-case ASCII letter or digit it is a style
+    of (NFKC: full-width, circled, mathematical); skipping deletes filler characters."""
+    fold: dict[int, str | None] = {}
+    skip: dict[int, str | None] = {}
+    for low, high in _FOLD_RANGES:
+        for code in range(low, high):
+            ch = chr(code)
+            if ch in CLAUSE_BREAKS:
+                continue
+            folded = _LOOK_ALIKE_LETTERS.get(ch) or unicodedata.normalize("NFKC", ch).lower()
+            if len(folded) == 1 and folded != ch and folded.isascii() and folded.isalnum():
+                fold[code] = folded
+            elif unicodedata.category(ch) in _FILLER_CATEGORIES:
+                skip[code] = None
+    return {**fold, **skip}, fold
+
+
+def fold_text(text: str, *, skip: bool = True) -> str:
+    """The first step of the evasion view of a normalised text: style and case folded,
+    filler characters deleted (unless ``skip`` is false).
+
+    >>> fold_text("加 微❤信，ＶＸ")
+    '加微信，vx'
+    """
+    return text.translate(fold_tables()[0 if skip else 1])
+
+
+class VariantTableError(ValueError):
+    """A variant table that cannot be used (the message names file, line and entry)."""
+
+
+@cache
+def variant_tables(directory: str | None = None) -> dict[str, dict[str, str]]:
+    """The variant tables of ``directory`` (default: ``rules/variants`` of the default
+    pack), by name (the file name without ``.yaml``): each maps a variant spelling to its
+    canonical one, both folded as the view folds text.
+
+    Raises :class:`VariantTableError` naming the file and line of a bad entry.
+    """
+    if directory is None:
+        from .loader import default_rules_dir
+
+        path = default_rules_dir() / "variants"
+    else:
+        path = Path(directory)
+    return {file.stem: load_variant_table(file)[1] for file in sorted(path.glob("*.yaml"))}
+
+
+def load_variant_table(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read and validate one variant table file.
+
+    The file is a mapping: ``description`` (what the table covers), ``source`` (where the
+    spellings come from) and ``variants`` (canonical spelling → list of variants). Returns
+    the raw data and the folded ``{variant: canonical}`` map. A variant must differ from its
+    canonical spelling once folded, must not be folded away entirely (a table entry made of
+    filler characters could never match) and must not belong to two canonical spellings.
+    """
+    import yaml
+
+    from .loader import _LineLoader
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VariantTableError(f"{path}:1: cannot read variant table: {exc}") from None
+    loader = _LineLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise VariantTableError(f"{path}:{line}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+    def line_of(*keys: str) -> int:
+        node = root
+        for key in keys:
+            if not isinstance(node, yaml.MappingNode):
+                break
+            found = [v for k, v in node.value if getattr(k, "value", None) == key]
+            if not found:
+                break
+            node = found[0]
+        return node.start_mark.line + 1 if node is not None else 1
+
+    if not isinstance(data, dict):
+        raise VariantTableError(f"{path}:1: a variant table is a mapping")
+    unknown = sorted(set(data) - {"description", "source", "variants"})
+    if unknown:
+        raise VariantTableError(f"{path}:{line_of(unknown[0])}: {unknown[0]}: unknown field")
+    for field in ("description", "source"):
+        if not isinstance(data.get(field), str) or not data[field].strip():
+            raise VariantTableError(f"{path}:{line_of(field)}: {field}: a non-empty text")
+    variants = data.get("variants")
+    if not isinstance(variants, dict) or not variants:
+        raise VariantTableError(
+            f"{path}:{line_of('variants')}: variants: a mapping of canonical spelling → list"
+        )
+    folded: dict[str, str] = {}
+    for canonical, spellings in variants.items():
+        where = f"{path}:{line_of('variants', str(canonical))}: variants.{canonical}"
+        if not isinstance(canonical, str) or not fold_text(normalize(canonical)):
+            raise VariantTableError(f"{where}: the canonical spelling must be text")
+        if not isinstance(spellings, list) or not spellings:
+            raise VariantTableError(f"{where}: a non-empty list of variant spellings")
+        target = fold_text(normalize(canonical))
+        for spelling in spellings:
+            if not isinstance(spelling, (str, int)):
+                raise VariantTableError(f"{where}: {spelling!r} is not text")
+            key = fold_text(normalize(str(spelling)))
+            if not key:
+                raise VariantTableError(f"{where}: {spelling!r} is only filler characters")
+            if key == target:
+                raise VariantTableError(f"{where}: {spelling!r} is the canonical spelling")
+            if folded.get(key, target) != target:
+                raise VariantTableError(
+                    f"{where}: {spelling!r} is already a variant of {folded[key]!r}"
+                )
+            folded[key] = target
+    return data, folded
+
+
+def _is_ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+class View:
+    """One text as an evasion-aware rule sees it: ``text`` (folded, fillers skipped,
+    variants replaced) and :meth:`span` to map a match in it back to the original."""
+
+    __slots__ = ("_evasion", "_kept", "_norm", "_pieces", "_skipped", "text")
+
+    def __init__(
+        self,
+        evasion: Evasion,
+        norm: str,
+        skipped: str,
+        text: str,
+        pieces: list[tuple[int, int]] | None,
+        kept: list[int] | None,
+    ) -> None:
+        self._evasion = evasion
+        self._norm = norm
+        self._skipped = skipped
+        self.text = text
+        self._pieces = pieces  # view index → [a, b) in `skipped`; None: identity
+        self._kept = kept  # `skipped` index → `norm` index
+
+    def _kept_indices(self) -> list[int]:
+        if self._kept is None:
+            self._kept = self._evasion.kept_indices(self._norm)
+        return self._kept
+
+    def span(self, start: int, end: int) -> tuple[int, int] | None:
+        """The original span of the view's ``[start, end)``, or ``None`` when it skips
+        more than the rule's ``gap`` filler characters in a row."""
+        if start >= end:
+            return None
+        if self._pieces is None:
+            a, b = start, end
+        else:
+            a, b = self._pieces[start][0], self._pieces[end - 1][1]
+        kept = self._kept_indices()
+        gap = self._evasion.gap
+        for i in range(a, b - 1):
+            if kept[i + 1] - kept[i] - 1 > gap:
+                return None
+        return kept[a], kept[b - 1] + 1
+
+
+class Evasion:
+    """A compiled evasion setting: which folding, which variant tables, how long a gap.
+    Picklable (compiled rules may be cached)."""
+
+    def __init__(
+        self,
+        variants: Sequence[str] = (),
+        *,
+        skip: bool = True,
+        gap: int = 3,
+        tables: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        tables = variant_tables() if tables is None else tables
+        self.skip = skip
+        self.gap = gap
+        self.names = tuple(variants)
+        self.key = (self.names, skip, gap)
+        mapping: dict[str, str] = {}
+        for name in self.names:
+            mapping.update(tables[name])
+        single = {k: v for k, v in mapping.items() if len(k) == 1 and len(v) == 1}
+        self._single: dict[int, str] | None = {ord(k): v for k, v in single.items()} or None
+        self._multi = {k: v for k, v in mapping.items() if k not in single}
+        keys = sorted(self._multi, key=lambda k: (-len(k), k))
+        self._multi_re = re.compile("|".join(map(re.escape, keys))) if keys else None
+        self.keys: tuple[str, ...] = tuple(sorted(mapping))
+        """Every variant spelling, folded: a text the view may change contains one."""
+
+    def kept_indices(self, norm: str) -> list[int]:
+        """Indices of ``norm`` that survive filler skipping."""
+        table = fold_tables()[0 if self.skip else 1]
+        return [i for i, ch in enumerate(norm) if table.get(ord(ch), ch) is not None]
+
+    def fold(self, text: str) -> str:
+        """A standalone string (a rule's word) as the view would show it."""
+        view = self.view(normalize(text))
+        return text if view is None else view.text
+
+    def view(self, norm: str, skipped: str | None = None) -> View | None:
+        """The view of ``norm`` (a normalised text), or ``None`` when it is ``norm`` itself
+        (nothing to see that a plain match has not seen). ``skipped`` is
+        ``fold_text(norm, skip=self.skip)`` when the caller has it already."""
+        if skipped is None:
+            skipped = fold_text(norm, skip=self.skip)
+        text = skipped.translate(self._single) if self._single else skipped
+        pieces = kept = None
+        if self._multi_re is not None and self._multi_re.search(text):
+            kept = self.kept_indices(norm)
+            text, pieces = self._replace(text, norm, kept)
+        if text == norm:
+            return None
+        return View(self, norm, skipped, text, pieces, kept)
+
+    def _replace(
+        self, text: str, norm: str, kept: list[int]
+    ) -> tuple[str, list[tuple[int, int]] | None]:
+        out: list[str] = []
+        pieces: list[tuple[int, int]] = []
+        pos = 0
+        for m in self._multi_re.finditer(text) if self._multi_re else ():
+            a, b = m.span()
+            key = m.group()
+            # A variant written in Latin letters counts only as a word of its own in the
+            # original: sb in "USB" or vx in "devx" is not a variant.
+            if _is_ascii_letter(key[0]) and kept[a] > 0 and _is_ascii_letter(norm[kept[a] - 1]):
+                continue
+            after = kept[b - 1] + 1
+            if _is_ascii_letter(key[-1]) and after < len(norm) and _is_ascii_letter(norm[after]):
+                continue
+            out.append(text[pos:a])
+            pieces.extend((i, i + 1) for i in range(pos, a))
+            canonical = self._multi[key]
+            out.append(canonical)
+            pieces.extend([(a, b)] * len(canonical))
+            pos = b
+        if not pieces:
+            return text, None
+        out.append(text[pos:])
+        pieces.extend((i, i + 1) for i in range(pos, len(text)))
+        return "".join(out), pieces
+
+
+def overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether ``span`` overlaps any of ``spans``."""
+    return any(span[0] < b and a < span[1] for a, b in spans)
