@@ -13,6 +13,7 @@ from .kinds import Checker, Context, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
 from .model import POSITIONS, Finding, Severity
 from .normalize import fold_text, normalize
+from .words import trie_pattern
 
 _MAX_FIX_PASSES = 8
 
@@ -77,16 +78,17 @@ class Engine:
         # One alternation of the trigger words of every checker that has them: a reply with
         # none of them (most replies) skips all those checkers at once.
         # With a rule that sees through evasive spellings (``evasion:``), the screen runs
-        # on the folded text (case and width folded, filler characters skipped), so that
-        # 傻 逼 or ＱＱ still reach their rules; every trigger word is folded the same way.
+        # on the folded text (lower case, filler characters skipped), so that 傻 逼 or SB
+        # still reach their rule; every trigger word is folded the same way.
         self._fold = any(c.evasion is not None for c in self.checkers)
         screened: dict[Checker, set[str]] = {}
         for c in self.checkers:
-            folded = {fold_text(w) if self._fold else w for w in c.triggers}
-            if folded and "" not in folded:
-                screened[c] = folded
-        words = sorted(set().union(*screened.values()), key=lambda w: (-len(w), w))
-        self._screen = re.compile("|".join(map(re.escape, words))) if words else None
+            words = {fold_text(w) for w in c.triggers} if self._fold else set(c.triggers)
+            words.update(c.evasive_triggers)
+            if words and "" not in words:
+                screened[c] = words
+        words = set().union(*screened.values())
+        self._screen = re.compile(trie_pattern(words)) if words else None
         self._always = tuple(c for c in self.checkers if c not in screened)
 
     @classmethod
@@ -166,14 +168,13 @@ class Engine:
         """
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
-        norm = normalize(text)
-        folded = fold_text(norm) if self._fold else None
         ctx = Context(
-            text, norm, position, None if customer is None else normalize(customer), folded
+            text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
         checkers: Iterable[Checker] = self.checkers
-        if self._screen is not None and self._screen.search(folded or norm) is None:
+        screened = ctx.fold() if self._fold else ctx.norm
+        if self._screen is not None and self._screen.search(screened) is None:
             checkers = self._always  # no trigger word anywhere: the others cannot fire
         if ignore:
             if "*" in ignore or "all" in ignore:

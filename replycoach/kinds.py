@@ -28,8 +28,16 @@ from .loader import (
 )
 from .loader import Evasion as EvasionSetting
 from .model import Finding, Severity
-from .normalize import CLAUSE_BREAKS, Evasion, View, fold_tables, normalize, overlaps
-from .words import is_whole_word
+from .normalize import (
+    CLAUSE_BREAKS,
+    Evasion,
+    View,
+    fillers,
+    fold_text,
+    normalize,
+    overlaps,
+)
+from .words import is_whole_word, trie_pattern
 
 
 class Context:
@@ -53,8 +61,14 @@ class Context:
         self.position = position
         self.customer = customer
         self.folded = folded
-        """``fold_text(norm)`` when the engine computed it for its screen."""
+        """``fold_text(norm)``, made when a view first needs it."""
         self._views: dict[object, View | None] | None = None
+
+    def fold(self) -> str:
+        """``fold_text(norm)``: lower case, fillers skipped (made once)."""
+        if self.folded is None:
+            self.folded = fold_text(self.norm)
+        return self.folded
 
     def view(self, evasion: Evasion) -> View | None:
         """The evasion view of this reply for ``evasion`` (made once per setting), or
@@ -64,7 +78,7 @@ class Context:
             views = self._views = {}
         key = evasion.key
         if key not in views:
-            skipped = self.folded if evasion.skip else None
+            skipped = self.fold() if evasion.skip else None
             views[key] = evasion.view(self.norm, skipped)
         return views[key]
 
@@ -77,7 +91,13 @@ class _Format(dict[str, str]):
 
 
 def _compile_evasion(setting: EvasionSetting) -> Evasion:
-    return Evasion(setting.variants, skip=setting.skip, gap=setting.gap)
+    return Evasion(setting.variants, skip=setting.skip, gap=setting.gap, screen=setting.screen)
+
+
+def _screen(words: Iterable[str]) -> re.Pattern[str] | None:
+    """An alternation of ``words`` (``None`` for none): screens the folded text."""
+    words = set(words)
+    return re.compile(trie_pattern(words)) if words else None
 
 
 _REGEX_SPECIAL = frozenset("\\.^$*+?{}[]()|")
@@ -145,8 +165,11 @@ class Checker:
     any text). The engine screens every reply for all of them at once."""
 
     evasion: Evasion | None = None
-    """The evasion setting of a rule that sees through evasive spellings; its triggers
-    then include the variant spellings, and the engine screens the folded text."""
+    """The evasion setting of a rule that sees through evasive spellings."""
+
+    evasive_triggers: tuple[str, ...] = ()
+    """Words as the evasion view shows them (folded, variants replaced, variant spellings
+    themselves): the engine screens for them however they are cased or spaced."""
 
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
@@ -219,13 +242,20 @@ class PhraseChecker(Checker):
             exceptions = [evasion.fold(e) for e in rule.exceptions]
             exceptions = [e for e in exceptions if any(w in e for w in self._view_swap)]
             self._view_index = PhraseIndex(self._view_swap, exceptions, rule.boundary)
-            self.triggers = (*self.triggers, *self._view_swap, *evasion.keys)
+            self.evasive_triggers = tuple(
+                sorted({*map(fold_text, self._swap), *self._view_swap, *evasion.keys})
+            )
+            self._view_screen = _screen(self.evasive_triggers)
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
         spans = self._index.find(norm)
         found = [(start, end, self._swap[norm[start:end]], True) for start, end in spans]
-        if self._view_index is not None and self.evasion is not None:
+        if (
+            self._view_index is not None
+            and self.evasion is not None
+            and (self._view_screen is None or self._view_screen.search(ctx.fold()))
+        ):
             view = ctx.view(self.evasion)
             if view is not None:
                 for a, b in self._view_index.find(view.text):
@@ -294,8 +324,10 @@ class PatternChecker(Checker):
             self._view_prefilter = (
                 re.compile(normalize(rule.prefilter), re.IGNORECASE) if rule.prefilter else None
             )
-            if self.triggers:
-                self.triggers = (*self.triggers, *(evasion.fold(w) for w in literal), *evasion.keys)
+            if literal:
+                words = {*(fold_text(w) for w in self.triggers), *map(evasion.fold, literal)}
+                self.evasive_triggers = tuple(sorted({*words, *evasion.keys}))
+            self._view_screen = _screen(self.evasive_triggers)
 
     def _accepted(self, m: re.Match[str]) -> bool:
         return not any(
@@ -321,7 +353,11 @@ class PatternChecker(Checker):
                 if start < end and self._accepted(m) and not self._negated(norm, start):
                     spans.append((start, end))
         plain = len(spans)
-        if self.evasion is not None:
+        if self.evasion is not None and (
+            self._view_screen.search(ctx.fold())
+            if self._view_screen is not None
+            else self.evasion.screen is None or self.evasion.screen.search(ctx.fold())
+        ):
             view = ctx.view(self.evasion)
             if view is not None and (
                 self._view_prefilter is None or self._view_prefilter.search(view.text)
@@ -347,8 +383,8 @@ class PatternChecker(Checker):
         if self.spec.mask:
             keep_start, keep_end = self.spec.mask
             if evasive:  # mask the characters that count, keep the fillers between them
-                table = fold_tables()[0]
-                kept = [i for i, ch in enumerate(excerpt) if table.get(ord(ch), ch) is not None]
+                skipped = fillers()
+                kept = [i for i, ch in enumerate(excerpt) if ch not in skipped]
                 hide = set(kept[keep_start : max(len(kept) - keep_end, keep_start)])
                 suggestions.insert(
                     0, "".join("*" if i in hide else ch for i, ch in enumerate(excerpt))

@@ -130,6 +130,18 @@ class Evasion(_Strict):
     """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
     gap: int = Field(3, ge=0, le=10)
     """At most this many filler characters in a row inside one match."""
+    screen: str | None = None
+    """Speed only, for a pattern rule without literal trigger words: a regex searched on
+    the folded reply (lower case, filler characters skipped, variants not yet replaced);
+    the view is made only where it matches. It must match wherever the view could find
+    what the plain text does not."""
+
+    @field_validator("screen")
+    @classmethod
+    def _screen_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_regex(value)
+        return value
 
     @field_validator("variants")
     @classmethod

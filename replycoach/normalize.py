@@ -48,11 +48,30 @@ def _table() -> dict[int, str]:
             if src != dst and len(dst) == 1:
                 table[ord(src)] = dst
     table[ord("妳")] = "你"  # the feminine "you" of traditional texts; OpenCC keeps it
+    table[ord("×")] = "x"  # 傻×, V×: a multiplication sign written as a letter
+    table[ord("İ")] = "I"  # the one letter whose lower case is two characters
     for code in range(0xFF10, 0xFF1A):  # ０-９
         table[code] = chr(code - 0xFEE0)
     for code in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]:  # Ａ-Ｚ ａ-ｚ
         table[code] = chr(code - 0xFEE0)
+    # Letters and digits in another style (①, ⑧, Ⓢ, 𝐒, ², 𝟙): the ASCII letter or digit
+    # they are a style of (NFKC, one character for one).
+    for low, high in _STYLE_RANGES:
+        for code in range(low, high):
+            styled = unicodedata.normalize("NFKC", chr(code))
+            if len(styled) == 1 and styled.isascii() and styled.isalnum():
+                table[code] = styled
     return table
+
+
+_STYLE_RANGES = (
+    (0x00A0, 0x0100),  # superscripts ¹²³, ª º
+    (0x2070, 0x2200),  # super- and subscripts, letterlike symbols
+    (0x2460, 0x2500),  # enclosed alphanumerics ① ⑴ ⒜ Ⓢ
+    (0x2776, 0x2794),  # dingbat circled digits ❶ ➀
+    (0x1D400, 0x1D800),  # mathematical alphanumerics 𝐒𝐁 𝟏
+    (0x1F100, 0x1F200),  # enclosed alphanumeric supplement 🄰
+)
 
 
 @cache
@@ -63,8 +82,8 @@ def _convertible() -> frozenset[str]:
 def normalize(text: str) -> str:
     """Return ``text`` in simplified script with ASCII letters and digits, same length.
 
-    >>> normalize("我保證明天發貨，電話１３８")
-    '我保证明天发货，电话138'
+    >>> normalize("我保證明天發貨，電話１３８，②號")
+    '我保证明天发货，电话138，2号'
     """
     if text.isascii() or _convertible().isdisjoint(text):
         return text
@@ -81,45 +100,63 @@ _FILLER_CATEGORIES = frozenset(
     # punctuation, combining marks (strike-through, variation selectors)
     "Zs Zl Zp Cc Cf Co So Sk Sm Sc Pd Pc Ps Pe Pi Pf Po Mn Me".split()
 )
-_FOLD_RANGES = (
-    (0x0000, 0x3400),  # Latin, punctuation, symbols, enclosed alphanumerics, CJK symbols
+_FILLER_RANGES = (
+    (0x0000, 0x0370),  # ASCII and Latin punctuation, symbols, combining diacritics
+    (0x2000, 0x2E80),  # general punctuation, symbols, arrows, shapes, dingbats (❤ ★ ➕)
+    (0x3000, 0x3040),  # CJK punctuation and brackets (「」【】〔〕)
     (0xE000, 0xF900),  # private use (app-specific emoji)
-    (0xFE00, 0x10000),  # variation selectors, small and full-width forms, specials
-    (0x1D400, 0x1D800),  # mathematical alphanumerics (𝐒𝐁)
-    (0x1F000, 0x1FB00),  # enclosed alphanumerics supplement, emoji
+    (0xFE00, 0xFE70),  # variation selectors, vertical and small forms
+    (0xFF00, 0x10000),  # full-width punctuation, specials
+    (0x1F000, 0x1FB00),  # emoji
     (0xE0000, 0xE0080),  # tag characters
 )
-_LOOK_ALIKE_LETTERS = {"×": "x"}  # 傻×, V×: a multiplication sign written as a letter
 
 
 @cache
-def fold_tables() -> tuple[dict[int, str | None], dict[int, str | None]]:
-    """(fold and skip, fold only): ``str.translate`` tables of the evasion view's first
-    step. Folding maps a character to the lower-case ASCII letter or digit it is a style
-    of (NFKC: full-width, circled, mathematical); skipping deletes filler characters."""
-    fold: dict[int, str | None] = {}
-    skip: dict[int, str | None] = {}
-    for low, high in _FOLD_RANGES:
-        for code in range(low, high):
-            ch = chr(code)
-            if ch in CLAUSE_BREAKS:
-                continue
-            folded = _LOOK_ALIKE_LETTERS.get(ch) or unicodedata.normalize("NFKC", ch).lower()
-            if len(folded) == 1 and folded != ch and folded.isascii() and folded.isalnum():
-                fold[code] = folded
-            elif unicodedata.category(ch) in _FILLER_CATEGORIES:
-                skip[code] = None
-    return {**fold, **skip}, fold
+def fillers() -> frozenset[str]:
+    """The filler characters the evasion view skips: separators, zero-width and other
+    format characters, symbols and emoji, punctuation that does not end a clause."""
+    return frozenset(
+        chr(code)
+        for low, high in _FILLER_RANGES
+        for code in range(low, high)
+        if chr(code) not in CLAUSE_BREAKS and unicodedata.category(chr(code)) in _FILLER_CATEGORIES
+    )
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+@cache
+def _filler_regex(astral: bool) -> re.Pattern[str]:
+    # A class of BMP characters only compiles to a bitmap: three times as fast as one with
+    # the emoji planes, which only texts with such characters need.
+    codes = sorted(ord(c) for c in fillers() if astral or ord(c) < 0x10000)
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    body = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return re.compile(f"[{body}]+")
 
 
 def fold_text(text: str, *, skip: bool = True) -> str:
-    """The first step of the evasion view of a normalised text: style and case folded,
-    filler characters deleted (unless ``skip`` is false).
+    """The first step of the evasion view of a normalised text: lower case (styles such
+    as ① or Ⓢ and full-width letters are folded by :func:`normalize` already), filler
+    characters deleted (unless ``skip`` is false). One regex substitution: cheap enough
+    for every reply.
 
-    >>> fold_text("加 微❤信，ＶＸ")
+    >>> fold_text(normalize("加 微❤信，ＶＸ"))
     '加微信，vx'
     """
-    return text.translate(fold_tables()[0 if skip else 1])
+    if skip:
+        text = _filler_regex(_ASTRAL.search(text) is not None).sub("", text)
+    return text.lower()
 
 
 class VariantTableError(ValueError):
@@ -278,11 +315,14 @@ class Evasion:
         *,
         skip: bool = True,
         gap: int = 3,
+        screen: str | None = None,
         tables: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         tables = variant_tables() if tables is None else tables
         self.skip = skip
         self.gap = gap
+        self.screen = re.compile(screen) if screen else None
+        """A regex the normalised text must match for the view to be worth making."""
         self.names = tuple(variants)
         self.key = (self.names, skip, gap)
         mapping: dict[str, str] = {}
@@ -298,8 +338,10 @@ class Evasion:
 
     def kept_indices(self, norm: str) -> list[int]:
         """Indices of ``norm`` that survive filler skipping."""
-        table = fold_tables()[0 if self.skip else 1]
-        return [i for i, ch in enumerate(norm) if table.get(ord(ch), ch) is not None]
+        if not self.skip:
+            return list(range(len(norm)))
+        skipped = fillers()
+        return [i for i, ch in enumerate(norm) if ch not in skipped]
 
     def fold(self, text: str) -> str:
         """A standalone string (a rule's word) as the view would show it."""
