@@ -97,14 +97,20 @@ def main() -> None:
                 )
                 for i in new:
                     excerpts = [f[3] for f in after[i] if f[0] == rule]
-                    new_all.append({"rule": rule, "line": i + 1, "text": texts[i], "found": excerpts})
+                    new_all.append(
+                        {"rule": rule, "line": i + 1, "text": texts[i], "found": excerpts}
+                    )
                 for i in gone:
                     excerpts = [f[3] for f in before[i] if f[0] == rule]
-                    new_all.append({"rule": rule, "line": i + 1, "text": texts[i], "gone": excerpts})
+                    new_all.append(
+                        {"rule": rule, "line": i + 1, "text": texts[i], "gone": excerpts}
+                    )
             for item in new_all[: args.show]:
                 what = "new " if "found" in item else "gone"
                 shown = item.get("found") or item.get("gone")
-                print(f"  {what} {item['rule']} line {item['line']}: {shown} in {item['text'][:80]!r}")
+                print(
+                    f"  {what} {item['rule']} line {item['line']}: {shown} in {item['text'][:80]!r}"
+                )
             report[name] = new_all
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")

@@ -34,8 +34,8 @@ from .normalize import (
     View,
     fillers,
     fold_text,
+    merge_spans,
     normalize,
-    overlaps,
 )
 from .words import is_whole_word, trie_pattern
 
@@ -62,7 +62,7 @@ class Context:
         self.customer = customer
         self.folded = folded
         """``fold_text(norm)``, made when a view first needs it."""
-        self._views: dict[object, View | None] | None = None
+        self._views: dict[object, View] | None = None
 
     def fold(self) -> str:
         """``fold_text(norm)``: lower case, fillers skipped (made once)."""
@@ -70,9 +70,8 @@ class Context:
             self.folded = fold_text(self.norm)
         return self.folded
 
-    def view(self, evasion: Evasion) -> View | None:
-        """The evasion view of this reply for ``evasion`` (made once per setting), or
-        ``None`` when it shows nothing the plain text does not."""
+    def view(self, evasion: Evasion) -> View:
+        """The evasion view of this reply for ``evasion`` (made once per setting)."""
         views = self._views
         if views is None:
             views = self._views = {}
@@ -250,22 +249,27 @@ class PhraseChecker(Checker):
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
         spans = self._index.find(norm)
-        found = [(start, end, self._swap[norm[start:end]], True) for start, end in spans]
+        words = {span: self._swap[norm[span[0] : span[1]]] for span in spans}
         if (
             self._view_index is not None
             and self.evasion is not None
             and (self._view_screen is None or self._view_screen.search(ctx.fold()))
         ):
             view = ctx.view(self.evasion)
-            if view is not None:
-                for a, b in self._view_index.find(view.text):
-                    span = view.span(a, b)
-                    if span is not None and not overlaps(span, spans):
-                        found.append((*span, self._view_swap[view.text[a:b]], False))
-        if not found or self._unless.silenced(norm):
+            evasive = {}
+            for a, b in self._view_index.find(view.text):
+                span = view.span(a, b)
+                if span is not None:
+                    evasive[span] = self._view_swap[view.text[a:b]]
+            if evasive:
+                spans = merge_spans(spans, evasive)
+                words = {**evasive, **words}
+        if not spans or self._unless.silenced(norm):
             return []
         out = []
-        for start, end, suggestions, plain in found:
+        for start, end in spans:
+            plain = norm[start:end] in self._swap
+            suggestions = words[start, end]
             fixable = plain and self._safe and len(suggestions) == 1
             out.append(self.finding(text, start, end, suggestions, fixable))
         return out
@@ -352,30 +356,25 @@ class PatternChecker(Checker):
                 start, end = m.span(self._span_group)
                 if start < end and self._accepted(m) and not self._negated(norm, start):
                     spans.append((start, end))
-        plain = len(spans)
+        plain = set(spans)
         if self.evasion is not None and (
             self._view_screen.search(ctx.fold())
             if self._view_screen is not None
             else self.evasion.screen is None or self.evasion.screen.search(ctx.fold())
         ):
             view = ctx.view(self.evasion)
-            if view is not None and (
-                self._view_prefilter is None or self._view_prefilter.search(view.text)
-            ):
+            if self._view_prefilter is None or self._view_prefilter.search(view.text):
+                evasive = []
                 for m in self._view_regex.finditer(view.text):
                     span = view.span(*m.span(self._span_group))
-                    if (
-                        span is not None
-                        and self._accepted(m)
-                        and not overlaps(span, spans[:plain])
-                        and not self._negated(norm, span[0])
-                    ):
-                        spans.append(span)
+                    if span is not None and self._accepted(m) and not self._negated(norm, span[0]):
+                        evasive.append(span)
+                spans = merge_spans(spans, evasive)
         if not spans or self._unless.silenced(norm):
             return []
         return [
-            self.finding(text, a, b, self._suggestions(text[a:b], i >= plain))
-            for i, (a, b) in enumerate(spans)
+            self.finding(text, a, b, self._suggestions(text[a:b], (a, b) not in plain))
+            for a, b in spans
         ]
 
     def _suggestions(self, excerpt: str, evasive: bool) -> list[str]:

@@ -61,6 +61,8 @@ def _table() -> dict[int, str]:
             styled = unicodedata.normalize("NFKC", chr(code))
             if len(styled) == 1 and styled.isascii() and styled.isalnum():
                 table[code] = styled
+            elif unicodedata.digit(chr(code), 10) < 10:  # ❶ ➀ ➊: digits without NFKC form
+                table[code] = str(unicodedata.digit(chr(code)))
     return table
 
 
@@ -345,12 +347,10 @@ class Evasion:
 
     def fold(self, text: str) -> str:
         """A standalone string (a rule's word) as the view would show it."""
-        view = self.view(normalize(text))
-        return text if view is None else view.text
+        return self.view(normalize(text)).text
 
-    def view(self, norm: str, skipped: str | None = None) -> View | None:
-        """The view of ``norm`` (a normalised text), or ``None`` when it is ``norm`` itself
-        (nothing to see that a plain match has not seen). ``skipped`` is
+    def view(self, norm: str, skipped: str | None = None) -> View:
+        """The view of ``norm`` (a normalised text). ``skipped`` is
         ``fold_text(norm, skip=self.skip)`` when the caller has it already."""
         if skipped is None:
             skipped = fold_text(norm, skip=self.skip)
@@ -359,8 +359,6 @@ class Evasion:
         if self._multi_re is not None and self._multi_re.search(text):
             kept = self.kept_indices(norm)
             text, pieces = self._replace(text, norm, kept)
-        if text == norm:
-            return None
         return View(self, norm, skipped, text, pieces, kept)
 
     def _replace(
@@ -392,6 +390,17 @@ class Evasion:
         return "".join(out), pieces
 
 
-def overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
-    """Whether ``span`` overlaps any of ``spans``."""
-    return any(span[0] < b and a < span[1] for a, b in spans)
+def merge_spans(
+    plain: Sequence[tuple[int, int]], evasive: Iterable[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """``plain`` spans (found on the text as written) with the ``evasive`` ones (found on
+    the view) added: an evasive span that overlaps plain ones replaces them when it covers
+    them all (滚 蛋 rather than 滚), else it is dropped. Sorted by start."""
+    spans = list(plain)
+    for start, end in evasive:
+        hit = [s for s in spans if s[0] < end and start < s[1]]
+        if all(start <= a and b <= end for a, b in hit) and (end - start) > max(
+            (b - a for a, b in hit), default=0
+        ):
+            spans = [s for s in spans if s not in hit] + [(start, end)]
+    return sorted(spans)
