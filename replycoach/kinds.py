@@ -37,7 +37,7 @@ from .normalize import (
     merge_spans,
     normalize,
 )
-from .words import is_whole_word, trie_pattern
+from .words import Boundaries, trie_pattern
 
 
 class Context:
@@ -142,6 +142,7 @@ class PhraseIndex:
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of accepted matches in ``norm``."""
         found = []
+        bounds = Boundaries(norm, self.vocabulary) if self.jieba else None
         for m in self.regex.finditer(norm):
             start, end = m.span()
             word = m.group()
@@ -150,7 +151,7 @@ class PhraseIndex:
                 for exc, at in self.guards.get(word, ())
             ):
                 continue
-            if self.jieba and not is_whole_word(norm, start, end, self.vocabulary):
+            if bounds is not None and not bounds.whole(start, end):
                 continue
             found.append((start, end))
         return found
