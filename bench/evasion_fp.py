@@ -2,10 +2,10 @@
 the real corpus and of the control text are flagged before and after, and which findings
 are new, to be judged by hand.
 
-    python bench/evasion_fp.py [--before 6460d44] [--show 40] [--json out.json]
+    python bench/evasion_fp.py [--before main] [--show 40] [--json out.json]
 
-"Before" is the package and rules of a git revision (default: the commit before the evasion
-view), exported with ``git archive`` into a temporary directory and run in a subprocess;
+"Before" is the package and rules of a git revision (default: ``main``; its commit is
+printed), exported with ``git archive`` into a temporary directory and run in a subprocess;
 "after" is this working tree. Both run with the compliance pack on and no context.
 Rates are flagged lines / all lines; a line of the control text (travel dialogues, food
 reviews) is never e-commerce customer service, so there every finding counts against the
@@ -70,11 +70,18 @@ def export(revision: str, into: Path) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--before", default="6460d44", help="git revision to compare with")
+    ap.add_argument("--before", default="main", help="git revision to compare with")
     ap.add_argument("--show", type=int, default=40, help="new findings to print per corpus")
     ap.add_argument("--json", help="write every new finding here, for judging")
     args = ap.parse_args()
     report: dict[str, list[dict[str, object]]] = {}
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", args.before],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"before: {args.before} ({commit}); after: this working tree")
     with tempfile.TemporaryDirectory() as tmp:
         before_root = export(args.before, Path(tmp))
         for name in ("control.jsonl", "replies.jsonl"):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
-from .errors import UnknownRuleError
+from .errors import OptionError, UnknownRuleError
 from .fixes import apply_fixes
 from .kinds import Checker, Context, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
@@ -66,8 +66,14 @@ class Engine:
         resolve((options or {}).keys(), "configure")
         disabled = resolve(disable, "disable")
         kept = resolve(only, "select") if only is not None else None
-        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         resolve((severity or {}).keys(), "override")
+        levels = {s.value for s in Severity}
+        for rule_id, level in (severity or {}).items():
+            if not isinstance(level, Severity) and level not in levels:
+                raise OptionError(
+                    f"severity for {rule_id!r}: got {level!r}, expected error|warning|info"
+                )
+        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         self.checkers: tuple[Checker, ...] = tuple(
             compile_rule(rule, overrides.get(rule.id))
             for rule in self.rules
@@ -76,20 +82,16 @@ class Engine:
             and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
         )
         # One alternation of the trigger words of every checker that has them: a reply with
-        # none of them (most replies) skips all those checkers at once.
-        # With a rule that sees through evasive spellings (``evasion:``), the screen runs
-        # on the folded text (lower case, filler characters skipped), so that 傻 逼 or SB
-        # still reach their rule; every trigger word is folded the same way.
+        # none of them (most replies) skips all those checkers at once. Rules about the
+        # customer's message are left out of the screen used when it is unknown. With a rule
+        # that sees through evasive spellings (``evasion:``), the screen runs on the folded
+        # text (lower case, filler characters skipped), so that 傻 逼 or SB still reach
+        # their rule; every trigger word is folded the same way.
         self._fold = any(c.evasion is not None for c in self.checkers)
-        screened: dict[Checker, set[str]] = {}
-        for c in self.checkers:
-            words = {fold_text(w) for w in c.triggers} if self._fold else set(c.triggers)
-            words.update(c.evasive_triggers)
-            if words and "" not in words:
-                screened[c] = words
-        words = set().union(*screened.values())
-        self._screen = re.compile(trie_pattern(words)) if words else None
-        self._always = tuple(c for c in self.checkers if c not in screened)
+        self._screens = (
+            _Screen(self.checkers, self._fold),
+            _Screen([c for c in self.checkers if not c.needs_customer], self._fold),
+        )
 
     @classmethod
     def from_paths(
@@ -166,16 +168,16 @@ class Engine:
         rules about it stay silent). ``ignore`` names rules to skip for this text (inline or
         per-path silencing; ``*`` or ``all`` skips every rule).
         """
+        if not isinstance(text, str):
+            raise TypeError(f"check() needs the reply as a str, got {type(text).__name__}")
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
         ctx = Context(
             text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
-        checkers: Iterable[Checker] = self.checkers
         screened = ctx.fold() if self._fold else ctx.norm
-        if self._screen is not None and self._screen.search(screened) is None:
-            checkers = self._always  # no trigger word anywhere: the others cannot fire
+        checkers = self._screens[ctx.customer is None].select(screened)
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
@@ -204,6 +206,59 @@ class Engine:
         return text
 
 
+class _Screen:
+    """Which of some checkers may fire on a text: those without trigger words, and those
+    with one of theirs in it. With ``fold``, the text screened is the folded one and the
+    trigger words are folded too (evasive checkers add the words their view may show)."""
+
+    def __init__(self, checkers: Sequence[Checker], fold: bool = False) -> None:
+        self.checkers = tuple(checkers)
+        words_of = [_screen_words(c, fold) for c in self.checkers]
+        self.screened = tuple(bool(w) for w in words_of)
+        words = set().union(*words_of)
+        self.regex = re.compile(trie_pattern(words)) if words else None
+        self.always = tuple(c for c, w in zip(self.checkers, words_of, strict=True) if not w)
+        # For each word the screen can find: the checkers with a trigger that is a prefix of
+        # it (the screen prefers the longest word at a position).
+        owners: dict[str, set[int]] = {}
+        for i, ws in enumerate(words_of):
+            for w in ws:
+                owners.setdefault(w, set()).add(i)
+        self.gated: dict[str, frozenset[int]] = {
+            word: frozenset(i for k in range(1, len(word) + 1) for i in owners.get(word[:k], ()))
+            for word in words
+        }
+
+    def select(self, norm: str) -> Sequence[Checker]:
+        """The checkers that may fire on ``norm``. Matches of the screen do not overlap,
+        so the positions inside each match are tried too: every occurrence of every
+        trigger word is seen."""
+        screen = self.regex
+        if screen is None:
+            return self.checkers
+        first = screen.search(norm)
+        if first is None:
+            return self.always  # no trigger word anywhere: the others cannot fire
+        hit: set[int] = set()
+        gated = self.gated
+        for m in screen.finditer(norm, first.start()):
+            hit.update(gated[m.group()])
+            for at in range(m.start() + 1, m.end()):
+                inner = screen.match(norm, at)
+                if inner is not None:
+                    hit.update(gated[inner.group()])
+        screened = self.screened
+        return [c for i, c in enumerate(self.checkers) if i in hit or not screened[i]]
+
+
+def _screen_words(checker: Checker, fold: bool) -> set[str]:
+    """The words that screen ``checker`` in (folded when the screen runs on folded text);
+    empty when it has none, or one folds to nothing (then it always runs)."""
+    words = {fold_text(w) for w in checker.triggers} if fold else set(checker.triggers)
+    words.update(checker.evasive_triggers)
+    return words if words and "" not in words else set()
+
+
 def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
     """``rule`` with some of its fields overridden, validated again."""
     from pydantic import ValidationError
@@ -218,7 +273,7 @@ def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RuleFileError([f"rule-options for '{rule.id}': {where}: {first['msg']}"]) from None
-    new._origin, new._pack = rule.origin, rule.pack
+    new._origin, new._pack, new._cues = rule.origin, rule.pack, rule.cues
     return new
 
 
