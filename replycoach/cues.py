@@ -27,7 +27,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from .normalize import normalize
+from .normalize import Evasion as EvasionView
+from .normalize import fold_text, merge_spans, normalize
 
 try:  # the regex parser, to find the literals every match of a template must contain
     import re._parser as _sre_parse  # type: ignore[import-not-found,unused-ignore]
@@ -117,6 +118,55 @@ class CueExamples(_Strict):
     no_match: list[str] = []
 
 
+class Evasion(_Strict):
+    """How a rule or a cue set sees through spellings written to evade it (``evasion:``).
+
+    Matching then also runs on the reply's *evasion view*: letters and digits folded
+    (``ＶＸ``, ``Vx`` → ``vx``; ``①`` → ``1``), filler characters inside a match skipped
+    (spaces, symbols, emoji, zero-width characters; never clause punctuation), and the
+    spellings of the named variant tables (``rules/variants/NAME.yaml``) replaced by their
+    canonical ones. Findings keep exact spans on the original text.
+    """
+
+    variants: list[str] = []
+    """Names of variant tables in ``rules/variants/`` (``contact``, ``rude``, ``digits``)."""
+    skip: bool = True
+    """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
+    gap: int = Field(3, ge=0, le=10)
+    """At most this many filler characters in a row inside one match."""
+    screen: str | None = None
+    """Speed only, for a pattern rule without literal trigger words: a regex searched on
+    the folded reply (lower case, filler characters skipped, variants not yet replaced);
+    the view is made only where it matches. It must match wherever the view could find
+    what the plain text does not."""
+
+    @field_validator("screen")
+    @classmethod
+    def _screen_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("variants")
+    @classmethod
+    def _tables_exist(cls, value: list[str]) -> list[str]:
+        from .normalize import VariantTableError, variant_tables
+
+        try:
+            known = variant_tables()
+        except VariantTableError as exc:
+            raise ValueError(str(exc)) from None
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown variant table(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        return value
+
+
 class CueSet(_Strict):
     """A named set of phrases and templates, referenced from rules as ``"@name"``."""
 
@@ -129,6 +179,8 @@ class CueSet(_Strict):
     """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了)."""
     not_in: list[Guard] = []
     """Contexts in which a match does not count (:data:`Guard`)."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings of the phrases and templates (see :class:`Evasion`)."""
     examples: CueExamples = CueExamples()
     _origin: str = PrivateAttr(default="")
 
@@ -397,7 +449,9 @@ class CueMatcher:
         templates: Iterable[str] = (),
         exceptions: Sequence[str] = (),
         not_in: Iterable[str] = (),
+        evasion: Evasion | None = None,
     ) -> None:
+        phrases, templates = list(phrases), list(templates)
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -431,6 +485,19 @@ class CueMatcher:
             else:
                 triggers |= found
         self.triggers: tuple[str, ...] = tuple(sorted(triggers)) if self.screenable else ()
+        self.evasion: EvasionView | None = None
+        if evasion is not None:
+            # The phrases as the evasion view shows them, the templates as they are, both
+            # matched case-insensitively on the view; not screenable by plain words.
+            view = self.evasion = EvasionView(
+                evasion.variants, skip=evasion.skip, gap=evasion.gap, screen=evasion.screen
+            )
+            folded = sorted({view.fold(p) for p in phrases}, key=lambda w: (-len(w), w))
+            pieces = [re.escape(w) for w in folded if w]
+            pieces += [normalize(expand_template(t)) for t in templates]
+            self.view_regex = re.compile("|".join(f"(?:{p})" for p in pieces), re.IGNORECASE)
+            self.screenable = False
+            self.triggers = ()
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
@@ -460,16 +527,31 @@ class CueMatcher:
             spans = kept
         return spans
 
+    def _accept(self, norm: str, start: int, end: int) -> bool:
+        if start == end:
+            return False
+        if self.except_regex is not None and self._excepted(norm, start, end):
+            return False
+        return not (self.guards and guarded(self.guards, norm, start, end))
+
     def accepted(self, norm: str) -> Iterator[tuple[int, int]]:
-        """The accepted matches in ``norm`` (normalised text), one by one."""
-        for start, end in self._candidates(norm):
-            if start == end:
-                continue
-            if self.except_regex is not None and self._excepted(norm, start, end):
-                continue
-            if self.guards and guarded(self.guards, norm, start, end):
-                continue
-            yield start, end
+        """The accepted matches in ``norm`` (normalised text), one by one; with evasion,
+        those found on the evasion view too (spans on ``norm``)."""
+        plain = [(a, b) for a, b in self._candidates(norm) if self._accept(norm, a, b)]
+        if self.evasion is None:
+            yield from plain
+            return
+        screen = self.evasion.screen
+        if screen is not None and screen.search(fold_text(norm, skip=self.evasion.skip)) is None:
+            yield from plain
+            return
+        view = self.evasion.view(norm)
+        evasive = []
+        for m in self.view_regex.finditer(view.text):
+            span = view.span(*m.span())
+            if span is not None and self._accept(norm, *span):
+                evasive.append(span)
+        yield from merge_spans(plain, evasive)
 
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of the accepted matches in ``norm`` (normalised text)."""
@@ -486,7 +568,9 @@ def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
     hit = _COMPILED.get(key)
     if hit is not None and hit[0] is cue:
         return hit[1]
-    matcher = CueMatcher(cue.phrases, cue.templates, cue.exceptions, [*cue.not_in, *extra_guards])
+    matcher = CueMatcher(
+        cue.phrases, cue.templates, cue.exceptions, [*cue.not_in, *extra_guards], cue.evasion
+    )
     if len(_COMPILED) > 4096:
         _COMPILED.clear()
     _COMPILED[key] = (cue, matcher)

@@ -124,8 +124,8 @@ def _normalisation(rules: Sequence[AnyRule]) -> list[str]:
         "character at a time), full-width letters and digits → ASCII, letters and digits in "
         "another style → ASCII (`①` → `1`, `❶` → `1`, `Ⓢ` → `S`, `𝐒` → `S`), `×` → `x`.",
         "",
-        "A rule with `evasion:` also matches on the reply's **evasion view**, the way "
-        "sensitive-word filters see through spellings written to get past them:",
+        "A rule or a cue set with `evasion:` also matches on the reply's **evasion view**, "
+        "the way sensitive-word filters see through spellings written to get past them:",
         "",
         "1. Case folded (`SB`, `Sb` → `sb`).",
         "2. Filler characters skipped: spaces, zero-width and other format characters, "
@@ -149,6 +149,9 @@ def _normalisation(rules: Sequence[AnyRule]) -> list[str]:
         "  gap: 3                # at most this many in a row (default)",
         "  screen: '...'         # speed only, pattern rules without literal trigger words",
         "```",
+        "",
+        "A cue set with `evasion:` brings it to every rule that names it (`@name`); such a "
+        "cue set cannot be screened by plain trigger words, so its rules run on every reply.",
         "",
         "Pattern rules also take `not_after`: cue words that cancel a match standing after "
         "them in the same clause (`不要` in `请不要相信私下交易`).",

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .cues import CueMatcher, CueSet, clause_end, compile_cue, guarded
+from .cues import Evasion as EvasionSetting
 from .loader import (
     CUE_PREFIX,
     AnyRule,
@@ -28,7 +29,6 @@ from .loader import (
     PositionRule,
     SubstitutionRule,
 )
-from .loader import Evasion as EvasionSetting
 from .model import Finding, Severity
 from .normalize import (
     CLAUSE_BREAKS,

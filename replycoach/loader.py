@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from .cues import CueSet, Guard
+from .cues import CueSet, Evasion, Guard
 from .errors import RuleFileError
 from .model import Position, Severity
 
@@ -121,52 +121,6 @@ class _RuleBase(_Strict):
     def pack(self) -> str:
         """The pack the rule came from: its file name without ending (e.g. ``compliance``)."""
         return self._pack
-
-
-class Evasion(_Strict):
-    """How a rule sees through spellings written to evade it (``evasion:`` in a rule).
-
-    Matching then also runs on the reply's *evasion view*: letters and digits folded
-    (``ＶＸ``, ``Vx`` → ``vx``; ``①`` → ``1``), filler characters inside a match skipped
-    (spaces, symbols, emoji, zero-width characters; never clause punctuation), and the
-    spellings of the named variant tables (``rules/variants/NAME.yaml``) replaced by their
-    canonical ones. Findings keep exact spans on the original text.
-    """
-
-    variants: list[str] = []
-    """Names of variant tables in ``rules/variants/`` (``contact``, ``rude``, ``digits``)."""
-    skip: bool = True
-    """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
-    gap: int = Field(3, ge=0, le=10)
-    """At most this many filler characters in a row inside one match."""
-    screen: str | None = None
-    """Speed only, for a pattern rule without literal trigger words: a regex searched on
-    the folded reply (lower case, filler characters skipped, variants not yet replaced);
-    the view is made only where it matches. It must match wherever the view could find
-    what the plain text does not."""
-
-    @field_validator("screen")
-    @classmethod
-    def _screen_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            _check_regex(value)
-        return value
-
-    @field_validator("variants")
-    @classmethod
-    def _tables_exist(cls, value: list[str]) -> list[str]:
-        from .normalize import VariantTableError, variant_tables
-
-        try:
-            known = variant_tables()
-        except VariantTableError as exc:
-            raise ValueError(str(exc)) from None
-        unknown = [name for name in value if name not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown variant table(s) {', '.join(unknown)}; known: {', '.join(known)}"
-            )
-        return value
 
 
 class _PhraseBase(_RuleBase):

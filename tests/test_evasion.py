@@ -300,3 +300,60 @@ def test_screen_still_skips_most_replies_and_lets_evasions_through(engine: Engin
     assert not any(screen.search(t) for t in folded)
     for text in ("傻 逼", "ＳＢ", "加 威 信", "扣扣"):
         assert screen.search(fold_text(normalize(text)))
+
+
+def test_a_cue_set_switches_evasion_on_for_the_rules_that_use_it(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        """
+cues:
+  - name: contact-app
+    phrases: [加微信, 加QQ]
+    templates: ['微信号[:：]?[a-z0-9_]{6,}']
+    evasion: {variants: [contact]}
+    examples: {match: [加 威 信], no_match: [微信支付]}
+  - name: contact-app-plain
+    phrases: [加微信, 加QQ]
+    examples: {match: [加微信], no_match: [加 威 信]}
+rules:
+  - id: team-contact
+    kind: combination
+    severity: error
+    message: 站外联系“{match}”
+    conditions: [{any: ["@contact-app"]}]
+    mark: {any: ["@contact-app"]}
+    source: {file: x, passage: y}
+    examples: {flag: [加 威 信], clean: [微信支付]}
+  - id: team-contact-plain
+    kind: combination
+    severity: error
+    message: 站外联系“{match}”
+    conditions: [{any: ["@contact-app-plain"]}]
+    mark: {any: ["@contact-app-plain"]}
+    source: {file: x, passage: y}
+    examples: {flag: [加微信], clean: [微信支付]}
+""",
+        encoding="utf-8",
+    )
+    engine = Engine.from_paths(path, defaults=False)
+
+    def hits(text: str) -> list[tuple[str, str]]:
+        return [(f.rule, f.excerpt) for f in engine.check(text)]
+
+    assert hits("您好，加 威 信 吧") == [("team-contact", "加 威 信")]
+    assert hits("加扣扣") == [("team-contact", "加扣扣")]
+    assert hits("微信号：Shop_2024") == [("team-contact", "微信号：Shop_2024")]
+    assert hits("加微信") == [("team-contact", "加微信"), ("team-contact-plain", "加微信")]
+    assert hits("微信支付") == []
+
+
+def test_cue_set_evasion_is_validated(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        "cues:\n  - name: c\n    phrases: [加微信]\n    evasion: {variants: [nosuch]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleFileError) as err:
+        Engine.from_paths(path, defaults=False)
+    assert "unknown variant table(s) nosuch" in str(err.value)
+    assert "team.yaml:4" in str(err.value)
