@@ -357,3 +357,10 @@ def test_cue_set_evasion_is_validated(tmp_path: Path) -> None:
         Engine.from_paths(path, defaults=False)
     assert "unknown variant table(s) nosuch" in str(err.value)
     assert "team.yaml:4" in str(err.value)
+
+
+def test_checking_a_folder_skips_variant_tables() -> None:
+    from replycoach.cli import main
+
+    folder = Path(__file__).parents[1] / "rules" / "variants"
+    assert main(["check", str(folder)]) == 0
