@@ -122,7 +122,9 @@ def fillers() -> frozenset[str]:
         chr(code)
         for low, high in _FILLER_RANGES
         for code in range(low, high)
-        if chr(code) not in CLAUSE_BREAKS and unicodedata.category(chr(code)) in _FILLER_CATEGORIES
+        if chr(code) not in CLAUSE_BREAKS
+        and code not in _table()  # ×, ①: letters and digits in another style
+        and unicodedata.category(chr(code)) in _FILLER_CATEGORIES
     )
 
 
