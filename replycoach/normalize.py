@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -395,14 +396,22 @@ class Evasion:
 def merge_spans(
     plain: Sequence[tuple[int, int]], evasive: Iterable[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """``plain`` spans (found on the text as written) with the ``evasive`` ones (found on
-    the view) added: an evasive span that overlaps plain ones replaces them when it covers
-    them all (滚 蛋 rather than 滚), else it is dropped. Sorted by start."""
-    spans = list(plain)
+    """``plain`` spans (found on the text as written, not overlapping) with the ``evasive``
+    ones (found on the view) added: an evasive span that overlaps plain ones replaces them
+    when it covers them all and is longer (滚 蛋 rather than 滚), else it is dropped.
+    Sorted by start; O(n log n)."""
+    ordered = sorted(plain)
+    starts = [a for a, _ in ordered]
+    removed: set[int] = set()
+    added = []
     for start, end in evasive:
-        hit = [s for s in spans if s[0] < end and start < s[1]]
-        if all(start <= a and b <= end for a, b in hit) and (end - start) > max(
-            (b - a for a, b in hit), default=0
+        lo = bisect.bisect_left(starts, start)
+        if lo > 0 and ordered[lo - 1][1] > start:
+            lo -= 1
+        hit = range(lo, bisect.bisect_left(starts, end))
+        if all(start <= ordered[i][0] and ordered[i][1] <= end for i in hit) and end - start > max(
+            (ordered[i][1] - ordered[i][0] for i in hit), default=0
         ):
-            spans = [s for s in spans if s not in hit] + [(start, end)]
-    return sorted(spans)
+            removed.update(hit)
+            added.append((start, end))
+    return sorted([s for i, s in enumerate(ordered) if i not in removed] + added)

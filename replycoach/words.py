@@ -284,7 +284,7 @@ def trie_pattern(words: Iterable[str]) -> str:
     Longer words are still preferred to their prefixes.
 
     >>> trie_pattern(["傻逼", "傻子", "滚"])
-    '傻(?:逼|子)|滚'
+    '傻(?:子|逼)|滚'
     """
     trie: dict[str, Any] = {}
     for word in words:
