@@ -23,7 +23,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -41,7 +41,7 @@ Guard = Literal["conditional", "if-clause", "question", "customer", "other", "ne
 - ``conditional``: 如果/要是/假如/万一/一旦… earlier in the clause or the clause before,
   or …的话 around it (如果改不了, 改不了的话, 否则没办法查询, 没有的话是无法延迟的);
 - ``if-clause``: narrower, only the if-clause itself (如果不清楚尺码…), not its consequence
-  (如果是换新的话，应该会冻结 is still a guess);
+  (如果是换新的话，应该会冻结 is still a guess) nor a threat (否则我就差评了);
 - ``question``: the clause is a question (…吗, …？, 能不能, 是不是, 是否, 请问);
 - ``customer``: the customer is the subject right before it (您取消不了, 你不知道);
 - ``other``: someone else than the agent is the subject right before it (配送员都不知道);
@@ -176,13 +176,24 @@ class CueSet(_Strict):
     templates: list[str] = []
     """Regular expressions over the normalised text with slots (:data:`SLOTS`)."""
     exceptions: list[str] = []
-    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了)."""
+    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了), or
+    ``"@name"``: a cue set whose matches a match may not overlap."""
     not_in: list[Guard] = []
     """Contexts in which a match does not count (:data:`Guard`)."""
     evasion: Evasion | None = None
     """Also match evasive spellings of the phrases and templates (see :class:`Evasion`)."""
     examples: CueExamples = CueExamples()
     _origin: str = PrivateAttr(default="")
+    _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    def antipatterns(self) -> list[str]:
+        """Names of the cue sets its exceptions reference (``"@name"``)."""
+        return [e[1:] for e in self.exceptions if e.startswith("@")]
+
+    @property
+    def refs(self) -> dict[str, CueSet]:
+        """The cue sets its exceptions reference, resolved by the loader."""
+        return self._refs
 
     @property
     def origin(self) -> str:
@@ -211,14 +222,16 @@ _CONDITIONAL_BEFORE = re.compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|否则|不然|"
     r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
 )
+_IF_BEFORE = re.compile(
+    r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|"
+    r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
+)
 _QUESTION_IN_CLAUSE = re.compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
-    r"请问|为什么|为啥|难道|怎么回事"
+    r"请问|为什么|为啥|难道|怎么回事|怎么(?:办|退|换|弄|处理|申请|操作|用|查|算)"
 )
 _QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*")
-_QUESTION_WORD = re.compile(
-    r"多(?:远|少|久|大|长|重|高)|哪(?:里|个|种|款|位|儿|天)|什么|几(?:天|个|号|点|时)"
-)
+_QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
 _QUESTION_END = re.compile(
     rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$"
 )
@@ -227,11 +240,12 @@ _CUSTOMER_BEFORE = re.compile(
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
 _OTHER_BEFORE = re.compile(
-    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人)(?:也|都|还|就|可能)*$"
+    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人|客户)(?:也|都|还|就|可能)*$"
 )
 _NEGATED_SCOPE = re.compile(
     r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)(?:给您|向您|为您|跟您)?(?:保证|肯定|确定|承诺)"
 )
+_VOW_GOES_ON = "是会能要可不没都也就给让"
 _REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
 _NEGATED_BEFORE = re.compile(
     r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会)?"
@@ -308,10 +322,7 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
             or "的话" in norm[_previous_clause_start(norm, left) : start]
         )
     if guard == "if-clause":
-        return (
-            _CONDITIONAL_BEFORE.search(norm, left, start) is not None
-            or "的话" in norm[end : right + 2]
-        )
+        return _IF_BEFORE.search(norm, left, start) is not None or "的话" in norm[end : right + 2]
     if guard == "question":
         tail = norm[end : right + 1]
         return (
@@ -333,9 +344,10 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
             or _NEGATED_SCOPE.search(norm, left, start) is not None
         )
     if guard == "request":
-        return (
-            _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None
-            or _REQUEST_AFTER.search(norm, end, right) is not None
+        return _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None or (
+            end < len(norm)
+            and norm[end] not in _VOW_GOES_ON
+            and _REQUEST_AFTER.search(norm, end, right) is not None
         )
     raise ValueError(f"unknown context {guard!r}")
 
@@ -343,38 +355,38 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
 # ---------------------------------------------------------------- matching
 
 
-def _pure(items: list[tuple[object, object]]) -> str | None:
+def _pure(items: list[tuple[Any, Any]]) -> str | None:
     """The string a parsed sequence stands for when it is all literals (lookarounds, being
     zero-width, are left out)."""
     items = [(op, arg) for op, arg in items if str(op) not in ("ASSERT", "ASSERT_NOT")]
     if all(str(op) == "LITERAL" for op, _ in items):
-        return "".join(chr(arg) for _, arg in items)  # type: ignore[call-overload]
+        return "".join(chr(arg) for _, arg in items)
     return None
 
 
-def _alternatives(op: object, arg: object) -> list[str] | None:
+def _alternatives(op: Any, arg: Any) -> list[str] | None:
     """The strings a group of literal alternatives stands for (``(?:不能|无法)``)."""
     name = str(op)
     if name == "SUBPATTERN":
-        items = list(arg[-1])  # type: ignore[index]
+        items = list(arg[-1])
         if len(items) == 1:
             return _alternatives(*items[0])
         pure = _pure(items)
         return [pure] if pure is not None else None
     if name == "BRANCH":
         out = []
-        for branch in arg[1]:  # type: ignore[index]
+        for branch in arg[1]:
             pure = _pure(list(branch))
             if pure is None:
                 return None
             out.append(pure)
         return out
-    if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):  # type: ignore[attr-defined]
-        return [chr(a) for _, a in arg]  # type: ignore[attr-defined]
+    if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):
+        return [chr(a) for _, a in arg]
     return None
 
 
-def _literal_sets(items: list[tuple[object, object]]) -> frozenset[str] | None:
+def _literal_sets(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     """Strings one of which every match of the parsed sequence ``items`` contains: the
     strongest of its runs of literals and literal alternatives (``不(?:了|上)`` → 不了, 不上)."""
     best: frozenset[str] | None = None
@@ -391,7 +403,7 @@ def _literal_sets(items: list[tuple[object, object]]) -> frozenset[str] | None:
     for op, arg in items:
         name = str(op)
         if name == "LITERAL":
-            current = [c + chr(arg) for c in current]  # type: ignore[call-overload]
+            current = [c + chr(arg) for c in current]
             continue
         if name in ("ASSERT", "ASSERT_NOT", "AT"):
             continue  # zero-width
@@ -402,18 +414,18 @@ def _literal_sets(items: list[tuple[object, object]]) -> frozenset[str] | None:
         consider(current)
         current = [""]
         if name == "SUBPATTERN":
-            consider(_literal_sets(list(arg[-1])))  # type: ignore[index]
+            consider(_literal_sets(list(arg[-1])))
         elif name == "BRANCH":
             found: set[str] = set()
-            for branch in arg[1]:  # type: ignore[index]
+            for branch in arg[1]:
                 sub = _literal_sets(list(branch))
                 if not sub:
                     found = set()
                     break
                 found |= sub
             consider(found)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:  # type: ignore[index]
-            consider(_literal_sets(list(arg[2])))  # type: ignore[index]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
+            consider(_literal_sets(list(arg[2])))
     consider(current)
     return best
 
@@ -449,9 +461,12 @@ class CueMatcher:
         templates: Iterable[str] = (),
         exceptions: Sequence[str] = (),
         not_in: Iterable[str] = (),
+        antipatterns: Sequence[CueMatcher] = (),
         evasion: Evasion | None = None,
     ) -> None:
         phrases, templates = list(phrases), list(templates)
+        exceptions = [e for e in exceptions if not e.startswith("@")]
+        self.antipatterns = tuple(antipatterns)
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -532,6 +547,8 @@ class CueMatcher:
             return False
         if self.except_regex is not None and self._excepted(norm, start, end):
             return False
+        if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
+            return False
         return not (self.guards and guarded(self.guards, norm, start, end))
 
     def accepted(self, norm: str) -> Iterator[tuple[int, int]]:
@@ -558,6 +575,15 @@ class CueMatcher:
         return list(self.accepted(norm))
 
 
+def overlaps_any(antipatterns: Sequence[CueMatcher], norm: str, start: int, end: int) -> bool:
+    """Whether a candidate match of one of the ``antipatterns`` overlaps ``[start, end)``."""
+    lo = max(0, start - 12)
+    window = norm[lo : end + 12]
+    return any(
+        a < end - lo and start - lo < b for m in antipatterns for a, b in m._candidates(window)
+    )
+
+
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[CueSet, CueMatcher]] = {}
 
 
@@ -569,7 +595,12 @@ def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
     if hit is not None and hit[0] is cue:
         return hit[1]
     matcher = CueMatcher(
-        cue.phrases, cue.templates, cue.exceptions, [*cue.not_in, *extra_guards], cue.evasion
+        cue.phrases,
+        cue.templates,
+        cue.exceptions,
+        [*cue.not_in, *extra_guards],
+        [compile_cue(c) for c in cue.refs.values()],
+        cue.evasion,
     )
     if len(_COMPILED) > 4096:
         _COMPILED.clear()

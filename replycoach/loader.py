@@ -151,7 +151,9 @@ def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
     words = [w for w in words if not w.startswith(CUE_PREFIX)]
     if len(words) == 0:
         return  # only cue sets: their matches vary, any exception may apply
-    useless = [e for e in exceptions if not any(w in e for w in words)]
+    useless = [
+        e for e in exceptions if not e.startswith(CUE_PREFIX) and not any(w in e for w in words)
+    ]
     if useless:
         raise ValueError(
             "@exceptions: an exception must contain one of the rule's words; these do not: "
@@ -293,7 +295,7 @@ class Condition(_Strict):
         """The cue sets it names: (field, index, name)."""
         return [
             (field, i, phrase[len(CUE_PREFIX) :])
-            for field in ("any", "all", "none")
+            for field in ("any", "all", "none", "exceptions")
             for i, phrase in enumerate(getattr(self, field))
             if phrase.startswith(CUE_PREFIX)
         ]
@@ -515,13 +517,19 @@ def _parse(text: str, path: str) -> _Parsed:
         rule._origin = f"{path}:{number}"
         rule._pack = pack
         if isinstance(rule, CombinationRule):
-            conditions = [(["conditions", j], c) for j, c in enumerate(rule.conditions)]
+            conditions: list[tuple[list[int | str], Condition]] = [
+                (["conditions", j], c) for j, c in enumerate(rule.conditions)
+            ]
             if rule.mark is not None:
                 conditions.append((["mark"], rule.mark))
             for at, cond in conditions:
                 for field, k, name in cond.references():
                     number, where = line_of(["rules", i, *at, field, k])
                     refs.append((rule, name, f"{path}:{number}: {where}"))
+        for k, entry in enumerate(getattr(rule, "exceptions", [])):
+            if entry.startswith(CUE_PREFIX):
+                number, where = line_of(["rules", i, "exceptions", k])
+                refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
     cues = list(parsed.cues)
     for i, cue in enumerate(cues):
         number, _ = line_of(["cues", i])
@@ -543,15 +551,24 @@ def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[A
                 continue
             known[cue.name] = cue
     for p in parsed:
+        for cue in p.cues:
+            for name in cue.antipatterns():
+                if name in known:
+                    cue._refs[name] = known[name]
+                else:
+                    problems.append(
+                        f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue "
+                        f"set '@{name}'"
+                    )
         for rule, name, where in p.refs:
-            cue = known.get(name)
-            if cue is None:
+            found = known.get(name)
+            if found is None:
                 problems.append(
                     f"{where}: rule '{rule.id}': unknown cue set '@{name}' "
                     f"(known: {', '.join(sorted(known)) or 'none'})"
                 )
             else:
-                rule._cues[name] = cue
+                rule._cues[name] = found
     if problems:
         raise RuleFileError(problems)
     return [rule for p in parsed for rule in p.rules]
@@ -624,6 +641,16 @@ def load_cues(path: str | Path) -> dict[str, CueSet]:
             if cue.name in cues:
                 problems.append(f"{cue.origin}: cues: cue set '{cue.name}' is defined twice")
             cues[cue.name] = cue
+    known = {**(_DEFAULT_CUES or {}), **cues}
+    for cue in cues.values():
+        for name in cue.antipatterns():
+            if name in known:
+                cue._refs[name] = known[name]
+            else:
+                problems.append(
+                    f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue set "
+                    f"'@{name}'"
+                )
     if problems:
         raise RuleFileError(problems)
     return cues
