@@ -91,15 +91,17 @@ def main() -> None:
     compliance = replycoach.Engine.from_paths(packs=["compliance"])
     for text in texts:
         compliance.check(text)
-    best_pack = float("inf")
+    best_pack = cpu_pack = float("inf")
     for _ in range(args.rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for text in texts:
             compliance.check(text)
         best_pack = min(best_pack, time.perf_counter() - t0)
+        cpu_pack = min(cpu_pack, time.process_time() - c0)
     print(
         f"throughput (1 core, default + compliance pack): {len(texts) / best_pack:,.0f} "
-        f"replies/s ({best_pack * 1e6 / len(texts):.1f} µs/reply)"
+        f"replies/s ({best_pack * 1e6 / len(texts):.1f} µs/reply); in CPU time "
+        f"{len(texts) / cpu_pack:,.0f} replies/s ({cpu_pack * 1e6 / len(texts):.1f} µs/reply)"
     )
     from replycoach.normalize import fold_text, normalize
 
