@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal
 
 from .cues import CueMatcher, CueSet, clause_end, compile_cue, guarded, overlaps_any
 from .cues import Evasion as EvasionSetting
@@ -349,6 +350,7 @@ class PatternChecker(Checker):
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
         self._not_after = _alternation(rule.not_after) if rule.not_after else None
+        self._view_gate: re.Pattern[str] | Literal[True] | None = None
         literal = _literal_alternatives(rule.prefilter)
         if literal:
             self.triggers = tuple(normalize(w) for w in literal)
@@ -361,7 +363,9 @@ class PatternChecker(Checker):
             if literal:
                 words = {*(fold_text(w) for w in self.triggers), *map(evasion.fold, literal)}
                 self.evasive_triggers = tuple(sorted({*words, *evasion.keys}))
-            self._view_screen = _screen(self.evasive_triggers)
+            screen = _screen(self.evasive_triggers) or evasion.screen
+            # The evasion pass runs where this matches the folded reply (True: everywhere).
+            self._view_gate = screen if screen is not None else True
 
     def _accepted(self, m: re.Match[str]) -> bool:
         return not any(
@@ -386,12 +390,10 @@ class PatternChecker(Checker):
                 start, end = m.span(self._span_group)
                 if start < end and self._accepted(m) and not self._negated(norm, start):
                     spans.append((start, end))
-        plain = set(spans)
-        if self.evasion is not None and (
-            self._view_screen.search(ctx.fold())
-            if self._view_screen is not None
-            else self.evasion.screen is None or self.evasion.screen.search(ctx.fold())
-        ):
+        plain = spans
+        gate = self._view_gate
+        if gate is not None and (gate is True or gate.search(ctx.folded or ctx.fold())):
+            assert self.evasion is not None
             view = ctx.view(self.evasion)
             if self._view_prefilter is None or self._view_prefilter.search(view.text):
                 evasive = []
@@ -402,8 +404,9 @@ class PatternChecker(Checker):
                 spans = merge_spans(spans, evasive)
         if not spans or self._unless.silenced(norm):
             return []
+        found = set(plain)
         return [
-            self.finding(text, a, b, self._suggestions(text[a:b], (a, b) not in plain))
+            self.finding(text, a, b, self._suggestions(text[a:b], (a, b) not in found))
             for a, b in spans
         ]
 
