@@ -554,10 +554,12 @@ class CueMatcher:
     def accepted(self, norm: str) -> Iterator[tuple[int, int]]:
         """The accepted matches in ``norm`` (normalised text), one by one; with evasion,
         those found on the evasion view too (spans on ``norm``)."""
-        plain = [(a, b) for a, b in self._candidates(norm) if self._accept(norm, a, b)]
-        if self.evasion is None:
-            yield from plain
+        if self.evasion is None:  # lazily: callers may stop at the first
+            for start, end in self._candidates(norm):
+                if self._accept(norm, start, end):
+                    yield start, end
             return
+        plain = [(a, b) for a, b in self._candidates(norm) if self._accept(norm, a, b)]
         screen = self.evasion.screen
         if screen is not None and screen.search(fold_text(norm, skip=self.evasion.skip)) is None:
             yield from plain
