@@ -171,11 +171,11 @@ def test_one_damaged_line_loses_only_itself(tmp_path: Path, fmt: str, encoding: 
 
 
 def test_a_gbk_file_with_a_utf8_line_or_a_cut_last_character(tmp_path: Path) -> None:
-    lines = real_lines()[:60] + ["你放心，马上发货"]
+    lines = [*real_lines()[:60], "你放心，马上发货"]
     body = "".join(f"{line}\n" for line in lines).encode("gb18030")
     path = tmp_path / "lib.txt"
     path.write_bytes(body + "你好，在的呢\n".encode())  # one UTF-8 line at the end
-    code, out, err = run(["check", str(path), "--fail-on", "never"])
+    code, out, _err = run(["check", str(path), "--fail-on", "never"])
     assert code == 2
     assert f"{path}:{len(lines) + 1}: error input line is UTF-8 in a GB18030 file" in out
     assert f"{path}:{len(lines)}:1: warning honorific-you" in out  # the rest is checked
@@ -345,7 +345,7 @@ def test_fix_diff_exit_code_and_summaries_on_stderr(tmp_path: Path) -> None:
     lib = tmp_path / "lib.txt"
     lib.write_text("你好\n", encoding="utf-8")
     assert run(["fix", str(lib), "--diff"])[0] == 1  # would change: 1, as ruff and black
-    code, out, err = run(["check", str(lib)])
+    _code, out, err = run(["check", str(lib)])
     assert out.count("\n") == 1 and "1 finding (0 error, 1 warning, 0 info) in 1 reply" in err
     run(["fix", str(lib)])
     assert run(["fix", str(lib), "--diff"])[0] == 0
@@ -404,7 +404,7 @@ def test_library_errors_are_its_own(tmp_path: Path) -> None:
 def test_text_for_people() -> None:
     code, _, err = run(["check", "--text", "你好"])
     assert "1 finding (0 error, 1 warning, 0 info) in 1 reply" in err
-    code, out, _ = run(["rules"])
+    _code, out, _ = run(["rules"])
     rows = out.splitlines()
     starts = {row.index("《") for row in rows if "《" in row}
     assert len(starts) == 1  # the source column starts at one place
