@@ -402,7 +402,7 @@ def test_library_errors_are_its_own(tmp_path: Path) -> None:
 
 
 def test_text_for_people() -> None:
-    code, _, err = run(["check", "--text", "你好"])
+    _code, _, err = run(["check", "--text", "你好"])
     assert "1 finding (0 error, 1 warning, 0 info) in 1 reply" in err
     _code, out, _ = run(["rules"])
     rows = out.splitlines()
