@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -81,10 +81,12 @@ class Engine:
             and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
         )
         # One alternation of the trigger words of every checker that has them: a reply with
-        # none of them (most replies) skips all those checkers at once.
-        words = sorted({w for c in self.checkers for w in c.triggers}, key=lambda w: (-len(w), w))
-        self._screen = re.compile("|".join(map(re.escape, words))) if words else None
-        self._always = tuple(c for c in self.checkers if not c.triggers)
+        # none of them (most replies) skips all those checkers at once. Rules about the
+        # customer's message are left out of the screen used when it is unknown.
+        self._screens = (
+            _Screen(self.checkers),
+            _Screen([c for c in self.checkers if not c.needs_customer]),
+        )
 
     @classmethod
     def from_paths(
@@ -169,9 +171,7 @@ class Engine:
             text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
-        checkers: Iterable[Checker] = self.checkers
-        if self._screen is not None and self._screen.search(ctx.norm) is None:
-            checkers = self._always  # no trigger word anywhere: the others cannot fire
+        checkers = self._screens[ctx.customer is None].select(ctx.norm)
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
@@ -200,6 +200,45 @@ class Engine:
         return text
 
 
+class _Screen:
+    """Which of some checkers may fire on a text: those without trigger words, and those
+    with one of theirs in it."""
+
+    def __init__(self, checkers: Sequence[Checker]) -> None:
+        self.checkers = tuple(checkers)
+        words = sorted({w for c in checkers for w in c.triggers}, key=lambda w: (-len(w), w))
+        self.regex = re.compile("|".join(map(re.escape, words))) if words else None
+        self.always = tuple(c for c in checkers if not c.triggers)
+        # For each word the screen can find: the checkers with a trigger that is a prefix of
+        # it (the alternation prefers the longest word at a position).
+        self.gated: dict[str, frozenset[int]] = {
+            word: frozenset(
+                i for i, c in enumerate(checkers) if any(word.startswith(t) for t in c.triggers)
+            )
+            for word in words
+        }
+
+    def select(self, norm: str) -> Sequence[Checker]:
+        """The checkers that may fire on ``norm``. Matches of the screen do not overlap,
+        so the positions inside each match are tried too: every occurrence of every
+        trigger word is seen."""
+        screen = self.regex
+        if screen is None:
+            return self.checkers
+        first = screen.search(norm)
+        if first is None:
+            return self.always  # no trigger word anywhere: the others cannot fire
+        hit: set[int] = set()
+        gated = self.gated
+        for m in screen.finditer(norm, first.start()):
+            hit.update(gated[m.group()])
+            for at in range(m.start() + 1, m.end()):
+                inner = screen.match(norm, at)
+                if inner is not None:
+                    hit.update(gated[inner.group()])
+        return [c for i, c in enumerate(self.checkers) if i in hit or not c.triggers]
+
+
 def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
     """``rule`` with some of its fields overridden, validated again."""
     from pydantic import ValidationError
@@ -214,7 +253,7 @@ def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RuleFileError([f"rule-options for '{rule.id}': {where}: {first['msg']}"]) from None
-    new._origin, new._pack = rule.origin, rule.pack
+    new._origin, new._pack, new._cues = rule.origin, rule.pack, rule.cues
     return new
 
 

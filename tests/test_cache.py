@@ -1,0 +1,75 @@
+"""The on-disk cache is private and verified: a bad entry is recomputed, never trusted."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from replycoach import cache
+
+
+@pytest.fixture()
+def private_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("REPLYCOACH_CACHE_DIR", str(tmp_path / "c"))
+    cache.cache_dir.cache_clear()
+    yield tmp_path / "c"
+    cache.cache_dir.cache_clear()
+
+
+def test_directory_is_created_private(private_dir: Path) -> None:
+    assert cache.cache_dir() == private_dir
+    assert stat.S_IMODE(private_dir.stat().st_mode) == 0o700
+
+
+def test_round_trip_and_key_mismatch(private_dir: Path) -> None:
+    assert cache.cached("t", "k1", lambda: ("a", 1)) == ("a", 1)
+    assert cache.load("t", "k1") == ("a", 1)
+    assert cache.load("t", "k2") is None
+
+
+def test_damaged_or_planted_entry_is_recomputed(private_dir: Path) -> None:
+    cache.store("t", "k", ["real"])
+    (entry,) = private_dir.glob("t-*.bin")
+    data = bytearray(entry.read_bytes())
+    data[-1] ^= 0xFF  # a flipped byte: the checksum no longer matches
+    entry.write_bytes(bytes(data))
+    assert cache.load("t", "k") is None
+    assert cache.cached("t", "k", lambda: ["recomputed"]) == ["recomputed"]
+    entry.write_bytes(b"garbage")
+    assert cache.load("t", "k") is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_at_the_entry_is_never_opened_for_long(private_dir: Path) -> None:
+    cache.store("t", "k", 1)
+    (entry,) = private_dir.glob("t-*.bin")
+    entry.unlink()
+    os.mkfifo(entry)
+    assert cache.load("t", "k") is None  # would hang forever if opened blocking
+    assert cache.cached("t", "k", lambda: 2) == 2
+
+
+def test_symlinked_entry_is_not_followed(private_dir: Path, tmp_path: Path) -> None:
+    cache.store("t", "k", 1)
+    (entry,) = private_dir.glob("t-*.bin")
+    target = tmp_path / "elsewhere.bin"
+    target.write_bytes(entry.read_bytes())
+    entry.unlink()
+    entry.symlink_to(target)
+    assert cache.load("t", "k") is None
+
+
+def test_open_directory_is_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)
+    monkeypatch.setenv("REPLYCOACH_CACHE_DIR", str(shared))
+    cache.cache_dir.cache_clear()
+    try:
+        assert cache.cache_dir() == shared
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+    finally:
+        cache.cache_dir.cache_clear()
