@@ -27,7 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from .normalize import normalize
+from .normalize import Evasion as EvasionView
+from .normalize import fold_text, merge_spans, normalize
 
 try:  # the regex parser, to find the literals every match of a template must contain
     import re._parser as _sre_parse  # type: ignore[import-not-found,unused-ignore]
@@ -117,6 +118,55 @@ class CueExamples(_Strict):
     no_match: list[str] = []
 
 
+class Evasion(_Strict):
+    """How a rule or a cue set sees through spellings written to evade it (``evasion:``).
+
+    Matching then also runs on the reply's *evasion view*: letters and digits folded
+    (``ＶＸ``, ``Vx`` → ``vx``; ``①`` → ``1``), filler characters inside a match skipped
+    (spaces, symbols, emoji, zero-width characters; never clause punctuation), and the
+    spellings of the named variant tables (``rules/variants/NAME.yaml``) replaced by their
+    canonical ones. Findings keep exact spans on the original text.
+    """
+
+    variants: list[str] = []
+    """Names of variant tables in ``rules/variants/`` (``contact``, ``rude``, ``digits``)."""
+    skip: bool = True
+    """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
+    gap: int = Field(3, ge=0, le=10)
+    """At most this many filler characters in a row inside one match."""
+    screen: str | None = None
+    """Speed only, for a pattern rule without literal trigger words: a regex searched on
+    the folded reply (lower case, filler characters skipped, variants not yet replaced);
+    the view is made only where it matches. It must match wherever the view could find
+    what the plain text does not."""
+
+    @field_validator("screen")
+    @classmethod
+    def _screen_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("variants")
+    @classmethod
+    def _tables_exist(cls, value: list[str]) -> list[str]:
+        from .normalize import VariantTableError, variant_tables
+
+        try:
+            known = variant_tables()
+        except VariantTableError as exc:
+            raise ValueError(str(exc)) from None
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown variant table(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        return value
+
+
 class CueSet(_Strict):
     """A named set of phrases and templates, referenced from rules as ``"@name"``."""
 
@@ -130,6 +180,8 @@ class CueSet(_Strict):
     ``"@name"``: a cue set whose matches a match may not overlap."""
     not_in: list[Guard] = []
     """Contexts in which a match does not count (:data:`Guard`)."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings of the phrases and templates (see :class:`Evasion`)."""
     examples: CueExamples = CueExamples()
     _origin: str = PrivateAttr(default="")
     _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
@@ -414,7 +466,9 @@ class CueMatcher:
         exceptions: Sequence[str] = (),
         not_in: Iterable[str] = (),
         antipatterns: Sequence[CueMatcher] = (),
+        evasion: Evasion | None = None,
     ) -> None:
+        phrases, templates = list(phrases), list(templates)
         exceptions = [e for e in exceptions if not e.startswith("@")]
         self.antipatterns = tuple(antipatterns)
         self._last: tuple[str | None, list[tuple[int, int]]] = (None, [])
@@ -451,6 +505,19 @@ class CueMatcher:
             else:
                 triggers |= found
         self.triggers: tuple[str, ...] = tuple(sorted(triggers)) if self.screenable else ()
+        self.evasion: EvasionView | None = None
+        if evasion is not None:
+            # The phrases as the evasion view shows them, the templates as they are, both
+            # matched case-insensitively on the view; not screenable by plain words.
+            view = self.evasion = EvasionView(
+                evasion.variants, skip=evasion.skip, gap=evasion.gap, screen=evasion.screen
+            )
+            folded = sorted({view.fold(p) for p in phrases}, key=lambda w: (-len(w), w))
+            pieces = [re.escape(w) for w in folded if w]
+            pieces += [normalize(expand_template(t)) for t in templates]
+            self.view_regex = re.compile("|".join(f"(?:{p})" for p in pieces), re.IGNORECASE)
+            self.screenable = False
+            self.triggers = ()
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
@@ -489,18 +556,35 @@ class CueMatcher:
             spans = kept
         return spans
 
+    def _accept(self, norm: str, start: int, end: int) -> bool:
+        if start == end:
+            return False
+        if self.except_regex is not None and self._excepted(norm, start, end):
+            return False
+        if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
+            return False
+        return not (self.guards and guarded(self.guards, norm, start, end))
+
     def accepted(self, norm: str) -> Iterator[tuple[int, int]]:
-        """The accepted matches in ``norm`` (normalised text), one by one."""
-        for start, end in self._candidates(norm):
-            if start == end:
-                continue
-            if self.except_regex is not None and self._excepted(norm, start, end):
-                continue
-            if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
-                continue
-            if self.guards and guarded(self.guards, norm, start, end):
-                continue
-            yield start, end
+        """The accepted matches in ``norm`` (normalised text), one by one; with evasion,
+        those found on the evasion view too (spans on ``norm``)."""
+        if self.evasion is None:  # lazily: callers may stop at the first
+            for start, end in self._candidates(norm):
+                if self._accept(norm, start, end):
+                    yield start, end
+            return
+        plain = [(a, b) for a, b in self._candidates(norm) if self._accept(norm, a, b)]
+        screen = self.evasion.screen
+        if screen is not None and screen.search(fold_text(norm, skip=self.evasion.skip)) is None:
+            yield from plain
+            return
+        view = self.evasion.view(norm)
+        evasive = []
+        for m in self.view_regex.finditer(view.text):
+            span = view.span(*m.span())
+            if span is not None and self._accept(norm, *span):
+                evasive.append(span)
+        yield from merge_spans(plain, evasive)
 
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of the accepted matches in ``norm`` (normalised text)."""
@@ -528,6 +612,7 @@ def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
         cue.exceptions,
         [*cue.not_in, *extra_guards],
         [compile_cue(c) for c in cue.refs.values()],
+        cue.evasion,
     )
     if len(_COMPILED) > 4096:
         _COMPILED.clear()
