@@ -367,10 +367,10 @@ class PatternChecker(Checker):
             pieces = [rule.pattern] if isinstance(rule.pattern, str) else rule.pattern
             found: set[str] = set()
             for piece in pieces:
-                words = required_literals(normalize(piece))
-                if not words:
+                required = required_literals(normalize(piece))
+                if not required:
                     break
-                found |= words
+                found |= required
             else:
                 self.triggers = tuple(sorted(found))
         if rule.evasion is not None:
