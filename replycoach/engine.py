@@ -228,6 +228,11 @@ class _Screen:
             word: frozenset(i for k in range(1, len(word) + 1) for i in owners.get(word[:k], ()))
             for word in words
         }
+        # Offsets inside a word where another trigger word may start (most words have none).
+        firsts = {w[0] for w in words}
+        self.inner: dict[str, tuple[int, ...]] = {
+            w: tuple(k for k in range(1, len(w)) if w[k] in firsts) for w in words
+        }
 
     def select(self, norm: str) -> Sequence[Checker]:
         """The checkers that may fire on ``norm``. Matches of the screen do not overlap,
@@ -241,10 +246,12 @@ class _Screen:
             return self.always  # no trigger word anywhere: the others cannot fire
         hit: set[int] = set()
         gated = self.gated
+        inner_offsets = self.inner
         for m in screen.finditer(norm, first.start()):
-            hit.update(gated[m.group()])
-            for at in range(m.start() + 1, m.end()):
-                inner = screen.match(norm, at)
+            word = m.group()
+            hit.update(gated[word])
+            for k in inner_offsets[word]:
+                inner = screen.match(norm, m.start() + k)
                 if inner is not None:
                     hit.update(gated[inner.group()])
         screened = self.screened

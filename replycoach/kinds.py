@@ -537,7 +537,10 @@ class _Phrases:
     def find(self, norm: str) -> list[tuple[int, int]]:
         found = self.plain.find(norm) if self.plain else []
         for cue in self.cues:
-            found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            if self.exceptions or self.antipatterns:
+                found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            else:
+                found += cue.accepted(norm)
         return found
 
     def occurs_outside(self, norm: str, claimed: Sequence[tuple[int, int]]) -> bool:
@@ -551,6 +554,16 @@ class _Phrases:
                 if not any(a < e and s < b for s, e in claimed) and not self._excepted(norm, a, b):
                     return True
         return False
+
+
+def _object_end(norm: str, end: int) -> int:
+    """End of the object right after a match: up to two characters, within the clause, and
+    not past a new subject or address (我, 您, 你, 亲)."""
+    stop = min(clause_end(norm, end), end + 2)
+    for i in range(end, stop):
+        if norm[i] in "我您你亲":
+            return i
+    return stop
 
 
 class _ConditionTest:
@@ -598,8 +611,9 @@ class _ConditionTest:
             if len({norm[a:b] for a, b in spans}) < self.at_least:
                 return False
             if claimed is not None and self.scope == "reply":
-                # a match claims the rest of its clause: 别的 in 换不成别的 is its object
-                claimed.extend((a, clause_end(norm, b)) for a, b in spans)
+                # a match claims its object, up to two characters of the rest of its
+                # clause: 别的 in 换不成别的 is part of the refusal, not an alternative
+                claimed.extend((a, _object_end(norm, b)) for a, b in spans)
         if any(not index.find(norm) for index in self.all):
             return False
         if self.none is None:
