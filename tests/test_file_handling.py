@@ -185,6 +185,15 @@ def test_a_gbk_file_with_a_utf8_line_or_a_cut_last_character(tmp_path: Path) -> 
     assert f"{path}:{len(lines)}:1: warning honorific-you" in out
 
 
+def test_a_streamed_gbk_file_whose_first_mib_is_ascii(tmp_path: Path) -> None:
+    path = tmp_path / "lib.txt"
+    ascii_lines = "".join(f"#E-s{i} ok\n" for i in range(150_000))  # over 1 MiB of ASCII
+    path.write_bytes(ascii_lines.encode() + "你放心，马上发货\n".encode("gbk"))
+    code, out, err = run(["check", str(path), "-v"])
+    assert code == 1 and f"{path}:150001:1: warning honorific-you" in out, out + err
+    assert f"{path}: gb18030, " in err
+
+
 # --------------------------------------------------- 3. wrong encodings never pass silently
 
 
