@@ -100,6 +100,20 @@ def test_outputs_write_through_symlinks_and_into_fifos(tmp_path: Path) -> None:
     assert got and got[0].startswith(b"<!doctype html>")
 
 
+def test_output_to_dev_stdout_writes_to_the_descriptor(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    log.write_text("before\n", encoding="utf-8")
+    with log.open("ab") as handle:  # stdout redirected to a regular file, appending
+        subprocess.run(
+            [sys.executable, "-m", "replycoach.cli", "check", "--text", "你好", "-q"]
+            + ["-o", "/dev/stdout"],
+            stdout=handle,
+            check=False,
+        )
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("before\n<text>:1:1: warning honorific-you"), text
+
+
 # ------------------------------------------------------- 2. damaged input loses nothing
 
 
