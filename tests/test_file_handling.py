@@ -105,8 +105,17 @@ def test_output_to_dev_stdout_writes_to_the_descriptor(tmp_path: Path) -> None:
     log.write_text("before\n", encoding="utf-8")
     with log.open("ab") as handle:  # stdout redirected to a regular file, appending
         subprocess.run(
-            [sys.executable, "-m", "replycoach.cli", "check", "--text", "你好", "-q"]
-            + ["-o", "/dev/stdout"],
+            [
+                sys.executable,
+                "-m",
+                "replycoach.cli",
+                "check",
+                "--text",
+                "你好",
+                "-q",
+                "-o",
+                "/dev/stdout",
+            ],
             stdout=handle,
             check=False,
         )
