@@ -147,7 +147,7 @@ def _library(fmt: str, lines: list[str]) -> str:
 
 
 FORMATS = ["txt", "csv", "tsv", "jsonl", "json", "yaml"]
-ENCODINGS = ["utf-8", "gb18030", "big5", "utf-16"]
+ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "big5", "utf-16", "utf-16-le"]
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -168,13 +168,12 @@ def test_one_damaged_line_loses_only_itself(tmp_path: Path, fmt: str, encoding: 
     clean.write_bytes(bytes(data))
     # Damage one character of the 40th entry's line.
     target = lines[40]
-    raw = target.encode(encoding)
-    if encoding == "utf-16":
-        raw = raw[2:]  # no BOM inside the file
+    inner = {"utf-16": "utf-16-le", "utf-8-sig": "utf-8"}.get(encoding, encoding)  # no BOM
+    raw = target.encode(inner)
     at = bytes(data).index(raw)
     wide = next(i for i, c in enumerate(target) if not c.isascii())
-    offset = len(target[:wide].encode("utf-16-le" if encoding == "utf-16" else encoding))
-    if encoding == "utf-16":
+    offset = len(target[:wide].encode(inner))
+    if encoding.startswith("utf-16"):
         data[at + offset : at + offset + 2] = b"\x00\xdc"  # a lone low surrogate
     else:
         data[at + offset] = 0xFF
