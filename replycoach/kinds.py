@@ -280,6 +280,14 @@ class PhraseChecker(Checker):
             self._view_index = PhraseIndex(
                 self._view_swap, exceptions, rule.boundary, rule.not_in, rule.cues
             )
+            # On a reply the view leaves as it is, only the view words that are no plain
+            # word (傻x for 傻X) can add anything: the others were matched already.
+            view_only = [w for w in self._view_swap if w not in self._swap]
+            self._view_only_index = (
+                PhraseIndex(view_only, exceptions, rule.boundary, rule.not_in, rule.cues)
+                if view_only
+                else None
+            )
             self.evasive_triggers = tuple(
                 sorted({*map(fold_text, self._swap), *self._view_swap, *evasion.keys})
             )
@@ -295,8 +303,9 @@ class PhraseChecker(Checker):
             and (self._view_screen is None or self._view_screen.search(ctx.fold()))
         ):
             view = ctx.view(self.evasion)
+            index = self._view_index if view.text != norm else self._view_only_index
             evasive = {}
-            for a, b in self._view_index.find(view.text):
+            for a, b in index.find(view.text) if index is not None else ():
                 span = view.span(a, b)
                 if span is not None:
                     evasive[span] = self._view_swap[view.text[a:b]]
