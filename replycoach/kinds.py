@@ -298,7 +298,7 @@ class PhraseChecker(Checker):
                 self._view_swap, exceptions, rule.boundary, rule.not_in, rule.cues
             )
             self.evasive_triggers = tuple(
-                sorted({*map(fold_text, self.triggers), *self._view_swap, *evasion.keys})
+                sorted({*map(fold_text, self._swap), *self._view_swap, *evasion.keys})
             )
             if self._cues and not self.triggers:
                 self.evasive_triggers = ()  # a cue set that cannot be screened: always run
