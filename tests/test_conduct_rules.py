@@ -4,6 +4,7 @@ mechanism they use: an existence rule's ``words`` may name cue sets (``"@impatie
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,24 @@ def test_greeting_and_closing_need_more_than_a_reflex() -> None:
     assert fired("您客气了", "missing-closing", position="last")
     assert fired("不客气哈", "missing-closing", position="last")
     assert not fired("不客气，祝您生活愉快", "missing-closing", position="last")
+
+
+def test_a_cue_sets_literal_screen_changes_no_match() -> None:
+    """Each cue set searches its literal triggers first (speed): the matches are the same."""
+    from replycoach.cues import CueMatcher
+    from replycoach.loader import default_cues
+    from replycoach.normalize import normalize
+
+    data = Path(__file__).parent / "data"
+    texts = [
+        normalize(json.loads(line)["text"])
+        for name in ("paraphrases.jsonl", "paraphrases_conduct.jsonl")
+        for line in (data / name).read_text(encoding="utf-8").splitlines()
+    ]
+    for cue in default_cues().values():
+        screened = CueMatcher(cue.phrases, cue.templates, cue.exceptions)
+        plain = CueMatcher(cue.phrases, cue.templates, cue.exceptions)
+        plain.screen = None
+        assert screened.screen is not None or not screened.triggers, cue.name
+        for text in texts:
+            assert screened.find(text) == plain.find(text), (cue.name, text)
