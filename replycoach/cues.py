@@ -505,6 +505,13 @@ class CueMatcher:
             else:
                 triggers |= found
         self.triggers: tuple[str, ...] = tuple(sorted(triggers)) if self.screenable else ()
+        # Speed: a prefix tree of the literals every match holds, searched before the full
+        # alternation (Python's re tries each alternative, lookarounds and all, at each position)
+        self.screen: re.Pattern[str] | None = None
+        if self.triggers and all(self.triggers):
+            from .words import trie_pattern
+
+            self.screen = re.compile(trie_pattern(self.triggers))
         self.evasion: EvasionView | None = None
         if evasion is not None:
             # The phrases as the evasion view shows them, the templates as they are, both
@@ -518,6 +525,7 @@ class CueMatcher:
             self.view_regex = re.compile("|".join(f"(?:{p})" for p in pieces), re.IGNORECASE)
             self.screenable = False
             self.triggers = ()
+            self.screen = None
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
@@ -542,6 +550,8 @@ class CueMatcher:
         return last[1]
 
     def _candidates(self, norm: str) -> list[tuple[int, int]]:
+        if self.screen is not None and self.screen.search(norm) is None:
+            return []
         spans = [m.span() for m in self.regex.finditer(norm)] if self.regex else []
         for slot, rest in self.led:
             for m in rest.finditer(norm):

@@ -256,9 +256,26 @@ class PhraseChecker(Checker):
             swap = rule.swap
             self._safe = rule.fix == "safe"
         else:
-            swap = dict.fromkeys(rule.words, rule.suggest)
+            swap = dict.fromkeys(
+                (w for w in rule.words if not w.startswith(CUE_PREFIX)), rule.suggest
+            )
         self._swap = {normalize(word): list(s) for word, s in swap.items()}
         self.triggers = tuple(self._swap)
+        # An existence rule's words may name cue sets (``@impatience``): their phrases and
+        # templates count as words, with the rule's guards; their matches get ``suggest``.
+        self._cues = [
+            compile_cue(rule.cues[w[len(CUE_PREFIX) :]], rule.not_in)
+            for w in getattr(rule, "words", [])
+            if w.startswith(CUE_PREFIX)
+        ]
+        self._cue_suggest = list(getattr(rule, "suggest", []))
+        if self._cues:
+            if all(c.screenable for c in self._cues):
+                self.triggers = tuple(
+                    sorted({*self.triggers, *(t for c in self._cues for t in c.triggers)})
+                )
+            else:
+                self.triggers = ()
         self._index = PhraseIndex(swap, rule.exceptions, rule.boundary, rule.not_in, rule.cues)
         self._unless = _Unless(rule.unless)
         self._view_index: PhraseIndex | None = None
@@ -283,6 +300,8 @@ class PhraseChecker(Checker):
             self.evasive_triggers = tuple(
                 sorted({*map(fold_text, self._swap), *self._view_swap, *evasion.keys})
             )
+            if self._cues and not self.triggers:
+                self.evasive_triggers = ()  # a cue set that cannot be screened: always run
             self._view_screen = _screen(self.evasive_triggers)
 
     def check(self, ctx: Context) -> list[Finding]:
@@ -303,6 +322,16 @@ class PhraseChecker(Checker):
             if evasive:
                 spans = merge_spans(spans, evasive)
                 words = {**evasive, **words}
+        if self._cues:
+            cued = {
+                span: self._cue_suggest
+                for cue in self._cues
+                for span in cue.accepted(norm)
+                if span not in words
+            }
+            if cued:
+                spans = merge_spans(spans, cued)
+                words = {**cued, **words}
         if not spans or self._unless.silenced(norm):
             return []
         out = []

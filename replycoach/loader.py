@@ -162,7 +162,9 @@ def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
 
 
 class ExistenceRule(_PhraseBase):
-    """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives."""
+    """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives.
+    A word written ``@name`` stands for the cue set ``name``: its phrases and templates
+    count as words (``words: [滚, "@impatience"]``)."""
 
     kind: Literal["existence"]
     words: list[str] = Field(min_length=1)
@@ -526,6 +528,11 @@ def _parse(text: str, path: str) -> _Parsed:
                 for field, k, name in cond.references():
                     number, where = line_of(["rules", i, *at, field, k])
                     refs.append((rule, name, f"{path}:{number}: {where}"))
+        if isinstance(rule, ExistenceRule):
+            for k, entry in enumerate(rule.words):
+                if entry.startswith(CUE_PREFIX):
+                    number, where = line_of(["rules", i, "words", k])
+                    refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
         for k, entry in enumerate(getattr(rule, "exceptions", [])):
             if entry.startswith(CUE_PREFIX):
                 number, where = line_of(["rules", i, "exceptions", k])
