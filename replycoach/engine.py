@@ -12,7 +12,8 @@ from .fixes import apply_fixes
 from .kinds import Checker, Context, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
 from .model import POSITIONS, Finding, Severity
-from .normalize import normalize
+from .normalize import fold_text, normalize
+from .words import trie_pattern
 
 _MAX_FIX_PASSES = 8
 
@@ -82,10 +83,14 @@ class Engine:
         )
         # One alternation of the trigger words of every checker that has them: a reply with
         # none of them (most replies) skips all those checkers at once. Rules about the
-        # customer's message are left out of the screen used when it is unknown.
+        # customer's message are left out of the screen used when it is unknown. With a rule
+        # that sees through evasive spellings (``evasion:``), the screen runs on the folded
+        # text (lower case, filler characters skipped), so that 傻 逼 or SB still reach
+        # their rule; every trigger word is folded the same way.
+        self._fold = any(c.evasion is not None for c in self.checkers)
         self._screens = (
-            _Screen(self.checkers),
-            _Screen([c for c in self.checkers if not c.needs_customer]),
+            _Screen(self.checkers, self._fold),
+            _Screen([c for c in self.checkers if not c.needs_customer], self._fold),
         )
 
     @classmethod
@@ -171,7 +176,8 @@ class Engine:
             text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
-        checkers = self._screens[ctx.customer is None].select(ctx.norm)
+        screened = ctx.fold() if self._fold else ctx.norm
+        checkers = self._screens[ctx.customer is None].select(screened)
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
@@ -202,20 +208,30 @@ class Engine:
 
 class _Screen:
     """Which of some checkers may fire on a text: those without trigger words, and those
-    with one of theirs in it."""
+    with one of theirs in it. With ``fold``, the text screened is the folded one and the
+    trigger words are folded too (evasive checkers add the words their view may show)."""
 
-    def __init__(self, checkers: Sequence[Checker]) -> None:
+    def __init__(self, checkers: Sequence[Checker], fold: bool = False) -> None:
         self.checkers = tuple(checkers)
-        words = sorted({w for c in checkers for w in c.triggers}, key=lambda w: (-len(w), w))
-        self.regex = re.compile("|".join(map(re.escape, words))) if words else None
-        self.always = tuple(c for c in checkers if not c.triggers)
+        words_of = [_screen_words(c, fold) for c in self.checkers]
+        self.screened = tuple(bool(w) for w in words_of)
+        words = set().union(*words_of)
+        self.regex = re.compile(trie_pattern(words)) if words else None
+        self.always = tuple(c for c, w in zip(self.checkers, words_of, strict=True) if not w)
         # For each word the screen can find: the checkers with a trigger that is a prefix of
-        # it (the alternation prefers the longest word at a position).
+        # it (the screen prefers the longest word at a position).
+        owners: dict[str, set[int]] = {}
+        for i, ws in enumerate(words_of):
+            for w in ws:
+                owners.setdefault(w, set()).add(i)
         self.gated: dict[str, frozenset[int]] = {
-            word: frozenset(
-                i for i, c in enumerate(checkers) if any(word.startswith(t) for t in c.triggers)
-            )
+            word: frozenset(i for k in range(1, len(word) + 1) for i in owners.get(word[:k], ()))
             for word in words
+        }
+        # Offsets inside a word where another trigger word may start (most words have none).
+        firsts = {w[0] for w in words}
+        self.inner: dict[str, tuple[int, ...]] = {
+            w: tuple(k for k in range(1, len(w)) if w[k] in firsts) for w in words
         }
 
     def select(self, norm: str) -> Sequence[Checker]:
@@ -230,13 +246,24 @@ class _Screen:
             return self.always  # no trigger word anywhere: the others cannot fire
         hit: set[int] = set()
         gated = self.gated
+        inner_offsets = self.inner
         for m in screen.finditer(norm, first.start()):
-            hit.update(gated[m.group()])
-            for at in range(m.start() + 1, m.end()):
-                inner = screen.match(norm, at)
+            word = m.group()
+            hit.update(gated[word])
+            for k in inner_offsets[word]:
+                inner = screen.match(norm, m.start() + k)
                 if inner is not None:
                     hit.update(gated[inner.group()])
-        return [c for i, c in enumerate(self.checkers) if i in hit or not c.triggers]
+        screened = self.screened
+        return [c for i, c in enumerate(self.checkers) if i in hit or not screened[i]]
+
+
+def _screen_words(checker: Checker, fold: bool) -> set[str]:
+    """The words that screen ``checker`` in (folded when the screen runs on folded text);
+    empty when it has none, or one folds to nothing (then it always runs)."""
+    words = {fold_text(w) for w in checker.triggers} if fold else set(checker.triggers)
+    words.update(checker.evasive_triggers)
+    return words if words and "" not in words else set()
 
 
 def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:

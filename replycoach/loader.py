@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from .cues import CueSet, Guard
+from .cues import CueSet, Evasion, Guard
 from .errors import RuleFileError
 from .model import Position, Severity
 
@@ -124,6 +124,8 @@ class _RuleBase(_Strict):
 
 
 class _PhraseBase(_RuleBase):
+    evasion: Evasion | None = None
+    """Also match evasive spellings (see :class:`Evasion`)."""
     exceptions: list[str] = []
     """Longer strings inside which a match does not count (保证金 for 保证)."""
     boundary: Literal["none", "jieba"] = "none"
@@ -205,6 +207,12 @@ class PatternRule(_RuleBase):
     """Suggest the match with all but the first/last N characters replaced by ``*``."""
     suggest: list[str] = []
     unless: list[str] = []
+    not_after: list[str] = []
+    """Cue words (negations, warnings) that cancel a match standing after them in the same
+    clause: ``不要`` in ``请不要相信私下交易``."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings (see :class:`Evasion`); the pattern then also runs,
+    case-insensitively, on the evasion view."""
 
     @property
     def regex(self) -> str:
