@@ -44,39 +44,43 @@ async def code_actions(
     return await asyncio.wait_for(client.text_document_code_action_async(params), WAIT)
 
 
-async def published(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
-    """Wait for the diagnostics of ``uri`` (others' may come first, as after a reload)."""
-    while True:
-        params = await asyncio.wait_for(
-            client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), WAIT
-        )
-        if params.uri == uri:
-            return list(params.diagnostics)
+async def published(client: LanguageClient, uri: str, before: object) -> list[lsp.Diagnostic]:
+    """Wait until diagnostics of ``uri`` newer than ``before`` arrive. (The client's record is
+    read, not the next notification: a reload publishes a burst, read in one go.)"""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while client.diagnostics.get(uri) is before:
+        if loop.time() > deadline:
+            raise TimeoutError(f"no diagnostics for {uri} within {WAIT} s")
+        await asyncio.sleep(0.005)
+    return list(client.diagnostics[uri])
 
 
 async def opened(client: LanguageClient, path: Path, text: str) -> list[lsp.Diagnostic]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     uri = path.as_uri()
+    before = client.diagnostics.get(uri)
     client.text_document_did_open(
         lsp.DidOpenTextDocumentParams(
             lsp.TextDocumentItem(uri=uri, language_id="plaintext", version=1, text=text)
         )
     )
-    return await published(client, uri)
+    return await published(client, uri, before)
 
 
 async def changed(
     client: LanguageClient, path: Path, version: int, at: lsp.Range, text: str
 ) -> list[lsp.Diagnostic]:
     uri = path.as_uri()
+    before = client.diagnostics.get(uri)
     client.text_document_did_change(
         lsp.DidChangeTextDocumentParams(
             lsp.VersionedTextDocumentIdentifier(version=version, uri=uri),
             [lsp.TextDocumentContentChangePartial(range=at, text=text)],
         )
     )
-    return await published(client, uri)
+    return await published(client, uri, before)
 
 
 def changed_config(client: LanguageClient, config: Path) -> None:
@@ -216,12 +220,9 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
     assert "**/.replycoach.{yaml,yml}" in globs and "**/*.{yaml,yml}" in globs
 
     config.write_text("severity: {honorific-you: error}\n", encoding="utf-8")
-    client.workspace_did_change_watched_files(
-        lsp.DidChangeWatchedFilesParams(
-            [lsp.FileEvent(config.as_uri(), lsp.FileChangeType.Changed)]
-        )
-    )
-    found = await published(client, path.as_uri())
+    before = client.diagnostics.get(path.as_uri())
+    changed_config(client, config)
+    found = await published(client, path.as_uri(), before)
     severity = {d.code: d.severity for d in found}
     assert severity == {
         "honorific-you": lsp.DiagnosticSeverity.Error,
@@ -244,10 +245,11 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
         "rule-files: [team.yaml]\nexclude: [archive/*]\nper-path-ignores: {'old/*': ['*']}\n",
         encoding="utf-8",
     )
+    before = client.diagnostics.get(path.as_uri())
     client.text_document_did_save(
         lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(config.as_uri()))
     )
-    found = await published(client, path.as_uri())
+    found = await published(client, path.as_uri(), before)
     assert [d.code for d in found] == ["honorific-you", "absolute-promise"]
     found = await changed(client, path, 2, at(0, 0), "好的，")
     assert [d.code for d in found] == ["no-haode", "honorific-you", "absolute-promise"]
@@ -255,12 +257,9 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
     assert await opened(client, tmp_path / "shop" / "old" / "a.txt", "你好\n") == []
 
     config.write_text("severity: {honorific-you: fatal}\n", encoding="utf-8")
-    client.workspace_did_change_watched_files(
-        lsp.DidChangeWatchedFilesParams(
-            [lsp.FileEvent(config.as_uri(), lsp.FileChangeType.Changed)]
-        )
-    )
-    found = await published(client, path.as_uri())  # the default rules, and a message
+    before = client.diagnostics.get(path.as_uri())
+    changed_config(client, config)
+    found = await published(client, path.as_uri(), before)  # the default rules, and a message
     assert [d.code for d in found] == ["honorific-you", "absolute-promise"]
     [message] = [m for m in client.messages if ".replycoach.yaml:1:" in m.message]
     assert message.type == lsp.MessageType.Error and "'fatal'" in message.message
