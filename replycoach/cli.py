@@ -865,7 +865,7 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_lsp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        from .service.lsp import main as serve_lsp
+        from .service.lsp.server import main as serve_lsp
     except ImportError as exc:
         err.write(
             f"replycoach lsp needs the lsp extra ({exc.name or exc}): "
