@@ -15,7 +15,6 @@ import hashlib
 import marshal
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -104,6 +103,8 @@ def store(name: str, key: str, value: Any) -> None:
     path = _entry(name, key)
     if path is None:
         return
+    import tempfile
+
     with contextlib.suppress(OSError, ValueError):
         payload = marshal.dumps((key, value))
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

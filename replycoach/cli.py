@@ -5,29 +5,33 @@ report. Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage or in
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 from . import __version__
-from .config import TEMPLATE, Config, find_config, load_config, merged_position_map
-from .engine import Engine
 from .errors import ReplycoachError
 from .fixes import write_atomic
-from .formats import RENDERERS, render
-from .formats.text import render_summary, render_table
-from .loader import AnyRule
-from .model import POSITIONS
-from .report import FileResult, Report
-from .sources import Entry, FixError, SourceOptions, expand_paths, reader_for
-from .sources.decode import decode
+from .formats import FORMATS, NEEDS_RULES
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    # The rest is imported where it is used, so that --version, --help and a check whose
+    # compiled rules are cached start in a few tens of milliseconds.
+    from .config import Config
+    from .engine import Engine
+    from .loader import AnyRule
+    from .report import FileResult, Report
+    from .sources import Entry, SourceOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+POSITIONS = ("first", "middle", "last", "only")
+"""``replycoach.model.POSITIONS``, spelled out so that building the parser (``--help``)
+imports no model (a test keeps them equal)."""
 
 
 class _UsageError(Exception):
@@ -144,7 +148,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="report findings")
     _input_options(check)
-    check.add_argument("--format", "-f", choices=sorted(RENDERERS), default="text")
+    check.add_argument("--format", "-f", choices=sorted(FORMATS), default="text")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     check.add_argument(
         "--fail-on",
@@ -282,6 +286,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from .config import Config, find_config, load_config
+
     if args.no_config:
         return Config()
     if args.config:
@@ -290,6 +296,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False) -> Engine:
+    from .engine import Engine
+
     settings = config.settings
     severity: dict[str, str] = dict(settings.severity)
     for item in args.severity:
@@ -298,11 +306,16 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
             raise _UsageError(f"--severity expects ID=error|warning|info, got {item!r}")
         severity[rule] = level
     files = [config.resolve(p) for p in settings.rule_files] + list(args.rules)
-    engine = Engine.from_paths(
-        *files, defaults=settings.default_rules and not args.no_default_rules
-    )
-    enable = [r.id for r in engine.rules] if all_rules else [*settings.enable, *args.enable]
-    return engine.configure(
+    defaults = settings.default_rules and not args.no_default_rules
+    if all_rules:
+        enable = [r.id for r in Engine.from_paths(*files, defaults=defaults).rules]
+    else:
+        enable = [*settings.enable, *args.enable]
+    # One call with every option: the compiled engine comes from the cache when the rule
+    # files and options are those of an earlier run.
+    return Engine.from_paths(
+        *files,
+        defaults=defaults,
         enable=enable,
         disable=[*settings.disable, *args.disable],
         only=args.select if args.select is not None else settings.select,
@@ -313,6 +326,9 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
 
 
 def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
+    from .config import merged_position_map
+    from .sources import SourceOptions
+
     settings = config.settings
     return SourceOptions(
         column=args.column or settings.column,
@@ -341,6 +357,8 @@ def _require_input(args: argparse.Namespace) -> None:
 def _jobs(
     args: argparse.Namespace, config: Config, options: SourceOptions
 ) -> list[tuple[str, SourceOptions, frozenset[str]]]:
+    from .sources import expand_paths
+
     paths = args.paths or ([] if args.text else ["-"])
     jobs = []
     for arg in paths:
@@ -396,6 +414,9 @@ class _Progress:
 def _collect(
     args: argparse.Namespace, engine: Engine, config: Config, err: TextIO, *, quiet: bool = False
 ) -> Report:
+    from .report import Report
+    from .sources import Entry
+
     options = _source_options(args, config)
     report = Report()
     if args.text:
@@ -436,6 +457,9 @@ def _collect(
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .formats import render
+    from .formats.text import render_summary, render_table
+
     _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
@@ -457,7 +481,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         color = False
     else:
         color = args.output is None and _is_tty(out)
-    text = render(args.format, report, engine.rules, color=color and args.format == "text")
+    rules = engine.rules if args.format in NEEDS_RULES else ()
+    text = render(args.format, report, rules, color=color and args.format == "text")
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -497,6 +522,9 @@ def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .sources import FixError, reader_for
+    from .sources.decode import decode
+
     _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
@@ -544,6 +572,10 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _diff(name: str, old: bytes, new: bytes) -> str:
+    import difflib
+
+    from .sources.decode import decode
+
     if old == new:
         return ""
     if name.lower().endswith(".xlsx"):
@@ -554,6 +586,8 @@ def _diff(name: str, old: bytes, new: bytes) -> str:
 
 
 def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .config import TEMPLATE
+
     target = Path(".replycoach.yaml")
     if target.exists() and not args.force:
         err.write(f"{target} exists; use --force to overwrite\n")
@@ -565,6 +599,7 @@ def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import csv as csv_module
+    import json
 
     from .audit import load_timing_rules, scorecard_rows
     from .audit.run import run_audit
@@ -679,6 +714,8 @@ def _cmd_test_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
     from .loader import rule_file_schema
 
     text = json.dumps(rule_file_schema(), ensure_ascii=False, indent=2) + "\n"
@@ -716,6 +753,8 @@ def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
     engine = _engine(args, _config(args))
     active = set(engine.rule_ids())
     severities = {c.id: c.severity.value for c in engine.checkers}
@@ -737,6 +776,10 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
+    from .engine import Engine
+
     engine = _engine(args, _config(args), all_rules=True)
     rule = next((r for r in engine.rules if args.rule in (r.id, *r.aliases)), None)
     if rule is None:

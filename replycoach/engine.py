@@ -6,13 +6,16 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownRuleError
-from .fixes import apply_fixes
 from .kinds import Checker, Context, compile_rule
-from .loader import AnyRule, default_rules_dir, load_paths
 from .model import POSITIONS, Finding, Severity
 from .normalize import normalize
+from .rulecache import cache_key, cached_engine, default_rules_dir
+
+if TYPE_CHECKING:
+    from .loader import AnyRule
 
 _MAX_FIX_PASSES = 8
 
@@ -44,16 +47,19 @@ class Engine:
         a rule's own fields (``{"long-sentence": {"max": 60}}``). Every id named must exist
         (old ids in a rule's ``aliases`` count), else :class:`UnknownRuleError`.
         """
-        rules = list(rules)
-        if options:
-            rules = [_with_options(r, options[r.id]) if r.id in options else r for r in rules]
-        self.rules: tuple[AnyRule, ...] = tuple(rules)
+        rules = _apply_options(rules, options)
+        self._rules: tuple[AnyRule, ...] | None = tuple(rules)
+        self._sources: tuple[str, ...] = ()
+        """The rule files, for engines from :meth:`from_paths` (their rules can be reloaded)."""
+        self._options = {k: dict(v) for k, v in (options or {}).items()}
+        self.cache_key = ""
+        """The compiled-rule cache's key for this engine (empty: not from the cache)."""
         pack_names = set(packs)
-        unknown_packs = pack_names - {r.pack for r in self.rules}
+        unknown_packs = pack_names - {r.pack for r in rules}
         if unknown_packs:
             raise UnknownRuleError(f"unknown rule pack(s): {', '.join(sorted(unknown_packs))}")
-        names = {r.id: r.id for r in self.rules}
-        names.update({alias: r.id for r in self.rules for alias in r.aliases})
+        names = {r.id: r.id for r in rules}
+        names.update({alias: r.id for r in rules for alias in r.aliases})
 
         def resolve(ids: Iterable[str], what: str) -> set[str]:
             unknown = sorted(set(ids) - names.keys())
@@ -61,7 +67,7 @@ class Engine:
                 raise UnknownRuleError(f"unknown rule id(s) to {what}: {', '.join(unknown)}")
             return {names[i] for i in ids}
 
-        enabled = resolve(enable, "enable") | {r.id for r in self.rules if r.pack in pack_names}
+        enabled = resolve(enable, "enable") | {r.id for r in rules if r.pack in pack_names}
         resolve((options or {}).keys(), "configure")
         disabled = resolve(disable, "disable")
         kept = resolve(only, "select") if only is not None else None
@@ -69,7 +75,7 @@ class Engine:
         resolve((severity or {}).keys(), "override")
         self.checkers: tuple[Checker, ...] = tuple(
             compile_rule(rule, overrides.get(rule.id))
-            for rule in self.rules
+            for rule in rules
             if (kept is None or rule.id in kept)
             and rule.id not in disabled
             and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
@@ -79,6 +85,22 @@ class Engine:
         words = sorted({w for c in self.checkers for w in c.triggers}, key=lambda w: (-len(w), w))
         self._screen = re.compile("|".join(map(re.escape, words))) if words else None
         self._always = tuple(c for c in self.checkers if not c.triggers)
+
+    @property
+    def rules(self) -> tuple[AnyRule, ...]:
+        """Every loaded rule, validated, active or not (an engine loaded from the
+        compiled-rule cache reads and validates its rule files again on first use)."""
+        if self._rules is None:
+            from .loader import load_paths
+
+            self._rules = tuple(_apply_options(load_paths(self._sources), self._options))
+        return self._rules
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if self._sources:
+            state["_rules"] = None  # reloaded from the files when asked for
+        return state
 
     @classmethod
     def from_paths(
@@ -97,17 +119,36 @@ class Engine:
         >>> Engine.from_paths(defaults=True).rule_ids()[:3]
         ('absolute-promise', 'bare-unavailable', 'blame-shifting')
         """
-        sources: list[str | Path] = [default_rules_dir()] if defaults else []
-        sources.extend(paths)
-        return cls(
-            load_paths(sources),
-            enable=enable,
-            disable=disable,
-            only=only,
-            severity=severity,
-            packs=packs,
-            options=options,
-        )
+        sources = [str(default_rules_dir())] if defaults else []
+        sources.extend(str(p) for p in paths)
+        enable, disable, packs = list(enable), list(disable), list(packs)
+        only = None if only is None else list(only)
+        levels = {k: str(v) for k, v in (severity or {}).items()}
+        settings = {
+            "enable": enable,
+            "disable": disable,
+            "only": only,
+            "severity": levels,
+            "packs": packs,
+            "options": options or {},
+        }
+
+        def build() -> Engine:
+            from .loader import load_paths
+
+            engine = cls(
+                load_paths(sources),
+                enable=enable,
+                disable=disable,
+                only=only,
+                severity=levels,
+                packs=packs,
+                options=options,
+            )
+            engine._sources = tuple(sources)
+            return engine
+
+        return cached_engine(cache_key(sources, settings), build)
 
     @classmethod
     def default(cls) -> Engine:
@@ -183,6 +224,8 @@ class Engine:
         ignore: Collection[str] = (),
     ) -> str:
         """``text`` with every safe rewrite applied, repeated until nothing changes."""
+        from .fixes import apply_fixes
+
         for _ in range(_MAX_FIX_PASSES):
             found = self.check(text, position=position, customer=customer, ignore=ignore)
             fixed = apply_fixes(text, found)
@@ -190,6 +233,15 @@ class Engine:
                 break
             text = fixed
         return text
+
+
+def _apply_options(
+    rules: Iterable[AnyRule], options: Mapping[str, Mapping[str, object]] | None
+) -> list[AnyRule]:
+    rules = list(rules)
+    if not options:
+        return rules
+    return [_with_options(r, options[r.id]) if r.id in options else r for r in rules]
 
 
 def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:

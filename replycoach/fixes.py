@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .model import Finding
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from .model import Finding
 
 
 def apply_fixes(text: str, findings: Iterable[Finding]) -> str:
@@ -35,6 +35,9 @@ def apply_fixes(text: str, findings: Iterable[Finding]) -> str:
 def write_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place, so a
     reader (or a crash) never sees a partial file. The file's permissions are kept."""
+    import shutil
+    import tempfile
+
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

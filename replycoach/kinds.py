@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .loader import (
-    AnyRule,
-    CombinationRule,
-    Condition,
-    CountRule,
-    ExistenceRule,
-    LengthRule,
-    PatternRule,
-    PositionRule,
-    SubstitutionRule,
-)
 from .model import Finding, Severity
 from .normalize import normalize
 from .words import is_whole_word
+
+if TYPE_CHECKING:
+    # Types only: at run time checkers read the rules' fields and never need the pydantic
+    # classes, so an engine unpickled from the compiled-rule cache loads without them.
+    from .loader import (
+        AnyRule,
+        CombinationRule,
+        Condition,
+        CountRule,
+        ExistenceRule,
+        LengthRule,
+        PatternRule,
+        PositionRule,
+        SubstitutionRule,
+    )
 
 
 class Context:
@@ -127,7 +132,7 @@ class Checker:
     ) -> Finding:
         excerpt = text[start:end]
         values = _Format(match=excerpt, suggestions="/".join(suggestions), **fields)
-        return Finding.model_construct(
+        return Finding(
             rule=self.rule.id,
             severity=self.severity,
             start=start,
@@ -156,7 +161,7 @@ class PhraseChecker(Checker):
         super().__init__(rule, severity)
         swap: Mapping[str, Sequence[str]]
         self._safe = False
-        if isinstance(rule, SubstitutionRule):
+        if rule.kind == "substitution":
             swap = rule.swap
             self._safe = rule.fix == "safe"
         else:
@@ -416,15 +421,17 @@ class LengthChecker(Checker):
 
 def compile_rule(rule: AnyRule, severity: Severity | None = None) -> Checker:
     """Build the checker for one validated rule (``severity`` overrides the rule's own)."""
-    sev = severity or rule.severity
-    if isinstance(rule, (ExistenceRule, SubstitutionRule)):
-        return PhraseChecker(rule, sev)
-    if isinstance(rule, PatternRule):
-        return PatternChecker(rule, sev)
-    if isinstance(rule, CountRule):
-        return CountChecker(rule, sev)
-    if isinstance(rule, CombinationRule):
-        return CombinationChecker(rule, sev)
-    if isinstance(rule, LengthRule):
-        return LengthChecker(rule, sev)
-    return PositionChecker(rule, sev)
+    checker: Any = _CHECKERS[rule.kind]
+    built: Checker = checker(rule, severity or rule.severity)
+    return built
+
+
+_CHECKERS: dict[str, type[Checker]] = {
+    "existence": PhraseChecker,
+    "substitution": PhraseChecker,
+    "pattern": PatternChecker,
+    "count": CountChecker,
+    "combination": CombinationChecker,
+    "length": LengthChecker,
+    "position": PositionChecker,
+}

@@ -27,6 +27,8 @@ from pydantic import (
 
 from .errors import RuleFileError
 from .model import Position, Severity
+from .rulecache import default_rules_dir as default_rules_dir  # re-exported
+from .rulecache import rule_files
 
 RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -480,8 +482,7 @@ def load_rules(path: str | Path) -> list[AnyRule]:
     """
     path = Path(path)
     if path.is_dir():
-        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
-        return [rule for file in files for rule in load_rules(file)]
+        return [rule for file in rule_files(path) for rule in load_rules(file)]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -490,15 +491,6 @@ def load_rules(path: str | Path) -> list[AnyRule]:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise RuleFileError([f"{path}:{line}: rule files must be UTF-8"]) from None
     return parse_rules(text, str(path))
-
-
-def default_rules_dir() -> Path:
-    """The directory of the default rule pack (inside the wheel, or the source tree)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "rules", here.parent / "rules"):
-        if candidate.is_dir():
-            return candidate
-    raise RuleFileError([f"{here / 'rules'}:1: the default rule pack is missing"])
 
 
 def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:

@@ -1,24 +1,41 @@
-"""Report renderers, one module each: ``render(report, rules, *, color=False) -> str``."""
+"""Report renderers, one module each: ``render(report, rules, *, color=False) -> str``.
+
+A renderer's module is imported only when its format is asked for.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..loader import AnyRule
-from ..report import Report
-from . import github, junit, machine, sarif, text
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from ..loader import AnyRule
+    from ..report import Report
 
 Renderer = Callable[..., str]
 
-RENDERERS: dict[str, Renderer] = {
-    "text": text.render,
-    "json": machine.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "junit": junit.render,
+FORMATS: dict[str, str] = {
+    "text": "text",
+    "json": "machine",
+    "sarif": "sarif",
+    "github": "github",
+    "junit": "junit",
 }
+"""Format name -> the module in this package that renders it."""
+
+NEEDS_RULES = frozenset({"sarif"})
+"""Formats that describe the rules themselves (the others need only the findings)."""
+
+
+def renderer(name: str) -> Renderer:
+    """The render function of the format ``name``."""
+    import importlib
+
+    module = importlib.import_module(f".{FORMATS[name]}", __name__)
+    function: Renderer = module.render
+    return function
 
 
 def render(name: str, report: Report, rules: Sequence[AnyRule], *, color: bool = False) -> str:
     """Render ``report`` in the format ``name``."""
-    return RENDERERS[name](report, rules, color=color)
+    return renderer(name)(report, rules, color=color)

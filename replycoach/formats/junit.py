@@ -4,10 +4,13 @@ suite per file, a failing test case per finding (a passing one for a clean file)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from ..loader import AnyRule
 from ..report import Report
+
+if TYPE_CHECKING:
+    from ..loader import AnyRule
 
 
 def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False) -> str:
