@@ -96,3 +96,15 @@ def test_cli_applies_the_configuration(tmp_path: Path, monkeypatch: pytest.Monke
     assert run("check", ".", "--disable", "no-dear", "-q")[0] == 0
     assert run("check", ".", "--no-config", "-q")[0] == 1
     assert run("check", "archive/old.txt", "-q")[0] == 1  # named explicitly: not excluded
+
+
+def test_settings_and_schema_have_the_same_keys_and_defaults() -> None:
+    """Settings (no pydantic at start-up) and the file schema must not drift apart."""
+    import dataclasses
+
+    from replycoach.config import Settings
+    from replycoach.configschema import ConfigModel
+
+    defaults = dataclasses.asdict(Settings())
+    assert defaults == ConfigModel.model_validate({}).model_dump()
+    assert [f.name for f in dataclasses.fields(Settings)] == list(ConfigModel.model_fields)
