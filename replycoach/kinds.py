@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .model import Finding, Severity
 from .normalize import normalize
-from .words import is_whole_word
+from .words import Boundaries
 
 if TYPE_CHECKING:
     # Types only: at run time checkers read the rules' fields and never need the pydantic
@@ -89,6 +89,7 @@ class PhraseIndex:
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of accepted matches in ``norm``."""
         found = []
+        bounds = Boundaries(norm, self.vocabulary) if self.jieba else None
         for m in self.regex.finditer(norm):
             start, end = m.span()
             word = m.group()
@@ -97,7 +98,7 @@ class PhraseIndex:
                 for exc, at in self.guards.get(word, ())
             ):
                 continue
-            if self.jieba and not is_whole_word(norm, start, end, self.vocabulary):
+            if bounds is not None and not bounds.whole(start, end):
                 continue
             found.append((start, end))
         return found

@@ -18,7 +18,10 @@ from __future__ import annotations
 import bisect
 import importlib.util
 import re
-from functools import cache, lru_cache
+import sys
+import threading
+from collections import OrderedDict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -139,27 +142,126 @@ def _jieba() -> Any:
     return jieba
 
 
-@lru_cache(maxsize=8192)
+class ByteBoundedCache:
+    """A least-recently-used cache bounded by the (estimated) bytes it holds, not by its
+    number of entries, so a few long values cannot hold gigabytes. Thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._data: OrderedDict[str, tuple[tuple[str, ...], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[str, ...] | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            self._data.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: str, value: tuple[str, ...]) -> None:
+        size = sys.getsizeof(key) + sys.getsizeof(value) + sum(map(sys.getsizeof, value))
+        if size > self.max_bytes // 8:
+            return  # one entry may take at most an eighth of the budget
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
+            self._data[key] = (value, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, (_, dropped) = self._data.popitem(last=False)
+                self.bytes -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+SEGMENT_CACHE = ByteBoundedCache(16 * 1024 * 1024)
+"""Segmentations of recent clauses: at most 16 MiB, whatever the clauses' length."""
+
+
 def segment(clause: str) -> tuple[str, ...]:
     """jieba's segmentation of ``clause`` without HMM, as ``jieba.lcut(clause, HMM=False)``."""
+    hit = SEGMENT_CACHE.get(clause)
+    if hit is not None:
+        return hit
     tokenizer = _jieba().Tokenizer()
     tokenizer.FREQ = _clause_freq(clause)
     tokenizer.total = _lexicon()[1]
     tokenizer.initialized = True
-    return tuple(tokenizer.cut(clause, HMM=False))
-
-
-def _token_spans(clause: str) -> list[tuple[int, int]]:
-    spans = []
-    pos = 0
-    for token in segment(clause):
-        spans.append((pos, pos + len(token)))
-        pos += len(token)
-    return spans
+    tokens = tuple(tokenizer.cut(clause, HMM=False))
+    SEGMENT_CACHE.put(clause, tokens)
+    return tokens
 
 
 def _ascii_word_char(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
+
+
+class Boundaries:
+    """Word-boundary tests on one text. Each clause is segmented at most once and found by
+    binary search, so testing every match of a long text stays linear in its length.
+
+    >>> b = Boundaries("财源滚滚，你滚", ("滚",))
+    >>> b.whole(2, 3), b.whole(6, 7)
+    (False, True)
+    """
+
+    def __init__(self, text: str, vocabulary: tuple[str, ...]) -> None:
+        self.text = text
+        self.vocabulary = vocabulary
+        self._superstrings: dict[str, tuple[tuple[str, int], ...]] | None = None
+        self._breaks: list[int] | None = None
+        self._starts: dict[int, list[int]] = {}  # clause start -> its tokens' starts
+
+    def _clause(self, start: int, end: int) -> tuple[int, int]:
+        if self._breaks is None:
+            self._breaks = [m.start() for m in _CLAUSE_BREAK.finditer(self.text)]
+        breaks = self._breaks
+        i = bisect.bisect_left(breaks, start)
+        left = breaks[i - 1] + 1 if i > 0 else 0
+        j = bisect.bisect_left(breaks, end)
+        right = breaks[j] if j < len(breaks) else len(self.text)
+        return left, right
+
+    def whole(self, start: int, end: int) -> bool:
+        """True unless ``text[start:end]`` lies inside a longer word."""
+        text = self.text
+        word = text[start:end]
+        if _ascii_word_char(word[:1]) and start > 0 and _ascii_word_char(text[start - 1]):
+            return False
+        if _ascii_word_char(word[-1:]) and end < len(text) and _ascii_word_char(text[end]):
+            return False
+        left, right = self._clause(start, end)
+        starts = self._starts.get(left)
+        if starts is None:  # not segmented yet: is it needed at all?
+            if self._superstrings is None:
+                self._superstrings = superstrings(self.vocabulary)
+            sups = self._superstrings.get(word)
+            if sups is None:
+                sups = superstrings((word,)).get(word, ())
+            if not any(
+                start - offset >= 0 and text.startswith(sup, start - offset) for sup, offset in sups
+            ):
+                return True
+            starts = []
+            pos = left
+            for token in segment(text[left:right]):
+                starts.append(pos)
+                pos += len(token)
+            self._starts[left] = starts
+        # Tokens partition the clause: only the one holding ``start`` can contain the match.
+        i = bisect.bisect_right(starts, start) - 1
+        a = starts[i]
+        b = starts[i + 1] if i + 1 < len(starts) else right
+        return not (a <= start and end <= b and b - a > end - start)
 
 
 def is_whole_word(
@@ -168,23 +270,7 @@ def is_whole_word(
     """True unless ``text[start:end]`` lies inside a longer word (jieba's segmentation).
 
     ``vocabulary`` is the set of words the caller matches, so the dictionary is scanned once
-    for all of them (default: just this word).
+    for all of them (default: just this word). To test many matches of one text, use one
+    :class:`Boundaries`.
     """
-    word = text[start:end]
-    if _ascii_word_char(word[:1]) and start > 0 and _ascii_word_char(text[start - 1]):
-        return False
-    if _ascii_word_char(word[-1:]) and end < len(text) and _ascii_word_char(text[end]):
-        return False
-    if not any(
-        start - offset >= 0 and text.startswith(sup, start - offset)
-        for sup, offset in superstrings(vocabulary or (word,)).get(word, ())
-    ):
-        return True
-    left = start
-    while left > 0 and not _CLAUSE_BREAK.match(text, left - 1):
-        left -= 1
-    right = end
-    while right < len(text) and not _CLAUSE_BREAK.match(text, right):
-        right += 1
-    s, e = start - left, end - left
-    return not any(a <= s and e <= b and b - a > e - s for a, b in _token_spans(text[left:right]))
+    return Boundaries(text, vocabulary or (text[start:end],)).whole(start, end)

@@ -91,7 +91,7 @@ def test_service_and_stdio_take_the_customer() -> None:
     from replycoach.service import Service
     from replycoach.service.http import create_app
 
-    client = TestClient(create_app(Service(Engine.default)))
+    client = TestClient(create_app(Service(Engine.default)), base_url="http://127.0.0.1:8765")
     body = client.post("/v1/check", json={"text": "没有", "customer": "有白色的吗"}).json()
     assert [f["rule"] for f in body["findings"]] == ["bare-unavailable"]
     batch = client.post(

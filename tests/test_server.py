@@ -27,10 +27,12 @@ from replycoach.service.http import create_app
 
 from .conftest import ROOT, free_port, running_server, wait_until_up
 
+LOCAL = "http://127.0.0.1:8765"  # a Host name the service answers for
+
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(Service(Engine.default)))
+    return TestClient(create_app(Service(Engine.default)), base_url=LOCAL)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +133,7 @@ def test_token_and_cors() -> None:
     app = create_app(
         Service(Engine.default), token="s3cret", cors_origins=["chrome-extension://abc"]
     )
-    c = TestClient(app)
+    c = TestClient(app, base_url=LOCAL)
     assert c.post("/v1/check", json={"text": "你好"}).status_code == 401
     ok = c.post("/v1/check", json={"text": "你好"}, headers={"Authorization": "Bearer s3cret"})
     assert ok.status_code == 200
@@ -141,7 +143,7 @@ def test_token_and_cors() -> None:
         headers={"Origin": "chrome-extension://abc", "Access-Control-Request-Method": "POST"},
     )
     assert pre.headers["access-control-allow-origin"] == "chrome-extension://abc"
-    plain = TestClient(create_app(Service(Engine.default)))
+    plain = TestClient(create_app(Service(Engine.default)), base_url=LOCAL)
     r = plain.post("/v1/check", json={"text": "你好"}, headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in r.headers
 

@@ -1,11 +1,10 @@
 """What the local service does, independent of how requests arrive (HTTP or stdio): request
-and response models, the operations, LanguageTool-compatible answers, and the engine that
-reloads without dropping requests.
+and response models, the operations, and the engine that reloads without dropping requests.
+LanguageTool-compatible answers are in :mod:`replycoach.service.languagetool`.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -160,7 +159,8 @@ class Service:
             findings=engine.check(fixed, position=request.position, customer=request.customer),
         )
 
-    def batch(self, request: BatchRequest) -> BatchResponse:
+    def batch(self, request: BatchRequest, *, deadline: float | None = None) -> BatchResponse:
+        """Every item checked; past ``deadline`` (``time.monotonic()``) a 503 ``timeout``."""
         if len(request.items) > MAX_BATCH:
             raise ServiceError(
                 413,
@@ -170,6 +170,8 @@ class Service:
         engines: dict[tuple[str, ...] | None, Engine] = {}
         results = []
         for item in request.items:
+            if deadline is not None and time.monotonic() > deadline:
+                raise ServiceError(503, "timeout", "the batch took over its time budget")
             key = None if item.rules is None else tuple(item.rules)
             if key not in engines:
                 engines[key] = self._engine_for(item.rules)
@@ -204,102 +206,7 @@ class Service:
             reload_error=self.reload_error,
         )
 
-    # ------------------------------------------------------------ LanguageTool compatibility
-
-    def languagetool(
-        self,
-        text: str,
-        language: str,
-        enabled: str | None,
-        disabled: str | None,
-        enabled_only: bool = False,
-    ) -> dict[str, Any]:
-        """An answer in LanguageTool's ``/v2/check`` JSON shape (offsets in UTF-16 units)."""
-        code = language if language in LT_LANGUAGES else "zh-CN"
-        engine = self.engine
-        names = set(engine.rule_ids()) | {r.id for r in engine.rules}
-        wanted = [r for r in (enabled or "").split(",") if r.strip() in names]
-        unwanted = [r for r in (disabled or "").split(",") if r.strip() in names]
-        if wanted or unwanted:
-            only = wanted if enabled_only and wanted else None
-            engine = engine.configure(enable=wanted, disable=unwanted, only=only)
-        rules = {r.id: r for r in engine.rules}
-        matches = [
-            _lt_match(text, f, rules[f.rule].description or f.message) for f in engine.check(text)
-        ]
-        long_code, name = LT_LANGUAGES[code]
-        return {
-            "software": {
-                "name": "replycoach",
-                "version": __version__,
-                "buildDate": None,
-                "apiVersion": 1,
-                "status": "",
-                "premium": False,
-            },
-            "warnings": {"incompleteResults": False},
-            "language": {
-                "name": name,
-                "code": long_code,
-                "detectedLanguage": {"name": name, "code": long_code, "confidence": 1.0},
-            },
-            "matches": matches,
-        }
-
-
-LT_LANGUAGES: dict[str, tuple[str, str]] = {
-    "zh-CN": ("zh-CN", "Chinese"),
-    "zh": ("zh-CN", "Chinese"),
-    "zh-TW": ("zh-TW", "Chinese (Traditional)"),
-    "auto": ("zh-CN", "Chinese"),
-}
-"""Languages answered (every other is answered as zh-CN, as LanguageTool's auto would)."""
-
-LT_LANGUAGE_LIST = [
-    {"name": "Chinese", "code": "zh", "longCode": "zh-CN"},
-    {"name": "Chinese (Traditional)", "code": "zh", "longCode": "zh-TW"},
-]
-
-_ISSUE_TYPE = {
-    "honorific-you": "register",
-    "rude-language": "register",
-    "privacy-leak": "legal",
-}
-_SENTENCE_END = re.compile(r"[。！？!?~～…\n]")
-
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript and LanguageTool count."""
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-def _lt_match(text: str, f: Finding, description: str) -> dict[str, Any]:
-    left = max(0, f.start - 40)
-    right = min(len(text), f.end + 40)
-    sentence_start = 0
-    for m in _SENTENCE_END.finditer(text, 0, f.start):
-        sentence_start = m.end()
-    m_end = _SENTENCE_END.search(text, f.end)
-    sentence = text[sentence_start : m_end.end() if m_end else len(text)]
-    return {
-        "message": f.message,
-        "shortMessage": f.rule,
-        "replacements": [{"value": s} for s in f.suggestions],
-        "offset": utf16_len(text[: f.start]),
-        "length": utf16_len(f.excerpt),
-        "context": {
-            "text": text[left:right],
-            "offset": utf16_len(text[left : f.start]),
-            "length": utf16_len(f.excerpt),
-        },
-        "sentence": sentence.strip(),
-        "type": {"typeName": "Other"},
-        "rule": {
-            "id": f.rule,
-            "description": description,
-            "issueType": _ISSUE_TYPE.get(f.rule, "style"),
-            "category": {"id": "CUSTOMER_SERVICE", "name": "客服话术"},
-        },
-        "ignoreForIncompleteSentence": False,
-        "contextForSureMatch": 0,
-    }

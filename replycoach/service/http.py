@@ -8,16 +8,18 @@ server keeps serving.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import hmac
 import json
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
@@ -25,7 +27,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from . import (
-    LT_LANGUAGE_LIST,
     BatchRequest,
     BatchResponse,
     CheckRequest,
@@ -37,11 +38,25 @@ from . import (
     RuleInfo,
     Service,
     ServiceError,
+    languagetool,
+)
+from .guard import (
+    DEFAULT_MAX_HEAD,
+    DEFAULT_READ_TIMEOUT,
+    HostOriginGuard,
+    bind,
+    host_names,
+    is_loopback_address,
+    protocol,
+    send_error,
 )
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_MAX_BODY = 64 * 1024
+DEFAULT_BUDGET = 10.0
+DEFAULT_WORKERS = 4
+MAX_WAITING = 64
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -59,21 +74,6 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
     return _json({"error": {"code": code, "message": message, **extra}}, status)
 
 
-async def _send_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 class BodyLimit:
     """Answers 413 to a request body over ``limit`` bytes, declared or streamed. A body
     without a declared length is read (up to the limit) before the app sees it, so the
@@ -89,9 +89,9 @@ class BodyLimit:
         declared = None
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit():
-                declared = int(value)
+                declared = int(value) if len(value) < 19 else self.limit + 1
         if declared is not None and declared > self.limit:
-            await _send_error(
+            await send_error(
                 send, 413, "body_too_large", f"the request body is over {self.limit} bytes"
             )
             return
@@ -107,7 +107,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await _send_error(
+                await send_error(
                     send, 413, "body_too_large", f"the request body is over {self.limit} bytes"
                 )
                 return
@@ -128,7 +128,8 @@ class BodyLimit:
 
 class BearerAuth:
     """Requires ``Authorization: Bearer <token>`` on the API (not on the demo page, which
-    takes the token from its URL fragment, nor on /healthz)."""
+    takes the token from its URL fragment, nor on /healthz, which then hides the details of
+    a failed reload). The token is compared in constant time."""
 
     OPEN: frozenset[str] = frozenset({"/", "/healthz"})
 
@@ -136,14 +137,19 @@ class BearerAuth:
         self.app, self.expected = app, f"Bearer {token}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] not in self.OPEN
-            and scope.get("method") != "OPTIONS"
-        ):
-            header = dict(scope.get("headers", [])).get(b"authorization", b"")
-            if header != self.expected:
-                await _send_error(send, 401, "unauthorized", "a valid bearer token is required")
+        if scope["type"] == "http":
+            header = b""
+            for name, value in scope.get("headers", []):
+                if name == b"authorization":
+                    header = value
+            authorized = hmac.compare_digest(header, self.expected)
+            scope["replycoach.authorized"] = authorized
+            if (
+                not authorized
+                and scope["path"] not in self.OPEN
+                and scope.get("method") != "OPTIONS"
+            ):
+                await send_error(send, 401, "unauthorized", "a valid bearer token is required")
                 return
         await self.app(scope, receive, send)
 
@@ -158,8 +164,41 @@ def create_app(
     token: str | None = None,
     cors_origins: Sequence[str] = (),
     max_body: int = DEFAULT_MAX_BODY,
+    hosts: Sequence[str] = ("localhost", "127.0.0.1", "::1"),
+    budget: float = DEFAULT_BUDGET,
+    workers: int = DEFAULT_WORKERS,
 ) -> Any:
-    """The ASGI application (FastAPI, wrapped in the body limit and, if set, the token)."""
+    """The ASGI application: FastAPI, wrapped in the Host/Origin guard, the body limit and,
+    if set, the token.
+
+    Checks run on ``workers`` threads, never on the event loop, so ``/healthz`` answers
+    while a long reply is checked. A request that takes over ``budget`` seconds is answered
+    503 ``timeout``; with more than 64 waiting, 503 ``busy``.
+    """
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replycoach-check")
+    pending = 0
+
+    def done(_: object) -> None:
+        nonlocal pending
+        pending -= 1
+
+    async def offload(work: Callable[[float], Response]) -> Response:
+        """Run ``work(deadline)`` on a worker thread, within the budget."""
+        nonlocal pending
+        if pending >= MAX_WAITING:
+            raise ServiceError(503, "busy", "too many requests at once; try again shortly")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        started = time.monotonic()
+        future = loop.run_in_executor(executor, lambda: work(started + budget))
+        pending += 1
+        future.add_done_callback(done)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), deadline - loop.time())
+        except asyncio.TimeoutError:
+            raise ServiceError(
+                503, "timeout", f"the request took over {budget:g} s and was abandoned"
+            ) from None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -234,8 +273,11 @@ def create_app(
     errors: dict[int | str, dict[str, Any]] = {
         400: {"model": ErrorResponse, "description": "invalid JSON or UTF-8, unknown rule id"},
         401: {"model": ErrorResponse, "description": "missing or wrong bearer token"},
-        413: {"model": ErrorResponse, "description": "body or batch over the limit"},
+        403: {"model": ErrorResponse, "description": "a foreign Origin not allowed by CORS"},
+        413: {"model": ErrorResponse, "description": "body, text or batch over the limit"},
+        421: {"model": ErrorResponse, "description": "a Host name this service does not serve"},
         422: {"model": ErrorResponse, "description": "the body does not fit the schema"},
+        503: {"model": ErrorResponse, "description": "over the time budget, or too busy"},
     }
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -243,81 +285,63 @@ def create_app(
         return HTMLResponse(_demo_page())
 
     @app.get("/healthz", response_model=Health)
-    async def healthz() -> Response:
-        return _json(service.health().model_dump())
+    async def healthz(request: Request) -> Response:
+        health = service.health()
+        if token and health.reload_error and not request.scope.get("replycoach.authorized"):
+            health.reload_error = "the last reload failed (send the token for the details)"
+        return _json(health.model_dump())
 
     @app.post("/v1/check", response_model=CheckResponse, responses=errors)
     async def check(request: CheckRequest) -> Response:
         """Findings of one reply, as the Python API's ``Finding`` JSON."""
-        return _json({"findings": [f.to_dict() for f in service.check(request)]})
+        return await offload(
+            lambda _: _json({"findings": [f.to_dict() for f in service.check(request)]})
+        )
 
     @app.post("/v1/fix", response_model=FixResponse, responses=errors)
     async def fix(request: FixRequest) -> Response:
         """The reply with every safe rewrite applied, and what is left in it."""
-        return _json(service.fix(request).model_dump(mode="json"))
+        return await offload(lambda _: _json(service.fix(request).model_dump(mode="json")))
 
     @app.post("/v1/check/batch", response_model=BatchResponse, responses=errors)
     async def batch(request: BatchRequest) -> Response:
         """Up to 1,000 replies in one request; results in the same order."""
-        result = service.batch(request)
-        return _json(
-            {"results": [{"findings": [f.to_dict() for f in r.findings]} for r in result.results]}
-        )
+
+        def work(deadline: float) -> Response:
+            result = service.batch(request, deadline=deadline)
+            return _json(
+                {
+                    "results": [
+                        {"findings": [f.to_dict() for f in r.findings]} for r in result.results
+                    ]
+                }
+            )
+
+        return await offload(work)
 
     @app.get("/v1/rules", response_model=list[RuleInfo])
     async def rules() -> Response:
         return _json([r.model_dump() for r in service.rules()])
 
-    def lt_answer(
-        text: str | None,
-        data: str | None,
-        language: str,
-        enabled: str | None,
-        disabled: str | None,
-        enabled_only: str | None,
-    ) -> Response:
-        mapping = None
-        if text is None and data is not None:
-            text, mapping = _annotated_text(data)
-        if text is None:
-            text = ""  # nothing to check: an empty answer (LanguageTool would say 400)
-        answer = service.languagetool(text, language, enabled, disabled, enabled_only == "true")
-        if mapping is not None:
-            for match in answer["matches"]:
-                match["offset"] = mapping(match["offset"])
-        return _json(answer)
+    @app.post("/v2/check", **languagetool.ROUTE_POST)
+    async def lt_check_post(request: Request) -> Response:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            form = await request.form()
+            params = {k: v for k, v in form.items() if isinstance(v, str)}
+        else:
+            params = languagetool.parse_body(await request.body(), content_type)
+        merged = {**request.query_params, **params}
+        return await offload(lambda _: _json(languagetool.answer(service.engine, merged)))
 
-    lt_doc = (
-        "LanguageTool-compatible check: LanguageTool's JSON answer, offsets in UTF-16 "
-        "code units. Other LanguageTool parameters (mode, level, motherTongue, "
-        "preferredVariants, ...) are accepted and ignored."
-    )
-
-    @app.post("/v2/check", description=lt_doc, operation_id="lt_check_post", responses=errors)
-    async def lt_check_post(
-        text: str | None = Form(None),
-        data: str | None = Form(None),
-        language: str = Form("auto"),
-        enabledRules: str | None = Form(None),
-        disabledRules: str | None = Form(None),
-        enabledOnly: str | None = Form(None),
-    ) -> Response:
-        return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
-
-    @app.get("/v2/check", description=lt_doc, operation_id="lt_check_get", responses=errors)
-    async def lt_check_get(
-        text: str | None = None,
-        data: str | None = None,
-        language: str = "auto",
-        enabledRules: str | None = None,
-        disabledRules: str | None = None,
-        enabledOnly: str | None = None,
-    ) -> Response:
-        return lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
+    @app.get("/v2/check", **languagetool.ROUTE_GET)
+    async def lt_check_get(request: Request) -> Response:
+        params = dict(request.query_params)
+        return await offload(lambda _: _json(languagetool.answer(service.engine, params)))
 
     @app.get("/v2/languages")
     async def languages() -> Response:
-        return _json(LT_LANGUAGE_LIST)
+        return _json(languagetool.LANGUAGE_LIST)
 
     def openapi() -> dict[str, Any]:
         """The schema, with the rule ids loaded at start as the values ``rules`` takes."""
@@ -349,52 +373,18 @@ def create_app(
     if token:
         wrapped = BearerAuth(wrapped, token)
     wrapped = BodyLimit(wrapped, max_body)
+    wrapped = HostOriginGuard(wrapped, hosts, cors_origins)
     wrapped.fastapi = app  # for tests and for the OpenAPI schema
     return wrapped
 
 
-def _annotated_text(data: str) -> tuple[str | None, Callable[[int], int] | None]:
-    """LanguageTool's ``data`` parameter: text parts are checked, markup is skipped (or read
-    as its ``interpretAs``); offsets are mapped back to the whole annotated text."""
-    try:
-        parts = json.loads(data)["annotation"]
-    except (ValueError, KeyError, TypeError):
-        return None, None
-    from . import utf16_len
-
-    plain: list[str] = []
-    anchors: list[tuple[int, int]] = []  # (offset in plain, offset in original), UTF-16
-    plain_len = original_len = 0
-    for part in parts:
-        if "text" in part:
-            anchors.append((plain_len, original_len))
-            plain.append(part["text"])
-            plain_len += utf16_len(part["text"])
-            original_len += utf16_len(part["text"])
-        else:
-            shown = part.get("interpretAs", "")
-            anchors.append((plain_len, original_len + utf16_len(part.get("markup", ""))))
-            plain.append(shown)
-            plain_len += utf16_len(shown)
-            original_len += utf16_len(part.get("markup", ""))
-
-    def mapping(offset: int) -> int:
-        base = (0, 0)
-        for anchor in anchors:
-            if anchor[0] <= offset:
-                base = anchor
-        return base[1] + offset - base[0]
-
-    return "".join(plain), mapping
-
-
 def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """True for ``localhost`` and loopback addresses; False for ``""`` (every interface).
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback(""), is_loopback("::")
+    (True, True, False, False)
+    """
+    return host == "localhost" or is_loopback_address(host)
 
 
 def serve(
@@ -405,28 +395,60 @@ def serve(
     token: str | None = None,
     cors_origins: Sequence[str] = (),
     max_body: int = DEFAULT_MAX_BODY,
+    allow_hosts: Sequence[str] = (),
+    budget: float = DEFAULT_BUDGET,
+    max_head: int = DEFAULT_MAX_HEAD,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> int:
-    """Run the HTTP service until interrupted. Binding beyond loopback needs a token."""
-    if not is_loopback(host) and not token:
+    """Run the HTTP service until interrupted.
+
+    The socket is bound first and the address it got decides: anything but loopback needs
+    a token (``--host ""`` binds every interface). Only the Host names of that address, and
+    ``allow_hosts``, are served.
+    """
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        print(f"replycoach: cannot listen on {host!r}:{port}: {exc}", file=sys.stderr)
+        return 2
+    bound, bound_port = sock.getsockname()[:2]
+    if not is_loopback_address(bound) and not token:
+        sock.close()
         print(
-            f"replycoach: refusing to listen on {host} without --token: anyone who can "
-            "reach it could use it. Pass --token SECRET (clients then send "
+            f"replycoach: refusing to listen on {bound} (asked for {host!r}) without --token: "
+            "anyone who can reach it could use it. Pass --token SECRET (clients then send "
             "'Authorization: Bearer SECRET').",
             file=sys.stderr,
         )
         return 2
     import uvicorn
 
-    app = create_app(service, token=token, cors_origins=cors_origins, max_body=max_body)
+    app = create_app(
+        service,
+        token=token,
+        cors_origins=cors_origins,
+        max_body=max_body,
+        hosts=host_names(bound, [host, *allow_hosts]),
+        budget=budget,
+    )
+    shown = f"[{bound}]" if ":" in bound else bound
     print(
-        f"replycoach {__version__} serving on http://{host}:{port} "
+        f"replycoach {__version__} serving on http://{shown}:{bound_port} "
         f"({len(service.engine.checkers)} rules; demo page at /, OpenAPI at /openapi.json; "
         f"SIGHUP reloads the rules){' with a bearer token' if token else ''}",
         file=sys.stderr,
         flush=True,
     )
+    guarded = protocol(max_head, read_timeout)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        http=guarded if guarded is not None else "h11",
+        h11_max_incomplete_event_size=max_head,
+        timeout_keep_alive=5,
+        limit_concurrency=1000,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

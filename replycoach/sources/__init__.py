@@ -211,7 +211,7 @@ def disabled_rules(*comments: str) -> frozenset[str]:
 
 
 def _readers() -> dict[str, ModuleType]:
-    from . import excel, jsondoc, table, text, yamldoc
+    from . import excel, jsondoc, table, text, unsupported, yamldoc
 
     return {
         ".txt": text,
@@ -222,11 +222,12 @@ def _readers() -> dict[str, ModuleType]:
         ".yaml": yamldoc,
         ".yml": yamldoc,
         ".xlsx": excel,
+        ".xls": unsupported,
     }
 
 
-SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".yaml", ".yml", ".xlsx")
-"""File endings read when a directory is given."""
+SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".yaml", ".yml", ".xlsx", ".xls")
+"""File endings read when a directory is given (.xls to say it is not supported)."""
 
 
 def reader_for(path: str | Path) -> ModuleType:

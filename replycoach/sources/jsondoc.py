@@ -76,12 +76,15 @@ def _found(
     parsed = Parsed(decoded.encoding)
     text = decoded.join()
     found: list[tuple[Found, int]] = []
+    if decoded.refused:
+        parsed.items.append(InputError(name, 1, decoded.refused))
+        return parsed, found, text
     if name.lower().endswith(".jsonl"):
         offset = 0
         bad = set(decoded.bad_lines)
         for number, (line, end) in enumerate(zip(decoded.lines, decoded.newlines, strict=True), 1):
             if number in bad:
-                parsed.items.append(InputError(name, number, "line is not valid UTF-8"))
+                parsed.items.append(InputError(name, number, decoded.problem(number)))
             elif line.strip():
                 try:
                     json.loads(line)
@@ -92,13 +95,15 @@ def _found(
                     found.extend((f, offset) for f in replies(root, options))
             offset += len(line) + len(end)
     else:
-        if decoded.bad_lines:
-            parsed.items.append(InputError(name, decoded.bad_lines[0], "line is not valid UTF-8"))
-            return parsed, found, text
+        # A line that cannot be decoded is blank in ``text``: reported, and the rest is
+        # still read when the document parses without it.
+        for number in decoded.bad_lines:
+            parsed.items.append(InputError(name, number, decoded.problem(number)))
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
-            parsed.items.append(InputError(name, exc.lineno, f"not valid JSON: {exc.msg}"))
+            if not decoded.bad_lines:
+                parsed.items.append(InputError(name, exc.lineno, f"not valid JSON: {exc.msg}"))
             return parsed, found, text
         root, _ = _Scanner(text).value(0)
         found.extend((f, 0) for f in replies(root, options))

@@ -197,8 +197,11 @@ def _walk(
     decoded = decode(data)
     parsed = Parsed(decoded.encoding)
     text = decoded.join()
+    if decoded.refused:
+        parsed.items.append(InputError(name, 1, decoded.refused))
+        return parsed, []
     for number in decoded.bad_lines:
-        parsed.items.append(InputError(name, number, "line is not valid UTF-8"))
+        parsed.items.append(InputError(name, number, decoded.problem(number)))
     tsv = name.lower().endswith(".tsv")
     rows = tokenize(text, "\t" if tsv else ",", quoting=not tsv)
     pairs: list[tuple[Entry, Field]] = []

@@ -35,13 +35,14 @@ def read(name: str, data: bytes, options: SourceOptions) -> Parsed:
     """Entries of a .txt file, and :class:`InputError` for lines that cannot be decoded."""
     decoded = decode(data)
     parsed = Parsed(decoded.encoding)
+    if decoded.refused:
+        parsed.items.append(InputError(name, 1, decoded.refused))
+        return parsed
     bad = set(decoded.bad_lines)
     previous = ""
     for number, line in enumerate(decoded.lines, 1):
         if number in bad:
-            parsed.items.append(
-                InputError(name, number, f"line is not valid {decoded.encoding.upper()}")
-            )
+            parsed.items.append(InputError(name, number, decoded.problem(number)))
             previous = ""
             continue
         if not line.strip() or is_comment(line):
@@ -61,8 +62,10 @@ def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: Source
     """The file with each reply line replaced by ``fix(entry)``; everything else, encoding,
     BOM and line ends included, byte for byte."""
     decoded = decode(data)
+    if decoded.refused:
+        raise FixError(decoded.refused)
     if decoded.bad_lines:
-        raise FixError(f"line {decoded.bad_lines[0]} is not valid UTF-8")
+        raise FixError(f"line {decoded.bad_lines[0]}: {decoded.problem(decoded.bad_lines[0])}")
     lines = list(decoded.lines)
     for item in read(name, data, options).items:
         if isinstance(item, Entry):
