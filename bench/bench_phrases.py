@@ -6,7 +6,9 @@
    replies repeated in order, numbered so they stay distinct) is checked by
    ``replycoach check`` as a whole process. Anchor in the same run: the standard library's
    ``csv`` reading the same file in a fresh process (parsing only, no checking).
-2. The same rows split over 4 files, checked with ``--jobs 1`` and ``--jobs 2``.
+2. ``--jobs 1`` against ``--jobs 2`` on the same rows split over 4 files, and on the one
+   big file (cut into pieces inside the file), runs alternated so both see the same load;
+   the two outputs are compared (same findings, same order). The load average is printed.
 3. Findings per rule on ``../shared/corpus/phrases/`` (the JDDC frequent agent lines, as
    TSV and as JSONL).
 The corpus is test data only (see its PROVENANCE.md); the generated files stay in bench/out.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -100,12 +103,26 @@ def main() -> None:
         f"anchor, csv.reader over the same file:  {anchor:.2f} s "
         f"(replycoach = {ours / anchor:.1f}x the bare parse)"
     )
-    one, _ = timed([*check, "--jobs", "1", *parts], args.runs)
-    two, _ = timed([*check, "--jobs", "2", *parts], args.runs)
-    print(
-        f"4 files of {quarter:,}: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s "
-        f"(speed-up {one / two:.2f}x on this 2-core machine)"
-    )
+    for label, files in (
+        (f"4 files of {quarter:,}", parts),
+        (f"1 file of {len(rows):,}", [str(big)]),
+    ):
+        load = os.getloadavg()[0]
+        ones, twos = [], []
+        same = True
+        for _ in range(args.runs):
+            t1, p1 = timed([*check, "-f", "json", "--jobs", "1", *files], 1)
+            t2, p2 = timed([*check, "-f", "json", "--jobs", "2", *files], 1)
+            ones.append(t1)
+            twos.append(t2)
+            same = same and p1.stdout == p2.stdout
+        one, two = statistics.median(ones), statistics.median(twos)
+        ratios = sorted(a / b for a, b in zip(ones, twos, strict=True))
+        print(
+            f"{label}: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s (median speed-up "
+            f"{one / two:.2f}x, per pair {', '.join(f'{r:.2f}' for r in ratios)}; "
+            f"same output: {same}; load average {load:.1f} -> {os.getloadavg()[0]:.1f})"
+        )
 
     for name in ["jddc_frequent_agent_lines.tsv", "phrases.jsonl"]:
         path = CORPUS / "phrases" / name

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownRuleError
-from .kinds import Checker, Context, compile_rule
+from .kinds import Checker, Context, WordSet, compile_rule
 from .model import POSITIONS, Finding, Severity
 from .normalize import normalize
 from .rulecache import cache_key, cached_engine, default_rules_dir
@@ -82,8 +81,8 @@ class Engine:
         )
         # One alternation of the trigger words of every checker that has them: a reply with
         # none of them (most replies) skips all those checkers at once.
-        words = sorted({w for c in self.checkers for w in c.triggers}, key=lambda w: (-len(w), w))
-        self._screen = re.compile("|".join(map(re.escape, words))) if words else None
+        words = {w for c in self.checkers for w in c.triggers}
+        self._screen = WordSet(words) if words else None
         self._always = tuple(c for c in self.checkers if not c.triggers)
 
     @property
@@ -203,7 +202,7 @@ class Engine:
         )
         findings: list[Finding] = []
         checkers: Iterable[Checker] = self.checkers
-        if self._screen is not None and self._screen.search(ctx.norm) is None:
+        if self._screen is not None and not self._screen.search(ctx.norm):
             checkers = self._always  # no trigger word anywhere: the others cannot fire
         if ignore:
             if "*" in ignore or "all" in ignore:

@@ -96,9 +96,18 @@ def _code_digest() -> str:
     """A digest of replycoach's own top-level modules: a changed checker class never meets
     an engine pickled by its older self."""
     digest = hashlib.sha256(sys.version.encode())
-    for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    try:
+        for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
+            digest.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    except OSError:
+        return ""
     return digest.hexdigest()
+
+
+_CODE = _code_digest()
+"""Taken when the engine's modules are imported (they import this one), not later: a
+long-running process whose files are edited under it keeps pickling its own classes, and
+must store them under its own code's key."""
 
 
 def cache_key(sources: Iterable[str | Path], options: Mapping[str, Any]) -> str:
@@ -107,12 +116,13 @@ def cache_key(sources: Iterable[str | Path], options: Mapping[str, Any]) -> str:
     from . import __version__
     from .normalize import table_key
 
-    digest = hashlib.sha256()
+    if not _CODE:
+        return ""
+    digest = hashlib.sha256(_CODE.encode())
     try:
         for source in sources:
             for file in rule_files(source):
                 digest.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
-        digest.update(_code_digest().encode())
     except OSError:
         return ""
     settings = json.dumps(options, sort_keys=True, ensure_ascii=False, default=str)
