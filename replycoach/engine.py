@@ -81,8 +81,15 @@ class Engine:
         )
         # One alternation of the trigger words of every checker that has them: a reply with
         # none of them (most replies) skips all those checkers at once.
-        words = {w for c in self.checkers for w in c.triggers}
-        self._screen = WordSet(words) if words else None
+        # Every checker's trigger words in one automaton: a reply runs only the checkers
+        # without triggers and those whose trigger words occur in it.
+        self._screen = WordSet({w for c in self.checkers for w in c.triggers})
+        owners: dict[str, list[int]] = {}
+        for i, checker in enumerate(self.checkers):
+            for word in checker.triggers:
+                owners.setdefault(word, []).append(i)
+        self._owners = tuple(tuple(owners[w]) for w in self._screen.words)
+        self._always_at = frozenset(i for i, c in enumerate(self.checkers) if not c.triggers)
         self._always = tuple(c for c in self.checkers if not c.triggers)
 
     @property
@@ -201,9 +208,13 @@ class Engine:
             text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
-        checkers: Iterable[Checker] = self.checkers
-        if self._screen is not None and not self._screen.search(ctx.norm):
-            checkers = self._always  # no trigger word anywhere: the others cannot fire
+        checkers: Iterable[Checker] = self._always
+        hits = self._screen.hits(ctx.norm) if self._screen.words else ()
+        if hits:  # the checkers of the trigger words found, in rule order
+            active = set(self._always_at)
+            for hit in hits:
+                active.update(self._owners[hit])
+            checkers = [self.checkers[i] for i in sorted(active)]
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .literals import required_literals
 from .model import Finding, Severity
 from .normalize import normalize
 from .words import Boundaries
@@ -77,6 +78,20 @@ class WordSet:
         self.words = tuple(sorted({w for w in words if w}, key=lambda w: (-len(w), w)))
         automaton = AhoCorasick(self.words, matchkind=MatchKind.LeftmostLongest)
         self._find = automaton.find_matches_as_indexes
+        self._every: Any = None  # all occurrences, overlapping (built on first use)
+
+    def hits(self, text: str) -> set[int]:
+        """Indexes (into :attr:`words`) of every word that occurs in ``text``, also inside
+        or across another's occurrence."""
+        if self._every is None:
+            from ahocorasick_rs import AhoCorasick, MatchKind
+
+            automaton = AhoCorasick(self.words, matchkind=MatchKind.Standard)
+            self._every = automaton.find_matches_as_indexes
+        try:
+            return {i for i, _, _ in self._every(text, overlapping=True)}
+        except UnicodeEncodeError:
+            return {i for i, w in enumerate(self.words) if w in text}
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` of every match."""
@@ -259,6 +274,8 @@ class PatternChecker(Checker):
             else [(group, _VALIDATORS[name]) for group, name in (checks or {}).items()]
         )
         self._prefilter = re.compile(normalize(rule.prefilter)) if rule.prefilter else None
+        required = required_literals(normalize(rule.regex))
+        self.triggers = tuple(sorted(required)) if required else ()
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
 
@@ -298,6 +315,7 @@ class CountChecker(Checker):
         super().__init__(rule, severity)
         self.spec = rule
         self._words = PhraseIndex(rule.words, rule.exceptions, "none")
+        self.triggers = tuple(self._words.words)  # min >= 1: one of them must occur
         against = PhraseIndex(rule.against, rule.exceptions, "none") if rule.against else None
         self._against: PhraseIndex | None = against
 
