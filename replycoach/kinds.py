@@ -66,19 +66,30 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in ordered))
 
 
+def _longest(word: str) -> tuple[int, str]:
+    return (-len(word), word)
+
+
 class WordSet:
     """Finds literal words in a text: leftmost, and the longest of those starting there,
     without overlaps, exactly as a regex alternation of the words sorted longest first, but
     by an Aho-Corasick automaton (ahocorasick-rs), which is built ~15x faster than the regex
     is compiled and scans ~1.7x faster. Offsets are characters. Pickled as its words."""
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], ordered: bool = False) -> None:
+        self.words = (
+            tuple(words) if ordered else tuple(sorted({w for w in words if w}, key=_longest))
+        )
+        self._every: Any = None  # all occurrences, overlapping (built on first use)
+
+    def _find(self, text: str) -> list[tuple[int, int, int]]:
+        # The automaton is built on first use (most of an engine's sets never meet a reply
+        # in a short run), then its search replaces this method on the instance.
         from ahocorasick_rs import AhoCorasick, MatchKind
 
-        self.words = tuple(sorted({w for w in words if w}, key=lambda w: (-len(w), w)))
         automaton = AhoCorasick(self.words, matchkind=MatchKind.LeftmostLongest)
-        self._find = automaton.find_matches_as_indexes
-        self._every: Any = None  # all occurrences, overlapping (built on first use)
+        self._find = automaton.find_matches_as_indexes  # type: ignore[method-assign,assignment]
+        return self._find(text)
 
     def hits(self, text: str) -> set[int]:
         """Indexes (into :attr:`words`) of every word that occurs in ``text``, also inside
@@ -110,8 +121,8 @@ class WordSet:
     def _regex(self) -> re.Pattern[str]:
         return re.compile("|".join(map(re.escape, self.words)) or "(?!)")
 
-    def __reduce__(self) -> tuple[type[WordSet], tuple[tuple[str, ...]]]:
-        return WordSet, (self.words,)
+    def __reduce__(self) -> tuple[type[WordSet], tuple[tuple[str, ...], bool]]:
+        return WordSet, (self.words, True)
 
 
 class PhraseIndex:

@@ -23,17 +23,18 @@ def table_key() -> str:
     if spec is None or not spec.submodule_search_locations:
         return ""
     parts = []
-    try:
+    try:  # the package's files and its compiled library's: a new OpenCC changes them
         for directory in spec.submodule_search_locations:
-            for root, _, files in os.walk(directory):
-                for name in sorted(files):
-                    if name.endswith((".pyc", ".pyo")):
-                        continue
-                    st = os.stat(os.path.join(root, name))
-                    parts.append(f"{root}/{name}:{st.st_size}:{st.st_mtime_ns}")
+            for folder in (directory, os.path.join(directory, "clib")):
+                if not os.path.isdir(folder):
+                    continue
+                for entry in os.scandir(folder):
+                    if entry.is_file() and not entry.name.endswith((".pyc", ".pyo")):
+                        st = entry.stat()
+                        parts.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
     except OSError:
         return ""
-    return "1|" + "|".join(sorted(parts))
+    return "2|" + "|".join(sorted(parts))
 
 
 @cache
