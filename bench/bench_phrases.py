@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,6 +42,12 @@ def timed(cmd: list[str], runs: int) -> tuple[float, subprocess.CompletedProcess
         times.append(time.perf_counter() - t0)
     assert proc is not None
     return statistics.median(times), proc
+
+
+def cpu_children() -> float:
+    """User + system CPU seconds of the finished child processes (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> None:
@@ -110,18 +117,26 @@ def main() -> None:
         load = os.getloadavg()[0]
         ones, twos = [], []
         same = True
+        cpu1, cpu2 = [], []
         for _ in range(args.runs):
+            c0 = cpu_children()
             t1, p1 = timed([*check, "-f", "json", "--jobs", "1", *files], 1)
+            c1 = cpu_children()
             t2, p2 = timed([*check, "-f", "json", "--jobs", "2", *files], 1)
+            c2 = cpu_children()
             ones.append(t1)
             twos.append(t2)
+            cpu1.append(c1 - c0)
+            cpu2.append(c2 - c1)
             same = same and p1.stdout == p2.stdout
         one, two = statistics.median(ones), statistics.median(twos)
         ratios = sorted(a / b for a, b in zip(ones, twos, strict=True))
         print(
             f"{label}: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s (median speed-up "
             f"{one / two:.2f}x, per pair {', '.join(f'{r:.2f}' for r in ratios)}; "
-            f"same output: {same}; load average {load:.1f} -> {os.getloadavg()[0]:.1f})"
+            f"same output: {same}; load average {load:.1f} -> {os.getloadavg()[0]:.1f}); "
+            f"CPU time --jobs 1 {statistics.median(cpu1):.2f} s, --jobs 2 "
+            f"{statistics.median(cpu2):.2f} s (all processes)"
         )
 
     for name in ["jddc_frequent_agent_lines.tsv", "phrases.jsonl"]:

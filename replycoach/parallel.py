@@ -24,7 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from .engine import Engine
-from .report import FileResult, check_file, check_items
+from .report import FileResult, Located, check_file, check_items
 from .sources import Entry, InputError, SourceOptions, reader_for
 
 Job = tuple[str, SourceOptions, frozenset[str]]
@@ -49,29 +49,54 @@ def _check_whole(job: Job) -> FileResult:
 
 @dataclasses.dataclass(frozen=True)
 class Piece:
-    """Part of a file: ``data`` (with the file's first record in front when ``head_lines``)
-    whose line ``n`` is line ``n + shift`` of the file."""
+    """Bytes ``start:end`` of a file, read by the worker itself (with ``head``, the file's
+    first record, in front when ``head_lines``): line ``n`` of what it reads is line
+    ``n + shift`` of the file. ``stamp`` is the file's size and modification time when it
+    was cut; a file changed since is read whole again instead."""
 
     path: str
-    data: bytes
+    start: int
+    end: int
+    head: bytes
     head_lines: int
     shift: int
+    stamp: tuple[int, int]
     options: SourceOptions
     ignore: frozenset[str]
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns)
 
 
 def _check_piece(piece: Piece) -> FileResult | None:
     """The piece's result with file line numbers; ``None`` when it does not read cleanly."""
     assert _WORKER is not None
-    parsed = reader_for(piece.path).read(piece.path, piece.data, piece.options)
+    try:
+        with open(piece.path, "rb") as handle:
+            handle.seek(piece.start)
+            data = handle.read(piece.end - piece.start)
+        if _stamp(piece.path) != piece.stamp:
+            return None
+    except OSError:
+        return None
+    parsed = reader_for(piece.path).read(piece.path, piece.head + data, piece.options)
     if parsed.encoding != "utf-8" or any(isinstance(i, InputError) for i in parsed.items):
         return None
     items: list[Entry | InputError] = [
-        dataclasses.replace(item, line=item.line + piece.shift)
-        for item in parsed.items
-        if isinstance(item, Entry) and item.line > piece.head_lines
+        item for item in parsed.items if isinstance(item, Entry) and item.line > piece.head_lines
     ]
-    return check_items(_WORKER, piece.path, parsed.encoding, items, piece.ignore)
+    result = check_items(_WORKER, piece.path, parsed.encoding, items, piece.ignore)
+    if piece.shift:  # file line numbers, only where there is something to report
+        moved: dict[int, Entry] = {}
+        for n, loc in enumerate(result.findings):
+            entry = moved.get(id(loc.entry))
+            if entry is None:
+                entry = dataclasses.replace(loc.entry, line=loc.entry.line + piece.shift)
+                moved[id(loc.entry)] = entry
+            result.findings[n] = Located(entry, loc.finding)
+    return result
 
 
 def _is_comment(line: bytes) -> bool:
@@ -133,6 +158,7 @@ def split(job: Job, workers: int) -> list[Piece] | None:
     try:
         if os.path.getsize(path) < SPLIT_BYTES:
             return None
+        stamp = _stamp(path)
         data = Path(path).read_bytes()
     except OSError:
         return None  # reported by the reader
@@ -148,18 +174,10 @@ def split(job: Job, workers: int) -> list[Piece] | None:
     lines_before = 0
     for start, end in itertools.pairwise(offsets):
         if start == 0:
-            out.append(Piece(path, data[start:end], 0, 0, options, ignore))
+            out.append(Piece(path, start, end, b"", 0, 0, stamp, options, ignore))
         else:
-            out.append(
-                Piece(
-                    path,
-                    head + data[start:end],
-                    head_lines,
-                    lines_before - head_lines,
-                    options,
-                    ignore,
-                )
-            )
+            shift = lines_before - head_lines
+            out.append(Piece(path, start, end, head, head_lines, shift, stamp, options, ignore))
         lines_before += data.count(b"\n", start, end)
     return out
 

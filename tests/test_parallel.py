@@ -104,3 +104,18 @@ def test_other_encodings_and_many_small_files(tmp_path: Path) -> None:
         small.append(p)
     report = same_with_jobs(gbk, *small)
     assert report["replies"] == 205
+
+
+def test_a_file_changed_after_it_was_cut_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replycoach import Engine
+
+    path = tmp_path / "big.csv"
+    path.write_text(csv_rows(200), encoding="utf-8")
+    pieces = parallel.split((str(path), SourceOptions(), frozenset()), 2)
+    assert pieces is not None
+    monkeypatch.setattr(parallel, "_WORKER", Engine.default())
+    assert parallel._check_piece(pieces[1]) is not None
+    path.write_text(csv_rows(201), encoding="utf-8")  # another size: the cut no longer holds
+    assert parallel._check_piece(pieces[1]) is None
