@@ -337,12 +337,12 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
         severity[rule] = level
     files = [config.resolve(p) for p in settings.rule_files] + list(args.rules)
     defaults = settings.default_rules and not args.no_default_rules
+    enable = [*settings.enable, *args.enable]
     if config.path is not None or all_rules:
         base = Engine.from_paths(*files, defaults=defaults)
-        _check_config_names(base, config)
-        enable = [r.id for r in base.rules] if all_rules else [*settings.enable, *args.enable]
-    else:
-        enable = [*settings.enable, *args.enable]
+        _check_config_names_once(base, config)
+        if all_rules:
+            enable = [r.id for r in base.rules]
     # One call with every option: the compiled engine comes from the cache when the rule
     # files and options are those of an earlier run (no YAML, no validation).
     return Engine.from_paths(
@@ -355,6 +355,31 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
         packs=[*settings.packs, *args.pack],
         options=settings.rule_options,
     )
+
+
+def _check_config_names_once(engine: Engine, config: Config) -> None:
+    """:func:`_check_config_names`, remembered in the private cache for this configuration
+    file's content and these compiled rules (checking needs the rules validated again)."""
+    from . import cache as disk_cache
+
+    key = ""
+    if config.path is not None and engine.cache_key:
+        from .config import config_key
+
+        try:
+            text = config.path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        if text is not None:
+            key = (
+                config_key(config.path, text)
+                and f"{config_key(config.path, text)}|{engine.cache_key}"
+            )
+    if key and disk_cache.load("config-names", key) is True:
+        return
+    _check_config_names(engine, config)
+    if key:
+        disk_cache.store("config-names", key, True)
 
 
 def _check_config_names(engine: Engine, config: Config) -> None:

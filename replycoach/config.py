@@ -201,13 +201,48 @@ def _validate(data: Any, path: Path, text: str, toml: bool) -> Settings:
         raise ConfigError("\n".join(problems)) from None
 
 
+def config_key(path: Path, text: str) -> str:
+    """The private cache's key for the settings validated from ``text`` (the file's path and
+    content, replycoach's version and code)."""
+    import hashlib
+
+    from . import __version__
+    from .rulecache import code_digest
+
+    code = code_digest()
+    if not code:
+        return ""
+    blob = f"{__version__}|{code}|{path.resolve()}|{text}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(blob).hexdigest()
+
+
 def load_config(path: str | Path) -> Config:
-    """Load one configuration file (``.yaml``/``.yml``, or ``pyproject.toml``)."""
+    """Load one configuration file (``.yaml``/``.yml``, or ``pyproject.toml``). Settings
+    validated once are kept in the private cache, keyed by the file's content, so later
+    starts need neither YAML nor pydantic."""
+    from . import cache as disk_cache
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}:1: cannot read configuration: {exc}") from None
+    key = config_key(path, text)
+    known = disk_cache.load("config", key) if key else None
+    if isinstance(known, dict):
+        try:
+            return Config(Settings(**known), path)
+        except TypeError:
+            pass  # another shape: validate again
+    config = _load_config(path, text)
+    if key:
+        import dataclasses
+
+        disk_cache.store("config", key, dataclasses.asdict(config.settings))
+    return config
+
+
+def _load_config(path: Path, text: str) -> Config:
     if path.suffix == ".toml":
         try:
             data = _toml_loads(text)

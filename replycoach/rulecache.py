@@ -110,6 +110,11 @@ long-running process whose files are edited under it keeps pickling its own clas
 must store them under its own code's key."""
 
 
+def code_digest() -> str:
+    """The digest of replycoach's modules as this process imported them ("" if unknown)."""
+    return _CODE
+
+
 def cache_key(sources: Iterable[str | Path], options: Mapping[str, Any]) -> str:
     """The key of the engine compiled from ``sources`` with ``options``; empty (do not cache)
     when a source cannot be read, so that the loader reports the problem."""

@@ -153,3 +153,50 @@ def test_cli_version_and_help_import_no_engine() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0 and run.stderr == "ok\n", run.stderr
+
+
+def test_configuration_is_validated_once_and_never_served_stale(
+    private_dir: Path, tmp_path: Path
+) -> None:
+    from replycoach.config import ConfigError, load_config
+
+    path = tmp_path / ".replycoach.yaml"
+    path.write_text("disable: [honorific-you]\n", encoding="utf-8")
+    assert load_config(path).settings.disable == ["honorific-you"]
+    assert list(private_dir.glob("config-*.bin"))
+    assert load_config(path).settings.disable == ["honorific-you"]  # from the cache
+    path.write_text("disable: [absolute-promise]\n", encoding="utf-8")
+    assert load_config(path).settings.disable == ["absolute-promise"]
+    path.write_text("disable: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(path)
+
+
+def test_a_cached_start_with_a_configuration_file_imports_no_pydantic(
+    private_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / ".replycoach.yaml").write_text(
+        "disable: [honorific-you]\nseverity: {absolute-promise: error}\n", encoding="utf-8"
+    )
+    code = (
+        "import io, sys\n"
+        "from replycoach.cli import main\n"
+        "out = io.StringIO()\n"
+        "code = main(['check', '-q', '-f', 'json', '--text', '我保证明天一定发货，你放心'],"
+        " out=out, err=io.StringIO())\n"
+        "import json\n"
+        "found = json.loads(out.getvalue())['findings']\n"
+        "print(code, sorted({(f['rule'], f['severity']) for f in found}),"
+        " [m for m in ('pydantic', 'yaml') if m in sys.modules])\n"
+    )
+    env = {**os.environ, "REPLYCOACH_CACHE_DIR": str(private_dir)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    first, second = (r.stdout.strip() for r in runs)
+    assert first.startswith("1 [('absolute-promise', 'error')]") and "pydantic" in first
+    assert second == "1 [('absolute-promise', 'error')] []"
