@@ -12,7 +12,7 @@ honorific-you 10 11 你 ('您',)
 
 from __future__ import annotations
 
-from .errors import ReplycoachError, RuleFileError, UnknownRuleError
+from .errors import OptionError, ReplycoachError, RuleFileError, RuleProblem, UnknownRuleError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -54,9 +54,11 @@ __all__ = [
     "AnyRule",
     "Engine",
     "Finding",
+    "OptionError",
     "Position",
     "ReplycoachError",
     "RuleFileError",
+    "RuleProblem",
     "Severity",
     "UnknownRuleError",
     "__version__",

@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -682,7 +682,7 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         write_output,
     )
     from .formats.text import plural
-    from .sources import FixError, reader_for
+    from .sources import FixError, is_streamed, reader_for
     from .sources.decode import decode
 
     _require_input(args)
@@ -713,27 +713,19 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         if not stdin:
             clean_stale_temps(path)
+        if not (stdin or args.diff or args.stdout) and is_streamed(name):
+            outcome = _fix_streamed(path, fix, opts, err)
+            if outcome == "fixed" and not args.quiet:
+                err.write(f"{path}: fixed {plural(len(changed), 'reply')}\n")
+            elif outcome == "failed":
+                status = EXIT_USAGE
+            continue
         try:
             before = None if stdin else fingerprint(path)
             data = _read_stdin(args) if stdin else Path(path).read_bytes()
             new = reader_for(name).rewrite(name, data, fix, opts)
-        except OSError as exc:
-            err.write(f"{name}:1: error input cannot read file: {exc.strerror or exc}\n")
-            status = EXIT_USAGE
-            continue
-        except FixError as exc:
-            err.write(f"{name}: error input {exc}; file left as it is\n")
-            status = EXIT_USAGE
-            continue
-        except UnicodeEncodeError as exc:
-            err.write(
-                f"{name}: error input the fix needs {exc.object[exc.start : exc.end]!r}, which "
-                f"{exc.encoding} cannot hold; file left as it is\n"
-            )
-            status = EXIT_USAGE
-            continue
-        except (FileChanged, ReadOnlyFile, OutputError) as exc:
-            err.write(f"{exc}\n")
+        except (OSError, FixError, UnicodeEncodeError, FileChanged, ReadOnlyFile) as exc:
+            err.write(_fix_problem(name, exc))
             status = EXIT_USAGE
             continue
         if args.diff:
@@ -753,6 +745,61 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if status == EXIT_CLEAN and would_change:
         return EXIT_FINDINGS
     return status
+
+
+class _Unchanged(Exception):
+    pass
+
+
+def _fix_problem(name: str, exc: Exception) -> str:
+    """One line saying why a file was not fixed."""
+    from .fixes import FileChanged, OutputError, ReadOnlyFile
+    from .sources import FixError
+
+    if isinstance(exc, (FileChanged, ReadOnlyFile, OutputError)):
+        return f"{exc}\n"
+    if isinstance(exc, FixError):
+        return f"{name}: error input {exc}; file left as it is\n"
+    if isinstance(exc, UnicodeEncodeError):
+        return (
+            f"{name}: error input the fix needs {exc.object[exc.start : exc.end]!r}, which "
+            f"{exc.encoding} cannot hold; file left as it is\n"
+        )
+    if isinstance(exc, OSError):
+        return f"{name}:1: error input cannot read file: {exc.strerror or exc}\n"
+    return f"{name}: error {exc}\n"
+
+
+def _fix_streamed(
+    path: str, fix: Callable[[Entry], str], options: SourceOptions, err: TextIO
+) -> str:
+    """Fix a line-based file as a stream into a temporary file renamed into place:
+    ``fixed``, ``unchanged``, or ``failed`` (reported on ``err``; the file left as it was)."""
+    from .fixes import FileChanged, ReadOnlyFile, fingerprint, open_output
+    from .sources import FixError, reader_for
+    from .sources.stream import Discard, open_sniffed
+
+    reader = reader_for(path)
+    try:
+        with open(path, "rb") as src:
+            sniffed = open_sniffed(src)
+            if sniffed.refused:
+                raise FixError(sniffed.refused)
+            before = fingerprint(path)
+            if not os.stat(path).st_mode & 0o222:  # read-only: say so only when a fix is due
+                if reader.rewrite_stream(path, src, Discard(), sniffed, fix, options):
+                    raise ReadOnlyFile(f"{path}: the file is read-only; left as it is")
+                return "unchanged"
+            try:
+                with open_output(path, expect=before, keep_read_only=True) as dst:
+                    if not reader.rewrite_stream(path, src, dst, sniffed, fix, options):
+                        raise _Unchanged
+            except _Unchanged:
+                return "unchanged"
+    except (OSError, FixError, UnicodeEncodeError, FileChanged, ReadOnlyFile) as exc:
+        err.write(_fix_problem(path, exc))
+        return "failed"
+    return "fixed"
 
 
 def _diff(name: str, old: bytes, new: bytes) -> str:
@@ -919,6 +966,8 @@ def _cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
+    from .docs import source_title
+
     fixable = getattr(rule, "fix", "unsafe") == "safe"
     return {
         "id": rule.id,
@@ -926,7 +975,11 @@ def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
         "severity": rule.severity.value,
         "enabled": active,
         "fix": "safe" if fixable else "none",
-        "source": {"file": rule.source.file, "passage": rule.source.passage},
+        "source": {
+            "file": rule.source.file,
+            "title": source_title(rule.source.file),
+            "passage": rule.source.passage,
+        },
         "description": rule.description,
     }
 
@@ -943,14 +996,21 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json":
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return EXIT_CLEAN
-    for row in rows:
-        flag = "" if row["enabled"] else " (disabled)"
-        fix = " fix:safe" if row["fix"] == "safe" else ""
-        source = row["source"]
-        assert isinstance(source, dict)
-        out.write(
-            f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  {source['file']}\n"
-        )
+    table = [
+        [
+            str(row["id"]),
+            str(row["severity"]),
+            str(row["kind"]),
+            ("fix:safe" if row["fix"] == "safe" else "")
+            + ("" if row["enabled"] else " (disabled)"),
+            str(row["source"]["title"]),  # type: ignore[index]
+        ]
+        for row in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(4)] if table else []
+    for r in table:
+        cells = [r[i].ljust(widths[i]) for i in range(4)]
+        out.write(("  ".join(cells) + "  " + r[4]).rstrip() + "\n")
     return EXIT_CLEAN
 
 
@@ -964,6 +1024,8 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if rule is None:
         err.write(f"replycoach: unknown rule {args.rule!r}; see 'replycoach rules'\n")
         return EXIT_USAGE
+    from .docs import source_title
+
     one = Engine([rule], enable=[rule.id])
     if args.format == "json":
         data = rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
@@ -977,7 +1039,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "",
         rule.description or rule.message,
         "",
-        f"出处  {rule.source.file}",
+        f"出处  {source_title(rule.source.file)}",
         f"      “{rule.source.passage}”",
         "",
         "会提示的回复：",

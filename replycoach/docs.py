@@ -4,9 +4,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+
+import yaml
 
 from .engine import Engine
-from .loader import AnyRule, SubstitutionRule
+from .loader import AnyRule, SubstitutionRule, default_rules_dir
+
+
+@cache
+def _titles() -> dict[str, str]:
+    try:
+        path = default_rules_dir() / "sources" / "titles.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return {str(k): str(v) for k, v in (data or {}).items()}
+
+
+def source_title(file: str) -> str:
+    """The title of the document a rule cites (``rules/sources/titles.yaml``), for people;
+    the file name itself when it has no title (citations such as 《广告法》 are titles).
+
+    >>> source_title("002_a357f8f2c1f849a2.txt")
+    '《淘宝客服日常工作安排表》'
+    """
+    return _titles().get(file, file)
 
 
 def _fix(rule: AnyRule) -> str:
@@ -63,7 +86,7 @@ def render_rules(rules: Sequence[AnyRule]) -> str:
             "",
             f"**What it does.** {rule.description or rule.message}",
             "",
-            f"**Why.** {rule.source.file}: “{rule.source.passage}”",
+            f"**Why.** {source_title(rule.source.file)}: “{rule.source.passage}”",
             "",
             f"**Fix.** {_fix(rule)}",
             "",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import UnknownRuleError
+from .errors import OptionError, UnknownRuleError
 from .kinds import Checker, Context, WordSet, compile_rule
 from .model import POSITIONS, Finding, Severity
 from .normalize import normalize
@@ -70,8 +70,14 @@ class Engine:
         resolve((options or {}).keys(), "configure")
         disabled = resolve(disable, "disable")
         kept = resolve(only, "select") if only is not None else None
-        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         resolve((severity or {}).keys(), "override")
+        levels = {s.value for s in Severity}
+        for rule_id, level in (severity or {}).items():
+            if not isinstance(level, Severity) and level not in levels:
+                raise OptionError(
+                    f"severity for {rule_id!r}: got {level!r}, expected error|warning|info"
+                )
+        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         self.checkers: tuple[Checker, ...] = tuple(
             compile_rule(rule, overrides.get(rule.id))
             for rule in rules
@@ -79,18 +85,13 @@ class Engine:
             and rule.id not in disabled
             and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
         )
-        # One alternation of the trigger words of every checker that has them: a reply with
-        # none of them (most replies) skips all those checkers at once.
-        # Every checker's trigger words in one automaton: a reply runs only the checkers
-        # without triggers and those whose trigger words occur in it.
-        self._screen = WordSet({w for c in self.checkers for w in c.triggers})
-        owners: dict[str, list[int]] = {}
-        for i, checker in enumerate(self.checkers):
-            for word in checker.triggers:
-                owners.setdefault(word, []).append(i)
-        self._owners = tuple(tuple(owners[w]) for w in self._screen.words)
-        self._always_at = frozenset(i for i, c in enumerate(self.checkers) if not c.triggers)
-        self._always = tuple(c for c in self.checkers if not c.triggers)
+        # One Aho-Corasick pass over a reply finds which trigger words occur: it runs the
+        # checkers without triggers and those whose words occur. Rules about the
+        # customer's message are left out of the screen used when it is unknown.
+        self._screens = (
+            _Screen(self.checkers),
+            _Screen([c for c in self.checkers if not c.needs_customer]),
+        )
 
     @property
     def rules(self) -> tuple[AnyRule, ...]:
@@ -202,19 +203,15 @@ class Engine:
         rules about it stay silent). ``ignore`` names rules to skip for this text (inline or
         per-path silencing; ``*`` or ``all`` skips every rule).
         """
+        if not isinstance(text, str):
+            raise TypeError(f"check() needs the reply as a str, got {type(text).__name__}")
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
         ctx = Context(
             text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
-        checkers: Iterable[Checker] = self._always
-        hits = self._screen.hits(ctx.norm) if self._screen.words else ()
-        if hits:  # the checkers of the trigger words found, in rule order
-            active = set(self._always_at)
-            for hit in hits:
-                active.update(self._owners[hit])
-            checkers = [self.checkers[i] for i in sorted(active)]
+        checkers = self._screens[ctx.customer is None].select(ctx.norm)
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
@@ -245,6 +242,35 @@ class Engine:
         return text
 
 
+class _Screen:
+    """Which of some checkers may fire on a text: those without trigger words, and those
+    with one of theirs in it (found by one Aho-Corasick pass, every occurrence, overlapping
+    ones too)."""
+
+    def __init__(self, checkers: Sequence[Checker]) -> None:
+        self.checkers = tuple(checkers)
+        self.words = WordSet({w for c in checkers for w in c.triggers})
+        owners: dict[str, list[int]] = {}
+        for i, checker in enumerate(self.checkers):
+            for word in checker.triggers:
+                owners.setdefault(word, []).append(i)
+        self.owners = tuple(tuple(owners[w]) for w in self.words.words)
+        self.always = tuple(c for c in self.checkers if not c.triggers)
+        self.always_at = frozenset(i for i, c in enumerate(self.checkers) if not c.triggers)
+
+    def select(self, norm: str) -> Sequence[Checker]:
+        """The checkers that may fire on ``norm``, in rule order."""
+        if not self.words.words:
+            return self.checkers
+        hits = self.words.hits(norm)
+        if not hits:
+            return self.always  # no trigger word anywhere: the others cannot fire
+        active = set(self.always_at)
+        for hit in hits:
+            active.update(self.owners[hit])
+        return [self.checkers[i] for i in sorted(active)]
+
+
 def _apply_options(
     rules: Iterable[AnyRule], options: Mapping[str, Mapping[str, object]] | None
 ) -> list[AnyRule]:
@@ -268,7 +294,7 @@ def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RuleFileError([f"rule-options for '{rule.id}': {where}: {first['msg']}"]) from None
-    new._origin, new._pack = rule.origin, rule.pack
+    new._origin, new._pack, new._cues = rule.origin, rule.pack, rule.cues
     return new
 
 

@@ -25,16 +25,61 @@ from pydantic import (
     model_validator,
 )
 
+from .cues import CUE_PREFIX as CUE_PREFIX  # re-exported
+from .cues import Guard
+from .cues import _check_template as check_template
 from .errors import RuleFileError
 from .model import Position, Severity
 from .rulecache import default_rules_dir as default_rules_dir  # re-exported
 from .rulecache import rule_files
 
 RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+"""A condition's phrase written ``@name`` stands for the cue set ``name``."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CueExamples(_Strict):
+    """Texts the cue set must find (``match``) and must not find (``no_match``)."""
+
+    match: list[str] = []
+    no_match: list[str] = []
+
+
+class CueSet(_Strict):
+    """A named set of phrases and templates, referenced from rules as ``"@name"``."""
+
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    description: str = ""
+    phrases: list[str] = []
+    templates: list[str] = []
+    """Regular expressions over the normalised text with slots (:data:`replycoach.cues.SLOTS`)."""
+    exceptions: list[str] = []
+    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了)."""
+    not_in: list[Guard] = []
+    """Contexts in which a match does not count (:data:`replycoach.cues.Guard`)."""
+    examples: CueExamples = CueExamples()
+    _origin: str = PrivateAttr(default="")
+
+    @property
+    def origin(self) -> str:
+        """``path:line`` where the cue set is defined."""
+        return self._origin
+
+    @field_validator("templates")
+    @classmethod
+    def _templates_compile(cls, value: list[str]) -> list[str]:
+        for template in value:
+            check_template(template)
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> CueSet:
+        if not (self.phrases or self.templates):
+            raise ValueError("a cue set needs phrases or templates")
+        return self
 
 
 class Source(_Strict):
@@ -104,6 +149,12 @@ class _RuleBase(_Strict):
     """Former ids, so renamed rules can still be disabled by their old names."""
     _origin: str = PrivateAttr(default="")
     _pack: str = PrivateAttr(default="")
+    _cues: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    @property
+    def cues(self) -> dict[str, CueSet]:
+        """The cue sets the rule references (``"@name"``), resolved by the loader."""
+        return self._cues
 
     @property
     def origin(self) -> str:
@@ -123,6 +174,9 @@ class _PhraseBase(_RuleBase):
     """``jieba``: a match must start and end on a word boundary of jieba's segmentation."""
     unless: list[str] = []
     """If the reply contains any of these, the rule stays silent (e.g. a follow-up promise)."""
+    not_in: list[Guard] = []
+    """Contexts in which a match does not count: conditional, question, customer, negated,
+    request (see :data:`replycoach.cues.Guard`)."""
 
 
 def _check_regex(pattern: str) -> None:
@@ -136,7 +190,9 @@ def _check_regex(pattern: str) -> None:
 
 
 def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
-    words = list(words)
+    words = [w for w in words if not w.startswith(CUE_PREFIX)]
+    if len(words) == 0:
+        return  # only cue sets: their matches vary, any exception may apply
     useless = [e for e in exceptions if not any(w in e for w in words)]
     if useless:
         raise ValueError(
@@ -255,7 +311,9 @@ class Condition(_Strict):
 
     ``any`` (or ``pattern``): at least ``at_least`` of these phrases (or the regex) occur;
     ``all``: every phrase occurs; ``none``: no phrase occurs. Given together, all must hold.
-    ``exceptions`` are longer strings inside which a phrase does not count.
+    A phrase written ``@name`` stands for the cue set ``name`` (``none: ["@apology"]``).
+    ``exceptions`` are longer strings inside which a phrase does not count; ``not_in`` the
+    contexts in which a match does not count (``[conditional, question, customer]``).
     """
 
     in_: Scope = Field("reply", alias="in")
@@ -265,6 +323,16 @@ class Condition(_Strict):
     pattern: str | None = None
     at_least: int = Field(1, ge=1)
     exceptions: list[str] = []
+    not_in: list[Guard] = []
+
+    def references(self) -> list[tuple[str, int, str]]:
+        """The cue sets it names: (field, index, name)."""
+        return [
+            (field, i, phrase[len(CUE_PREFIX) :])
+            for field in ("any", "all", "none")
+            for i, phrase in enumerate(getattr(self, field))
+            if phrase.startswith(CUE_PREFIX)
+        ]
 
     @field_validator("pattern")
     @classmethod
@@ -324,12 +392,20 @@ Rule = Annotated[AnyRule, Field(discriminator="kind")]
 
 
 class RuleFile(_Strict):
-    """The top level of a rule file."""
+    """The top level of a rule file: its rules, and cue sets its rules (and the other files
+    of its pack) may reference as ``"@name"``."""
 
-    rules: list[Rule] = Field(min_length=1)
+    rules: list[Rule] = []
+    cues: list[CueSet] = []
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleFile:
+        if not self.rules and not self.cues:
+            raise ValueError("a rule file needs 'rules' (or 'cues')")
+        names = [c.name for c in self.cues]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"cue set(s) defined twice in this file: {', '.join(twice)}")
         seen: set[str] = set()
         for rule in self.rules:
             if rule.id in seen:
@@ -420,6 +496,105 @@ def _describe(error: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
+class _Parsed:
+    """One rule file, validated; its cue references not yet resolved."""
+
+    def __init__(self, rules: list[AnyRule], cues: list[CueSet], refs: list[_Ref]) -> None:
+        self.rules = rules
+        self.cues = cues
+        self.refs = refs
+
+
+_Ref = tuple[AnyRule, str, str]
+"""A cue reference: the rule, the cue set's name, and ``path:line: field`` where it is."""
+
+
+def _parse(text: str, path: str) -> _Parsed:
+    loader = _LineLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f"{mark.line + 1}" if mark is not None else "1"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleFileError([f"{path}:{line}: not valid YAML: {problem}"]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise RuleFileError([f"{path}:1: a rule file is a mapping with the key 'rules'"])
+    try:
+        parsed = RuleFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc: list[int | str] = list(error["loc"])
+            msg = str(error.get("msg", ""))
+            if error["type"] == "value_error" and msg.startswith("Value error, @"):
+                field, _, rest = msg.removeprefix("Value error, @").partition(": ")
+                loc.append(field)
+                error = {**error, "msg": rest}
+            node, where = _node_for(root, loc)
+            number = node.start_mark.line + 1 if node is not None else 1
+            problems.append(f"{path}:{number}: {where or 'file'}: {_describe(error)}")
+        raise RuleFileError(problems) from None
+    rules = list(parsed.rules)
+    pack = Path(path).stem
+    refs: list[_Ref] = []
+
+    def line_of(loc: list[int | str]) -> tuple[int, str]:
+        node, where = _node_for(root, loc)
+        return (node.start_mark.line + 1 if node is not None else 1), where
+
+    for i, rule in enumerate(rules):
+        number, _ = line_of(["rules", i])
+        rule._origin = f"{path}:{number}"
+        rule._pack = pack
+        if isinstance(rule, CombinationRule):
+            conditions: list[tuple[list[int | str], Condition]] = [
+                (["conditions", j], c) for j, c in enumerate(rule.conditions)
+            ]
+            if rule.mark is not None:
+                conditions.append((["mark"], rule.mark))
+            for at, cond in conditions:
+                for field, k, name in cond.references():
+                    number, where = line_of(["rules", i, *at, field, k])
+                    refs.append((rule, name, f"{path}:{number}: {where}"))
+    cues = list(parsed.cues)
+    for i, cue in enumerate(cues):
+        number, _ = line_of(["cues", i])
+        cue._origin = f"{path}:{number}"
+    return _Parsed(rules, cues, refs)
+
+
+def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[AnyRule]:
+    """Resolve every ``@name`` against the cue sets of the default pack and of ``parsed``."""
+    known: dict[str, CueSet] = dict(default_cues()) if with_defaults else {}
+    problems: list[str] = []
+    for p in parsed:
+        for cue in p.cues:
+            if cue.name in known and known[cue.name] is not cue:
+                problems.append(
+                    f"{cue.origin}: cues: cue set '{cue.name}' is already defined "
+                    f"({known[cue.name].origin or 'default pack'}); choose another name"
+                )
+                continue
+            known[cue.name] = cue
+    for p in parsed:
+        for rule, name, where in p.refs:
+            found = known.get(name)
+            if found is None:
+                problems.append(
+                    f"{where}: rule '{rule.id}': unknown cue set '@{name}' "
+                    f"(known: {', '.join(sorted(known)) or 'none'})"
+                )
+            else:
+                rule._cues[name] = found
+    if problems:
+        raise RuleFileError(problems)
+    return [rule for p in parsed for rule in p.rules]
+
+
 def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
     """Validate the YAML text of a rule file; ``path`` is used in error messages.
 
@@ -436,75 +611,72 @@ def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
     >>> rules[0].id
     'demo'
     """
-    loader = _LineLoader(text)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = f"{mark.line + 1}" if mark is not None else "1"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleFileError([f"{path}:{line}: not valid YAML: {problem}"]) from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        raise RuleFileError([f"{path}:1: a rule file is a mapping with the key 'rules'"])
-    try:
-        rules = list(RuleFile.model_validate(data).rules)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc: list[int | str] = list(error["loc"])
-            msg = str(error.get("msg", ""))
-            if error["type"] == "value_error" and msg.startswith("Value error, @"):
-                field, _, rest = msg.removeprefix("Value error, @").partition(": ")
-                loc.append(field)
-                error = {**error, "msg": rest}
-            node, where = _node_for(root, loc)
-            number = node.start_mark.line + 1 if node is not None else 1
-            problems.append(f"{path}:{number}: {where or 'file'}: {_describe(error)}")
-        raise RuleFileError(problems) from None
-    nodes: list[yaml.Node] = []
-    for key, value in getattr(root, "value", []):
-        if getattr(key, "value", None) == "rules":
-            nodes = value.value
-    pack = Path(path).stem
-    for rule, node in zip(rules, nodes, strict=False):
-        rule._origin = f"{path}:{node.start_mark.line + 1}"
-        rule._pack = pack
-    return rules
+    return _resolve([_parse(text, path)])
 
 
-def load_rules(path: str | Path) -> list[AnyRule]:
-    """Load and validate one rule file, or every ``*.yaml``/``*.yml`` in a directory.
-
-    Raises :class:`RuleFileError` naming the file, the line and the field.
-    """
-    path = Path(path)
-    if path.is_dir():
-        return [rule for file in rule_files(path) for rule in load_rules(file)]
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RuleFileError([f"{path}:1: cannot read rule file: {exc.strerror}"]) from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise RuleFileError([f"{path}:{line}: rule files must be UTF-8"]) from None
-    return parse_rules(text, str(path))
+
+
+def _parse_paths(paths: Iterable[str | Path]) -> list[_Parsed]:
+    parsed: list[_Parsed] = []
+    problems: list[str] = []
+    for p in paths:
+        for file in rule_files(p):
+            try:
+                parsed.append(_parse(_read(file), str(file)))
+            except RuleFileError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise RuleFileError(problems)
+    return parsed
+
+
+def load_rules(path: str | Path) -> list[AnyRule]:
+    """Load and validate one rule file, or every ``*.yaml``/``*.yml`` in a directory.
+
+    Rules may reference the cue sets of the default pack and of the files loaded with them.
+    Raises :class:`RuleFileError` naming the file, the line and the field.
+    """
+    return _resolve(_parse_paths([path]))
+
+
+def load_cues(path: str | Path) -> dict[str, CueSet]:
+    """The cue sets of a file, or of every ``*.yaml`` in a directory, by name."""
+    cues: dict[str, CueSet] = {}
+    problems: list[str] = []
+    for parsed in _parse_paths([path]):
+        for cue in parsed.cues:
+            if cue.name in cues:
+                problems.append(f"{cue.origin}: cues: cue set '{cue.name}' is defined twice")
+            cues[cue.name] = cue
+    if problems:
+        raise RuleFileError(problems)
+    return cues
+
+
+_DEFAULT_CUES: dict[str, CueSet] | None = None
+
+
+def default_cues() -> dict[str, CueSet]:
+    """The cue sets of the default pack (``rules/cues/*.yaml``), by name."""
+    global _DEFAULT_CUES
+    if _DEFAULT_CUES is None:
+        folder = default_rules_dir() / "cues"
+        _DEFAULT_CUES = load_cues(folder) if folder.is_dir() else {}
+    return _DEFAULT_CUES
 
 
 def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:
-    """Load several files or directories; all their problems are reported together."""
-    rules: list[AnyRule] = []
-    problems: list[str] = []
-    for p in paths:
-        try:
-            rules.extend(load_rules(p))
-        except RuleFileError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise RuleFileError(problems)
-    return rules
+    """Load several files or directories; all their problems are reported together.
+    A file's rules may reference the cue sets of any of them."""
+    return _resolve(_parse_paths(paths))
 
 
 def rule_file_schema() -> dict[str, Any]:

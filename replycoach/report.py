@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .engine import Engine
 from .model import Finding, Severity
-from .sources import Entry, InputError, SourceOptions, read_file
+from .sources import Entry, InputError, SourceOptions, is_streamed, read_file, stream_file
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,10 @@ def check_file(
     name: str | None = None,
     tick: Tick | None = None,
 ) -> FileResult:
-    """Read and check one phrase file."""
+    """Read and check one phrase file (line-based formats as a stream)."""
+    if data is None and is_streamed(name or path):
+        with stream_file(path, options, name=name) as (encoding, items):
+            return check_items(engine, name or path, encoding, items, ignore, tick)
     parsed = read_file(path, options, data=data, name=name)
     return check_items(engine, name or path, parsed.encoding, parsed.items, ignore, tick)
 

@@ -2,8 +2,9 @@
 every later start without YAML parsing, pydantic validation or rule compilation.
 
 An entry is keyed by everything the compiled engine depends on: the contents of every rule
-file (the default pack and the user's), the engine's options, the replycoach version, the
-source of replycoach's own modules, the Python version and the normalisation table. Any
+file (the default pack with its cue sets, and the user's), the engine's options, the
+replycoach version, the source of replycoach's own modules, the Python version and the
+normalisation table. Any
 change gives a new key, so an old entry is never used. Entries live in the private on-disk
 cache (:mod:`replycoach.cache`, checksummed); one that fails to load, or holds anything but
 an engine stored under the same key, is rebuilt. The cache can make a start faster, never
@@ -92,6 +93,15 @@ def rule_files(path: str | Path) -> list[Path]:
     return [path]
 
 
+def _key_files(path: str | Path) -> list[Path]:
+    """The files a source's compiled rules may depend on: a directory's YAML files at any
+    depth (the default pack's cue sets live in ``rules/cues/``), else the file itself."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted([*path.rglob("*.yaml"), *path.rglob("*.yml")])
+    return [path]
+
+
 def _code_digest() -> str:
     """A digest of replycoach's own top-level modules: a changed checker class never meets
     an engine pickled by its older self."""
@@ -126,7 +136,7 @@ def cache_key(sources: Iterable[str | Path], options: Mapping[str, Any]) -> str:
     digest = hashlib.sha256(_CODE.encode())
     try:
         for source in sources:
-            for file in rule_files(source):
+            for file in _key_files(source):
                 digest.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
     except OSError:
         return ""

@@ -200,3 +200,13 @@ def test_a_cached_start_with_a_configuration_file_imports_no_pydantic(
     first, second = (r.stdout.strip() for r in runs)
     assert first.startswith("1 [('absolute-promise', 'error')]") and "pydantic" in first
     assert second == "1 [('absolute-promise', 'error')] []"
+
+
+def test_a_changed_cue_set_of_the_default_pack_changes_the_key(tmp_path: Path) -> None:
+    pack = tmp_path / "rules"
+    (pack / "cues").mkdir(parents=True)
+    (pack / "house.yaml").write_text(RULE.replace("WORD", "嗨"), encoding="utf-8")
+    (pack / "cues" / "c.yaml").write_text("cues: []\n", encoding="utf-8")
+    first = rulecache.cache_key([str(pack)], {})
+    (pack / "cues" / "c.yaml").write_text("cues: [] # changed\n", encoding="utf-8")
+    assert first and rulecache.cache_key([str(pack)], {}) != first

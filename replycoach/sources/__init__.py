@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -255,6 +256,36 @@ def read_file(
     reader = reader_for(name)
     parsed: Parsed = reader.read(name, data, options)
     return parsed
+
+
+def is_streamed(name: str | Path) -> bool:
+    """Whether files of this name are read and fixed as streams (line-based formats)."""
+    from .stream import STREAMED
+
+    return Path(str(name)).suffix.lower() in STREAMED
+
+
+@contextmanager
+def stream_file(
+    path: str | Path, options: SourceOptions | None = None, *, name: str | None = None
+) -> Iterator[tuple[str, Iterator[Entry | InputError]]]:
+    """The encoding and the entries of a line-based phrase file, read as a stream (memory
+    bounded by the longest entry) while the ``with`` block lasts."""
+    from .stream import open_sniffed
+
+    options = options or SourceOptions()
+    name = name or str(path)
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        yield "", iter([InputError(name, 1, f"cannot read file: {exc.strerror or exc}")])
+        return
+    with handle:
+        sniffed = open_sniffed(handle)
+        if sniffed.refused:
+            yield sniffed.encoding, iter([InputError(name, 1, sniffed.refused)])
+            return
+        yield sniffed.encoding, reader_for(name).stream(name, handle, sniffed, options)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
