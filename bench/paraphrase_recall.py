@@ -36,13 +36,17 @@ def main() -> None:
         if (label == "flag") == fired:
             tally[case["rule"]][label + "_ok"] += 1
         elif args.misses:
-            print(f"  {'missed' if label == 'flag' else 'false positive'} [{case['rule']}] "
-                  f"{case.get('customer') or ''} → {case['text']}")
+            print(
+                f"  {'missed' if label == 'flag' else 'false positive'} [{case['rule']}] "
+                f"{case.get('customer') or ''} → {case['text']}"
+            )
     print(f"{'rule':28} {'recall':>14} {'false positives':>18}")
     for rule, c in sorted(tally.items()):
         fp = c["clean"] - c["clean_ok"]
-        print(f"{rule:28} {c['flag_ok']:>4}/{c['flag']:<4} {c['flag_ok'] / max(c['flag'], 1):5.0%}"
-              f" {fp:>6}/{c['clean']:<4} {fp / max(c['clean'], 1):5.0%}")
+        print(
+            f"{rule:28} {c['flag_ok']:>4}/{c['flag']:<4} {c['flag_ok'] / max(c['flag'], 1):5.0%}"
+            f" {fp:>6}/{c['clean']:<4} {fp / max(c['clean'], 1):5.0%}"
+        )
 
 
 if __name__ == "__main__":

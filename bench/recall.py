@@ -1,6 +1,7 @@
 """Per-rule recall and false-positive rate of the default rules on the hand-labelled sets.
 
-    python bench/recall.py [-v] [--json] [--data tests/data/labelled] [--set real|written|all]
+    python bench/recall.py [-v] [--json] [--data tests/data/labelled]
+                           [--set real|written|written2|ecd|all]
 
 The labelled files (see ``tests/data/labelled/README.md``) give, per item and rule, ``flag``,
 ``clean`` or ``unsure``. For each rule this prints:
@@ -11,10 +12,12 @@ The labelled files (see ``tests/data/labelled/README.md``) give, per item and ru
 
 How each file is checked: ``replies.jsonl`` with ``engine.check(text)`` (no position, no
 customer); ``pairs.jsonl`` with ``engine.check(reply, customer=customer)``; ``positions.jsonl``
-with ``engine.check(text, position=first|last)``; ``written.jsonl`` (the held-out set written
-by hand) item by item in the same way, by the fields each item has. A rule counts as firing
-when ``check`` returns at least one finding with its id. ``-v`` lists the misses and the false
-positives; ``--json`` prints the figures as one JSON object instead of the table.
+with ``engine.check(text, position=first|last)``; ``written.jsonl`` and ``written2.jsonl``
+(the held-out sets written by hand, by two writers) and ``ecd_replies.jsonl`` /
+``ecd_pairs.jsonl`` (real Taobao text) item by item in the same way, by the fields each item
+has. A rule counts as firing when ``check`` returns at least one finding with its id. ``-v``
+lists the misses and the false positives; ``--json`` prints the figures as one JSON object
+instead of the table.
 """
 
 from __future__ import annotations
@@ -31,6 +34,15 @@ import replycoach
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "labelled"
 REAL = ("replies.jsonl", "pairs.jsonl", "positions.jsonl")
 WRITTEN = ("written.jsonl",)
+WRITTEN2 = ("written2.jsonl",)
+ECD = ("ecd_replies.jsonl", "ecd_pairs.jsonl")
+SETS = {
+    "real": REAL,
+    "written": WRITTEN,
+    "written2": WRITTEN2,
+    "ecd": ECD,
+    "all": REAL + WRITTEN + WRITTEN2 + ECD,
+}
 
 
 def _items(path: Path) -> Iterator[dict[str, Any]]:
@@ -96,12 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA, help="folder of the labelled files")
     ap.add_argument(
         "--set",
-        choices=("real", "written", "all"),
+        choices=tuple(SETS),
         default="real",
-        help="real: replies/pairs/positions (default); written: the held-out written set",
+        help=(
+            "real: JD replies/pairs/positions (default); written, written2: the held-out sets "
+            "written by hand; ecd: real Taobao replies and pairs; all: every file"
+        ),
     )
     args = ap.parse_args(argv)
-    names = {"real": REAL, "written": WRITTEN, "all": REAL + WRITTEN}[args.set]
+    names = SETS[args.set]
     files = [args.data / n for n in names]
     missing = [str(f) for f in files if not f.exists()]
     if missing:

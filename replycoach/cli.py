@@ -285,6 +285,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _rule_options(serve)
 
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdin/stdout (editors; needs replycoach[lsp])",
+        description="A language server for phrase libraries (.txt, .csv/.tsv, .json/.jsonl, "
+        ".yaml): diagnostics as you type, quick fixes, settings from .replycoach.yaml.",
+    )
+
     test_rules = sub.add_parser("test-rules", help="run a rule pack's examples and hygiene checks")
     test_rules.add_argument("paths", nargs="+", metavar="PATH", help="rule files or directories")
     test_rules.add_argument(
@@ -925,6 +932,18 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
 
 
+def _cmd_lsp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        from .service.lsp import main as serve_lsp
+    except ImportError as exc:
+        err.write(
+            f"replycoach lsp needs the lsp extra ({exc.name or exc}): "
+            'pip install "replycoach[lsp]"\n'
+        )
+        return EXIT_USAGE
+    return serve_lsp()
+
+
 def _cmd_test_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .formats.text import plural
     from .ruletest import summary, test_rules
@@ -1067,6 +1086,7 @@ _COMMANDS = {
     "init": _cmd_init,
     "serve": _cmd_serve,
     "audit": _cmd_audit,
+    "lsp": _cmd_lsp,
     "test-rules": _cmd_test_rules,
     "schema": _cmd_schema,
     "docs": _cmd_docs,

@@ -38,7 +38,7 @@ Guard = Literal["conditional", "if-clause", "question", "customer", "other", "ne
 - ``conditional``: 如果/要是/假如/万一/一旦… earlier in the clause or the clause before,
   or …的话 around it (如果改不了, 改不了的话, 否则没办法查询, 没有的话是无法延迟的);
 - ``if-clause``: narrower, only the if-clause itself (如果不清楚尺码…), not its consequence
-  (如果是换新的话，应该会冻结 is still a guess);
+  (如果是换新的话，应该会冻结 is still a guess) nor a threat (否则我就差评了);
 - ``question``: the clause is a question (…吗, …？, 能不能, 是不是, 是否, 请问);
 - ``customer``: the customer is the subject right before it (您取消不了, 你不知道);
 - ``other``: someone else than the agent is the subject right before it (配送员都不知道);
@@ -112,14 +112,16 @@ _CONDITIONAL_BEFORE = re.compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|否则|不然|"
     r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
 )
+_IF_BEFORE = re.compile(
+    r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|"
+    r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
+)
 _QUESTION_IN_CLAUSE = re.compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
-    r"请问|为什么|为啥|难道|怎么回事"
+    r"请问|为什么|为啥|难道|怎么回事|怎么(?:办|退|换|弄|处理|申请|操作|用|查|算)"
 )
 _QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*")
-_QUESTION_WORD = re.compile(
-    r"多(?:远|少|久|大|长|重|高)|哪(?:里|个|种|款|位|儿|天)|什么|几(?:天|个|号|点|时)"
-)
+_QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
 _QUESTION_END = re.compile(
     rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$"
 )
@@ -128,11 +130,12 @@ _CUSTOMER_BEFORE = re.compile(
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
 _OTHER_BEFORE = re.compile(
-    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人)(?:也|都|还|就|可能)*$"
+    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人|客户)(?:也|都|还|就|可能)*$"
 )
 _NEGATED_SCOPE = re.compile(
     r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)(?:给您|向您|为您|跟您)?(?:保证|肯定|确定|承诺)"
 )
+_VOW_GOES_ON = "是会能要可不没都也就给让"
 _REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
 _NEGATED_BEFORE = re.compile(
     r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会)?"
@@ -209,10 +212,7 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
             or "的话" in norm[_previous_clause_start(norm, left) : start]
         )
     if guard == "if-clause":
-        return (
-            _CONDITIONAL_BEFORE.search(norm, left, start) is not None
-            or "的话" in norm[end : right + 2]
-        )
+        return _IF_BEFORE.search(norm, left, start) is not None or "的话" in norm[end : right + 2]
     if guard == "question":
         tail = norm[end : right + 1]
         return (
@@ -234,9 +234,10 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
             or _NEGATED_SCOPE.search(norm, left, start) is not None
         )
     if guard == "request":
-        return (
-            _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None
-            or _REQUEST_AFTER.search(norm, end, right) is not None
+        return _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None or (
+            end < len(norm)
+            and norm[end] not in _VOW_GOES_ON
+            and _REQUEST_AFTER.search(norm, end, right) is not None
         )
     raise ValueError(f"unknown context {guard!r}")
 
@@ -261,7 +262,10 @@ class CueMatcher:
         templates: Iterable[str] = (),
         exceptions: Sequence[str] = (),
         not_in: Iterable[str] = (),
+        antipatterns: Sequence[CueMatcher] = (),
     ) -> None:
+        exceptions = [e for e in exceptions if not e.startswith("@")]
+        self.antipatterns = tuple(antipatterns)
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -331,6 +335,8 @@ class CueMatcher:
                 continue
             if self.except_regex is not None and self._excepted(norm, start, end):
                 continue
+            if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
+                continue
             if self.guards and guarded(self.guards, norm, start, end):
                 continue
             yield start, end
@@ -338,6 +344,15 @@ class CueMatcher:
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of the accepted matches in ``norm`` (normalised text)."""
         return list(self.accepted(norm))
+
+
+def overlaps_any(antipatterns: Sequence[CueMatcher], norm: str, start: int, end: int) -> bool:
+    """Whether a candidate match of one of the ``antipatterns`` overlaps ``[start, end)``."""
+    lo = max(0, start - 12)
+    window = norm[lo : end + 12]
+    return any(
+        a < end - lo and start - lo < b for m in antipatterns for a, b in m._candidates(window)
+    )
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[CueSet, CueMatcher]] = {}
@@ -350,7 +365,13 @@ def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
     hit = _COMPILED.get(key)
     if hit is not None and hit[0] is cue:
         return hit[1]
-    matcher = CueMatcher(cue.phrases, cue.templates, cue.exceptions, [*cue.not_in, *extra_guards])
+    matcher = CueMatcher(
+        cue.phrases,
+        cue.templates,
+        cue.exceptions,
+        [*cue.not_in, *extra_guards],
+        [compile_cue(c) for c in cue.refs.values()],
+    )
     if len(_COMPILED) > 4096:
         _COMPILED.clear()
     _COMPILED[key] = (cue, matcher)

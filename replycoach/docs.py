@@ -9,7 +9,7 @@ from functools import cache
 import yaml
 
 from .engine import Engine
-from .loader import AnyRule, SubstitutionRule, default_rules_dir
+from .loader import AnyRule, CueSet, SubstitutionRule, default_cues, default_rules_dir
 
 
 @cache
@@ -58,6 +58,56 @@ def _example(rule: AnyRule) -> list[str]:
     return lines
 
 
+def _cue_sets(rules: Sequence[AnyRule]) -> list[tuple[CueSet, list[str]]]:
+    """Every cue set of the default pack and those the rules reference, with their users."""
+    cues: dict[str, CueSet] = dict(default_cues())
+    users: dict[str, list[str]] = {}
+    for rule in rules:
+        for name, cue in rule.cues.items():
+            cues.setdefault(name, cue)
+            users.setdefault(name, []).append(rule.id)
+    return [(cues[n], sorted(set(users.get(n, [])))) for n in sorted(cues)]
+
+
+def _render_cues(rules: Sequence[AnyRule]) -> list[str]:
+    out = [
+        "",
+        "## Cue sets",
+        "",
+        "Named sets of phrases and templates that rules reference as `@name` in a condition "
+        '(`none: ["@apology"]`). A template is a regular expression over the normalised '
+        "text with slots (`{verb}`: any verb). `not in` lists the contexts in which a match "
+        "does not count. Defined in `rules/cues/*.yaml`; a team's rule file may add its own "
+        "under `cues:`.",
+        "",
+        "| cue set | what it finds | not in | used by |",
+        "|---|---|---|---|",
+    ]
+    for cue, users in _cue_sets(rules):
+        used = ", ".join(f"[`{u}`](#{u})" for u in users) or "-"
+        out.append(
+            f"| [`@{cue.name}`](#cue-{cue.name}) | {cue.description} | "
+            f"{', '.join(cue.not_in) or '-'} | {used} |"
+        )
+    for cue, _ in _cue_sets(rules):
+        out += ["", f'<a id="cue-{cue.name}"></a>', "", f"### @{cue.name}", ""]
+        if cue.description:
+            out += [cue.description, ""]
+        if cue.phrases:
+            out.append("- Phrases: " + "、".join(cue.phrases))
+        for template in cue.templates:
+            out.append(f"- Template: `{template}`")
+        if cue.exceptions:
+            out.append("- Not inside: " + "、".join(cue.exceptions))
+        if cue.not_in:
+            out.append("- Not in: " + ", ".join(cue.not_in))
+        if cue.examples.match:
+            out.append("- Finds: " + " · ".join(f"`{t}`" for t in cue.examples.match))
+        if cue.examples.no_match:
+            out.append("- Does not find: " + " · ".join(f"`{t}`" for t in cue.examples.no_match))
+    return out
+
+
 def render_rules(rules: Sequence[AnyRule]) -> str:
     """Markdown: a table of the rules, then a section per rule."""
     out = [
@@ -92,6 +142,7 @@ def render_rules(rules: Sequence[AnyRule]) -> str:
             "",
             *_example(rule),
         ]
+    out += _render_cues(rules)
     return "\n".join(out) + "\n"
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .cues import CUE_PREFIX, CueMatcher, clause_end, compile_cue, guarded
+from .cues import CUE_PREFIX, CueMatcher, clause_end, compile_cue, guarded, overlaps_any
 from .literals import required_literals
 from .model import Finding, Severity
 from .normalize import normalize
@@ -137,10 +137,16 @@ class PhraseIndex:
         exceptions: Sequence[str],
         boundary: str,
         not_in: Sequence[str] = (),
+        cues: Mapping[str, CueSet] | None = None,
     ) -> None:
         # Rule data is matched against normalised text, so it is normalised too: a team
         # may write its words in traditional script or with full-width digits.
-        exceptions = [normalize(e) for e in exceptions]
+        self.antipatterns = [
+            compile_cue((cues or {})[e[len(CUE_PREFIX) :]])
+            for e in exceptions
+            if e.startswith(CUE_PREFIX)
+        ]
+        exceptions = [normalize(e) for e in exceptions if not e.startswith(CUE_PREFIX)]
         self.words = sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w))
         self.matcher = WordSet(self.words)
         self.jieba = boundary == "jieba"
@@ -167,6 +173,8 @@ class PhraseIndex:
             ):
                 continue
             if bounds is not None and not bounds.whole(start, end):
+                continue
+            if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
                 continue
             if self.contexts and guarded(self.contexts, norm, start, end):
                 continue
@@ -241,7 +249,7 @@ class PhraseChecker(Checker):
             swap = dict.fromkeys(rule.words, rule.suggest)
         self._swap = {normalize(word): list(s) for word, s in swap.items()}
         self.triggers = tuple(self._swap)
-        self._index = PhraseIndex(swap, rule.exceptions, rule.boundary, rule.not_in)
+        self._index = PhraseIndex(swap, rule.exceptions, rule.boundary, rule.not_in, rule.cues)
         self._unless = _Unless(rule.unless)
 
     def check(self, ctx: Context) -> list[Finding]:
@@ -338,9 +346,13 @@ class CountChecker(Checker):
     def __init__(self, rule: CountRule, severity: Severity) -> None:
         super().__init__(rule, severity)
         self.spec = rule
-        self._words = PhraseIndex(rule.words, rule.exceptions, "none")
+        self._words = PhraseIndex(rule.words, rule.exceptions, "none", cues=rule.cues)
+        against = (
+            PhraseIndex(rule.against, rule.exceptions, "none", cues=rule.cues)
+            if rule.against
+            else None
+        )
         self.triggers = tuple(self._words.words)  # min >= 1: one of them must occur
-        against = PhraseIndex(rule.against, rule.exceptions, "none") if rule.against else None
         self._against: PhraseIndex | None = against
 
     def check(self, ctx: Context) -> list[Finding]:
@@ -408,13 +420,20 @@ class _Phrases:
 
     def __init__(self, phrases: Sequence[str], cond: Condition, cues: Mapping[str, CueSet]) -> None:
         plain = [p for p in phrases if not p.startswith(CUE_PREFIX)]
-        self.plain = PhraseIndex(plain, cond.exceptions, "none", cond.not_in) if plain else None
+        self.plain = (
+            PhraseIndex(plain, cond.exceptions, "none", cond.not_in, cues) if plain else None
+        )
         self.cues: list[CueMatcher] = [
             compile_cue(cues[p[len(CUE_PREFIX) :]], cond.not_in)
             for p in phrases
             if p.startswith(CUE_PREFIX)
         ]
-        self.exceptions = [normalize(e) for e in cond.exceptions]
+        self.exceptions = [normalize(e) for e in cond.exceptions if not e.startswith(CUE_PREFIX)]
+        self.antipatterns = [
+            compile_cue(cues[e[len(CUE_PREFIX) :]])
+            for e in cond.exceptions
+            if e.startswith(CUE_PREFIX)
+        ]
         triggers: set[str] = set(self.plain.words) if self.plain else set()
         self.screenable = all(c.screenable for c in self.cues)
         for c in self.cues:
@@ -425,7 +444,7 @@ class _Phrases:
         return any(
             (at := norm.find(exc, max(0, start - len(exc) + 1))) != -1 and at < end
             for exc in self.exceptions
-        )
+        ) or bool(self.antipatterns and overlaps_any(self.antipatterns, norm, start, end))
 
     def find(self, norm: str) -> list[tuple[int, int]]:
         found = self.plain.find(norm) if self.plain else []

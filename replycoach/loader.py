@@ -57,11 +57,22 @@ class CueSet(_Strict):
     templates: list[str] = []
     """Regular expressions over the normalised text with slots (:data:`replycoach.cues.SLOTS`)."""
     exceptions: list[str] = []
-    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了)."""
+    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了), or
+    ``"@name"``: a cue set whose matches a match may not overlap."""
     not_in: list[Guard] = []
     """Contexts in which a match does not count (:data:`replycoach.cues.Guard`)."""
     examples: CueExamples = CueExamples()
     _origin: str = PrivateAttr(default="")
+    _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    def antipatterns(self) -> list[str]:
+        """Names of the cue sets its exceptions reference (``"@name"``)."""
+        return [e[1:] for e in self.exceptions if e.startswith("@")]
+
+    @property
+    def refs(self) -> dict[str, CueSet]:
+        """The cue sets its exceptions reference, resolved by the loader."""
+        return self._refs
 
     @property
     def origin(self) -> str:
@@ -193,7 +204,9 @@ def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
     words = [w for w in words if not w.startswith(CUE_PREFIX)]
     if len(words) == 0:
         return  # only cue sets: their matches vary, any exception may apply
-    useless = [e for e in exceptions if not any(w in e for w in words)]
+    useless = [
+        e for e in exceptions if not e.startswith(CUE_PREFIX) and not any(w in e for w in words)
+    ]
     if useless:
         raise ValueError(
             "@exceptions: an exception must contain one of the rule's words; these do not: "
@@ -329,7 +342,7 @@ class Condition(_Strict):
         """The cue sets it names: (field, index, name)."""
         return [
             (field, i, phrase[len(CUE_PREFIX) :])
-            for field in ("any", "all", "none")
+            for field in ("any", "all", "none", "exceptions")
             for i, phrase in enumerate(getattr(self, field))
             if phrase.startswith(CUE_PREFIX)
         ]
@@ -560,6 +573,10 @@ def _parse(text: str, path: str) -> _Parsed:
                 for field, k, name in cond.references():
                     number, where = line_of(["rules", i, *at, field, k])
                     refs.append((rule, name, f"{path}:{number}: {where}"))
+        for k, entry in enumerate(getattr(rule, "exceptions", [])):
+            if entry.startswith(CUE_PREFIX):
+                number, where = line_of(["rules", i, "exceptions", k])
+                refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
     cues = list(parsed.cues)
     for i, cue in enumerate(cues):
         number, _ = line_of(["cues", i])
@@ -581,6 +598,15 @@ def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[A
                 continue
             known[cue.name] = cue
     for p in parsed:
+        for cue in p.cues:
+            for name in cue.antipatterns():
+                if name in known:
+                    cue._refs[name] = known[name]
+                else:
+                    problems.append(
+                        f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue "
+                        f"set '@{name}'"
+                    )
         for rule, name, where in p.refs:
             found = known.get(name)
             if found is None:
@@ -656,6 +682,16 @@ def load_cues(path: str | Path) -> dict[str, CueSet]:
             if cue.name in cues:
                 problems.append(f"{cue.origin}: cues: cue set '{cue.name}' is defined twice")
             cues[cue.name] = cue
+    known = {**(_DEFAULT_CUES or {}), **cues}
+    for cue in cues.values():
+        for name in cue.antipatterns():
+            if name in known:
+                cue._refs[name] = known[name]
+            else:
+                problems.append(
+                    f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue set "
+                    f"'@{name}'"
+                )
     if problems:
         raise RuleFileError(problems)
     return cues

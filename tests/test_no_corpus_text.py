@@ -40,7 +40,7 @@ def _shipped_strings() -> Iterator[tuple[Path, str]]:
     for path in sorted((ROOT / "rules").rglob("*.y*ml")):
         for s in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
             yield path, s
-    quoted = re.compile(r"[`'\"“‘]([^`'\"”’\n]{%d,})[`'\"”’]" % MIN_CHARS)
+    quoted = re.compile(r"[`'\"“‘]([^`'\"”’\n]{" + str(MIN_CHARS) + r",})[`'\"”’]")
     for folder, pattern in (("replycoach", "*.py"), ("docs", "*.md"), ("replycoach", "*.html")):
         for path in sorted((ROOT / folder).rglob(pattern)):
             for s in quoted.findall(path.read_text(encoding="utf-8")):
@@ -55,8 +55,7 @@ def test_no_shipped_text_is_a_corpus_line() -> None:
             if len(text) >= MIN_CHARS:
                 lines.add(text)
     guidance = "".join(
-        p.read_text(encoding="utf-8", errors="replace")
-        for p in (SHARED / "guidance").glob("*.txt")
+        p.read_text(encoding="utf-8", errors="replace") for p in (SHARED / "guidance").glob("*.txt")
     )
     found = sorted(
         f"{path.relative_to(ROOT)}: {s.strip()!r}"

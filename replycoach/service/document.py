@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ import yaml
 
 from ..engine import Engine
 from ..model import Finding
-from ..sources import Entry, FixError, InputError, SourceOptions, reader_for
+from ..sources import Entry, FixError, InputError, SourceOptions, disabled_rules, reader_for
 
 Item = Entry | InputError
 
@@ -103,11 +104,16 @@ class PhraseDocument:
     engine: Engine
     options: SourceOptions = field(default_factory=SourceOptions)
     ignore: frozenset[str] = frozenset()
+    excluded: bool = False
+    """True for a file the configuration excludes: read, but nothing reported."""
     lines: list[str] = field(default_factory=list)
     slots: list[tuple[Unit, ...]] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
     _memo: dict[tuple[Any, ...], tuple[Finding, ...]] = field(default_factory=dict)
     _fresh: list[bool] = field(default_factory=list)  # per line: a table row may start here
+    _flow: bool = True  # the text had a YAML flow collection when last read whole
+    _damaged: bool = True  # a part could not be read when last read whole
+    _multiline: bool = True  # a JSON/YAML entry spans lines (or has no single token)
 
     def __post_init__(self) -> None:
         self.suffix = Path(self.name).suffix.lower()
@@ -144,8 +150,8 @@ class PhraseDocument:
             sl, sc = last, len(self.lines[last])
         if el > last:
             el, ec = last, len(self.lines[last])
-        sc = min(sc, len(self.lines[sl].rstrip("\n")))
-        ec = min(ec, len(self.lines[el].rstrip("\n")))
+        sc = min(sc, len(self.lines[sl].rstrip("\r\n")))
+        ec = min(ec, len(self.lines[el].rstrip("\r\n")))
         old_lines = self.lines[sl : el + 1]
         table = self.suffix in (".csv", ".tsv")
         header = self._header_end() if table else -1
@@ -157,8 +163,11 @@ class PhraseDocument:
         self.lines[sl : el + 1] = pieces
         new_end = sl + len(pieces) - 1
         if self.suffix in TREE_FORMATS:
-            if not self._token_edit(sl, el, sc, ec, new, pieces):
-                self._full()
+            joined = "".join(old_lines)
+            removed = joined[sc : len(joined) - len(old_lines[-1]) + ec]
+            if not self._blank_edit(sl, el, sc, ec, new, removed, old_lines, len(pieces)):
+                if not self._token_edit(sl, el, sc, ec, new, pieces):
+                    self._full()
             return
         self.slots[sl : el + 1] = [()] * len(pieces)
         self._fresh[sl + 1 : el + 1] = [False] * (len(pieces) - 1)
@@ -250,6 +259,9 @@ class PhraseDocument:
                 slots[index].append(Unit(item, self._findings(item)))
         self.slots = [tuple(s) for s in slots]
         self._fresh = [True] * len(self.lines)
+        self._flow = _FLOW_START.search(text) is not None
+        self._damaged = any(isinstance(u.item, InputError) for s in self.slots for u in s)
+        self._multiline = any(u.span is None for s in self.slots for u in s)
         if self.suffix == ".csv" and '"' in text:
             self._mark_rows(text, 0)
 
@@ -354,6 +366,53 @@ class PhraseDocument:
                 return number
         return None
 
+    def _blank_edit(
+        self,
+        sl: int,
+        el: int,
+        sc: int,
+        ec: int,
+        new: str,
+        removed: str,
+        old_lines: Sequence[str],
+        count: int,
+    ) -> bool:
+        """Line ends and blanks added or removed after the last token of a JSON/YAML line
+        (pressing Enter, deleting a blank line): entries only move down or up."""
+        if new.strip() or removed.strip() or "\n" not in new + removed:
+            return False
+        if self._damaged or self._multiline or old_lines[-1][ec:].strip():
+            return False
+        if self.suffix != ".json" and "\t" in new + removed:
+            return False
+        kept = self.slots[sl]
+        if any(u.span is None or u.span[1] > sc for u in kept):
+            return False
+        if any(self.slots[k] for k in range(sl + 1, el + 1)):
+            return False
+        self.slots[sl : el + 1] = [kept] + [()] * (count - 1)
+        self._directives(sl + count)  # the line above those entries is another one now
+        self.stats.mode, self.stats.lines = "blank", count
+        return True
+
+    def _directives(self, number: int) -> None:
+        """Re-derive the rules silenced on line ``number`` as the YAML reader does: by a
+        ``# replycoach: disable=`` comment after the value, or alone on the line above."""
+        if self.suffix == ".json" or number >= len(self.slots) or not self.slots[number]:
+            return
+        line = self.lines[number]
+        above = self.lines[number - 1] if number else ""
+        above = above if above.lstrip().startswith("#") else ""
+        units = list(self.slots[number])
+        for index, unit in enumerate(units):
+            if unit.span is None or not isinstance(unit.item, Entry):
+                continue
+            disabled = disabled_rules(above, line[unit.span[1] :].rstrip("\r\n"))
+            if disabled != unit.item.disabled:
+                entry = dataclasses.replace(unit.item, disabled=disabled)
+                units[index] = Unit(entry, self._findings(entry), unit.span, unit.style)
+        self.slots[number] = tuple(units)
+
     def _token_edit(
         self,
         sl: int,
@@ -383,21 +442,34 @@ class PhraseDocument:
         delta = len(new) - (ec - sc)
         a, b = unit.span
         raw = pieces[0][a : b + delta]
-        value = _token_value(raw, unit.style, self.suffix)
+        value = _token_value(raw, unit.style, self.suffix, self._flow)
         if value is None or not value.strip():
             return False
-        entry = dataclasses.replace(unit.item, text=value)
         units = list(slot)
-        units[hit] = Unit(entry, self._findings(entry), (a, b + delta), unit.style)
+        units[hit] = Unit(
+            dataclasses.replace(unit.item, text=value), (), (a, b + delta), unit.style
+        )
         for index, other in enumerate(units):
-            if index != hit and other.span is not None and isinstance(other.item, Entry):
-                if other.span[0] < b:
-                    continue
-                moved = dataclasses.replace(other.item, column=other.item.column + delta)
-                span = (other.span[0] + delta, other.span[1] + delta)
-                units[index] = Unit(moved, other.findings, span, other.style)
-            elif index != hit:
+            if index != hit and (other.span is None or not isinstance(other.item, Entry)):
                 return False  # something on this line we cannot follow
+            if index != hit and other.span is not None and other.span[0] >= b:
+                span = (other.span[0] + delta, other.span[1] + delta)
+                units[index] = Unit(other.item, other.findings, span, other.style)
+        line = pieces[0]
+        above = self.lines[sl - 1] if sl else ""
+        above = above if above.lstrip().startswith("#") else ""
+        for index, other in enumerate(units):
+            assert other.span is not None and isinstance(other.item, Entry)
+            # as the YAML reader does: `# replycoach: disable=` after the value on its line
+            disabled = (
+                disabled_rules(above, line[other.span[1] :].rstrip("\r\n"))
+                if self.suffix != ".json"
+                else other.item.disabled
+            )
+            column = other.span[0] + 1 + (other.style in ("'", '"'))
+            if index == hit or disabled != other.item.disabled or column != other.item.column:
+                entry = dataclasses.replace(other.item, disabled=disabled, column=column)
+                units[index] = Unit(entry, self._findings(entry), other.span, other.style)
         self.slots[sl] = tuple(units)
         self.stats.mode, self.stats.lines = "token", 1
         return True
@@ -450,11 +522,20 @@ def _escape_length(text: str, col: int, ch: str) -> int:
     return 2
 
 
-_PLAIN_UNSAFE = set(",[]{}#:&*!|>'\"%@`?-")
+_PLAIN_FIRST = set(",[]{}#:&*!|>'\"%@`?-")
+_FLOW_START = re.compile(
+    r"""(?m)^[ \t]*(?:-[ \t]+)*(?:\?[ \t]+)?"""
+    r"""(?:(?:"[^"\n]*"|'[^'\n]*'|[^\s'"#:\[{-][^:#\n]*?)[ \t]*:[ \t]+)?"""
+    r"""(?:[&!]\S*[ \t]+)*[\[{]"""
+)
+"""Where a YAML flow collection can begin: as a line's value, after ``- `` or ``key: `` (a
+``[`` inside a reply, like ``订单[数字x]`` or ``'关于: [订单x]'``, is text)."""
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _token_value(raw: str, style: str | None, suffix: str) -> str | None:
-    """The string a JSON/YAML token stands for, if ``raw`` is exactly one string token."""
+def _token_value(raw: str, style: str | None, suffix: str, flow: bool = True) -> str | None:
+    """The string a JSON/YAML token stands for, if ``raw`` is exactly one string token
+    (``flow``: the file may have flow collections, where ``,[]{}`` end a plain scalar)."""
     if suffix == ".json":
         if len(raw) < 2 or raw[0] != '"':
             return None
@@ -464,14 +545,19 @@ def _token_value(raw: str, style: str | None, suffix: str) -> str | None:
             return None
         return value if end == len(raw) and isinstance(value, str) else None
     if style is None and (
-        not raw or raw != raw.strip() or raw[0] in _PLAIN_UNSAFE or any(c in raw for c in ":#")
+        not raw
+        or raw != raw.strip()
+        or raw[0] in _PLAIN_FIRST
+        or ": " in raw
+        or raw.endswith(":")
+        or " #" in raw
+        or "\t" in raw
+        or (flow and any(c in raw for c in ",[]{}"))
     ):
         return None
-    if style is None and any(c in raw for c in ",[]{}"):
-        return None
     try:
-        tokens = list(yaml.scan(raw, Loader=yaml.SafeLoader))
-        value = yaml.safe_load(raw)
+        tokens = list(yaml.scan(raw, Loader=_YAML_LOADER))
+        value = yaml.load(raw, Loader=_YAML_LOADER)
     except yaml.YAMLError:
         return None
     scalars = [t for t in tokens if isinstance(t, yaml.ScalarToken)]

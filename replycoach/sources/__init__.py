@@ -172,17 +172,17 @@ class SourceOptions:
     def is_reply_key(self, key: str) -> bool:
         if self.column is not None:
             return key.strip() == self.column
-        return key.strip().lower() in REPLY_COLUMNS
+        return _simplified(key) in REPLY_COLUMNS
 
     def is_position_key(self, key: str) -> bool:
         if self.position_column is not None:
             return key.strip() == self.position_column
-        return key.strip().lower() in POSITION_COLUMNS
+        return _simplified(key) in POSITION_COLUMNS
 
     def is_customer_key(self, key: str) -> bool:
         if self.customer_column is not None:
             return key.strip() == self.customer_column
-        return key.strip().lower() in CUSTOMER_COLUMNS
+        return _simplified(key) in CUSTOMER_COLUMNS
 
     def position_of(self, value: str | None) -> str | None:
         """The position a scene/group value stands for, else the default position."""
@@ -194,6 +194,17 @@ class SourceOptions:
             if mapped is not None:
                 return mapped
         return self.position
+
+
+def _simplified(key: str) -> str:
+    """A header or key as the default column names are written: lower case, simplified
+    script and half-width (話術 and 话术 name the same column)."""
+    key = key.strip().lower()
+    if key.isascii():
+        return key
+    from ..normalize import normalize
+
+    return normalize(key)
 
 
 _NONE: frozenset[str] = frozenset()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections.abc import Callable, Iterator
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import BinaryIO
@@ -21,12 +22,13 @@ from .stream import Discard, Writer, lines_of
 from .tree import Found, Node, replies
 
 _WS = " \t\n\r"
+_NEWLINE = re.compile("\n")
 
 
 class _Scanner:
     def __init__(self, text: str, base: int = 0, base_line: int = 1) -> None:
         self.text = text
-        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+        self.newlines = [m.start() for m in _NEWLINE.finditer(text)]
         self.base_line = base_line
 
     def where(self, offset: int) -> tuple[int, int]:

@@ -26,6 +26,7 @@ from . import (
     InputError,
     Parsed,
     SourceOptions,
+    _simplified,
     raise_on_errors,
     splice,
 )
@@ -161,7 +162,7 @@ def _is_header(values: list[str], options: SourceOptions) -> bool:
     if options.column is not None and not options.column.isdigit():
         return any(v.strip() == options.column for v in values)
     known = {*REPLY_COLUMNS, *POSITION_COLUMNS, *CUSTOMER_COLUMNS}
-    return any(v.strip().lower() in known for v in values)
+    return any(_simplified(v) in known for v in values)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from .decode import Decoded, Sniffed, decode, encode
 from .stream import Discard, Line, Writer, lines_of
 
 _COMMENT = re.compile(r"\s*#(\s|$)")
-_TRAILING_DIRECTIVE = re.compile(r"\s+#\s*replycoach:.*$")
+_DIRECTIVE_START = re.compile(r"#\s*replycoach:")
 
 
 def is_comment(line: str) -> bool:
@@ -29,8 +29,12 @@ def _split_directive(line: str) -> tuple[str, str]:
     """The reply and a trailing ``# replycoach:`` comment, if any."""
     if "#" not in line:
         return line, ""
-    m = _TRAILING_DIRECTIVE.search(line)
-    return (line[: m.start()], m.group()) if m else (line, "")
+    # Found from the '#', not with a leading r"\s+" that backtracks over long blank runs.
+    for m in _DIRECTIVE_START.finditer(line):
+        if m.start() > 0 and line[m.start() - 1].isspace():
+            body = line[: m.start()].rstrip()
+            return body, line[len(body) :]
+    return line, ""
 
 
 def _walk(
