@@ -44,6 +44,27 @@ def timed(cmd: list[str], runs: int) -> tuple[float, subprocess.CompletedProcess
     return statistics.median(times), proc
 
 
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_speedup(n: int = 10_000_000) -> float:
+    """The anchor for --jobs: how much faster two processes run a pure-CPU loop than one,
+    right now on this machine (2.0 on two idle cores; less when others use them)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    t0 = time.perf_counter()
+    _spin(n)
+    one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [n // 2, n // 2]))
+    return one / (time.perf_counter() - t0)
+
+
 def cpu_children() -> float:
     """User + system CPU seconds of the finished child processes (and theirs)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -131,12 +152,14 @@ def main() -> None:
             same = same and p1.stdout == p2.stdout
         one, two = statistics.median(ones), statistics.median(twos)
         ratios = sorted(a / b for a, b in zip(ones, twos, strict=True))
+        anchor = statistics.median(machine_speedup() for _ in range(3))
         print(
             f"{label}: --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s (median speed-up "
             f"{one / two:.2f}x, per pair {', '.join(f'{r:.2f}' for r in ratios)}; "
             f"same output: {same}; load average {load:.1f} -> {os.getloadavg()[0]:.1f}); "
             f"CPU time --jobs 1 {statistics.median(cpu1):.2f} s, --jobs 2 "
-            f"{statistics.median(cpu2):.2f} s (all processes)"
+            f"{statistics.median(cpu2):.2f} s (all processes); anchor: 2 processes of a pure "
+            f"CPU loop run {anchor:.2f}x faster than 1 on this machine right now"
         )
 
     for name in ["jddc_frequent_agent_lines.tsv", "phrases.jsonl"]:
