@@ -26,10 +26,11 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from .literals import required_literals
-from .normalize import normalize
+from .normalize import Evasion as EvasionView
+from .normalize import fold_text, merge_spans, normalize
 
 if TYPE_CHECKING:
-    from .loader import CueSet
+    from .loader import CueSet, Evasion
 
 
 Guard = Literal["conditional", "if-clause", "question", "customer", "other", "negated", "request"]
@@ -118,31 +119,33 @@ _IF_BEFORE = re.compile(
 )
 _QUESTION_IN_CLAUSE = re.compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
-    r"请问|为什么|为啥|难道|怎么回事|怎么(?:办|退|换|弄|处理|申请|操作|用|查|算)"
+    r"请问|为什么|为啥|难道|怎么回事|多少|怎么(?:退|换|弄|处理|申请|操作|用|查|算)"
 )
-_QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*")
+_QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}亲]*")
 _QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
 _QUESTION_END = re.compile(
-    rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$"
+    rf"(?:[^，,。！!]*[吗么嘛][{_PARTICLES}亲]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}亲]*$"
 )
 _CUSTOMER_BEFORE = re.compile(
     r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
+_RHETORICAL = re.compile(r"(?:不是|难道)[^，,。！!]*[吗么][?？]?")
 _OTHER_BEFORE = re.compile(
-    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人|客户)(?:也|都|还|就|可能)*$"
+    r"(?:他|她|它|他们|她们|对方|配送员|快递员|快递公司|快递|物流|师傅|商家|厂家|司机|别人|客户)"
+    r"(?:说|讲|反馈|回复|那边)?(?:也|都|还|就|可能)*$"
 )
 _NEGATED_SCOPE = re.compile(
-    r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)(?:给您|向您|为您|跟您)?(?:保证|肯定|确定|承诺)"
+    r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)[^，,。！!？?]{0,4}(?:保证|肯定|确定|承诺)"
 )
 _VOW_GOES_ON = "是会能要可不没都也就给让"
 _REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
 _NEGATED_BEFORE = re.compile(
-    r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会)?"
+    r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会|要)?(?:有)?"
     r"(?:先|为您|给您|向您|跟您|帮您|对您|和您|给|跟|对)?$"
 )
 _REQUEST_BEFORE = re.compile(
-    r"(?:请|务必|必须|需要|需|须|要|得|为了|为(?!您|你)|以|以便|并|最好|尽量|记得|确保|用来|用于|才能|才可以)"
+    r"(?:请|务必|必须|需要|需|须|要|得|为了|为(?!您|你)|(?<![可所予难加给])以|以便|并|最好|尽量|记得|确保|用来|用于|才能|才可以)"
     r"(?:您|你|亲|买家)?(?:能|要|一定|尽量|务必|先|都)?$"
 )
 
@@ -229,6 +232,8 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
     if guard == "other":
         return _OTHER_BEFORE.search(norm[max(left, start - 8) : start]) is not None
     if guard == "negated":
+        if _RHETORICAL.search(norm, left, right):
+            return False  # 不是骗人吗: a rhetorical question asserts what it negates
         return (
             _NEGATED_BEFORE.search(norm[max(left, start - 8) : start]) is not None
             or _NEGATED_SCOPE.search(norm, left, start) is not None
@@ -263,9 +268,12 @@ class CueMatcher:
         exceptions: Sequence[str] = (),
         not_in: Iterable[str] = (),
         antipatterns: Sequence[CueMatcher] = (),
+        evasion: Evasion | None = None,
     ) -> None:
+        phrases, templates = list(phrases), list(templates)
         exceptions = [e for e in exceptions if not e.startswith("@")]
         self.antipatterns = tuple(antipatterns)
+        self._last: tuple[str | None, list[tuple[int, int]]] = (None, [])
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -299,6 +307,19 @@ class CueMatcher:
             else:
                 triggers |= found
         self.triggers: tuple[str, ...] = tuple(sorted(triggers)) if self.screenable else ()
+        self.evasion: EvasionView | None = None
+        if evasion is not None:
+            # The phrases as the evasion view shows them, the templates as they are, both
+            # matched case-insensitively on the view; not screenable by plain words.
+            view = self.evasion = EvasionView(
+                evasion.variants, skip=evasion.skip, gap=evasion.gap, screen=evasion.screen
+            )
+            folded = sorted({view.fold(p) for p in phrases}, key=lambda w: (-len(w), w))
+            pieces = [re.escape(w) for w in folded if w]
+            pieces += [normalize(expand_template(t)) for t in templates]
+            self.view_regex = re.compile("|".join(f"(?:{p})" for p in pieces), re.IGNORECASE)
+            self.screenable = False
+            self.triggers = ()
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
@@ -312,6 +333,15 @@ class CueMatcher:
             if m is not None and m.end() > start:
                 return True
         return False
+
+    def spans_of(self, norm: str) -> list[tuple[int, int]]:
+        """Candidate spans in ``norm``, remembered for the last text (an antipattern is asked
+        once per match of the cue that names it)."""
+        last = self._last  # one read: safe when threads share the matcher
+        if last[0] is not norm:
+            last = (norm, self._candidates(norm))
+            self._last = last
+        return last[1]
 
     def _candidates(self, norm: str) -> list[tuple[int, int]]:
         spans = [m.span() for m in self.regex.finditer(norm)] if self.regex else []
@@ -328,18 +358,35 @@ class CueMatcher:
             spans = kept
         return spans
 
+    def _accept(self, norm: str, start: int, end: int) -> bool:
+        if start == end:
+            return False
+        if self.except_regex is not None and self._excepted(norm, start, end):
+            return False
+        if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
+            return False
+        return not (self.guards and guarded(self.guards, norm, start, end))
+
     def accepted(self, norm: str) -> Iterator[tuple[int, int]]:
-        """The accepted matches in ``norm`` (normalised text), one by one."""
-        for start, end in self._candidates(norm):
-            if start == end:
-                continue
-            if self.except_regex is not None and self._excepted(norm, start, end):
-                continue
-            if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
-                continue
-            if self.guards and guarded(self.guards, norm, start, end):
-                continue
-            yield start, end
+        """The accepted matches in ``norm`` (normalised text), one by one; with evasion,
+        those found on the evasion view too (spans on ``norm``)."""
+        if self.evasion is None:  # lazily: callers may stop at the first
+            for start, end in self._candidates(norm):
+                if self._accept(norm, start, end):
+                    yield start, end
+            return
+        plain = [(a, b) for a, b in self._candidates(norm) if self._accept(norm, a, b)]
+        screen = self.evasion.screen
+        if screen is not None and screen.search(fold_text(norm, skip=self.evasion.skip)) is None:
+            yield from plain
+            return
+        view = self.evasion.view(norm)
+        evasive = []
+        for m in self.view_regex.finditer(view.text):
+            span = view.span(*m.span())
+            if span is not None and self._accept(norm, *span):
+                evasive.append(span)
+        yield from merge_spans(plain, evasive)
 
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of the accepted matches in ``norm`` (normalised text)."""
@@ -348,11 +395,7 @@ class CueMatcher:
 
 def overlaps_any(antipatterns: Sequence[CueMatcher], norm: str, start: int, end: int) -> bool:
     """Whether a candidate match of one of the ``antipatterns`` overlaps ``[start, end)``."""
-    lo = max(0, start - 12)
-    window = norm[lo : end + 12]
-    return any(
-        a < end - lo and start - lo < b for m in antipatterns for a, b in m._candidates(window)
-    )
+    return any(a < end and start < b for m in antipatterns for a, b in m.spans_of(norm))
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[CueSet, CueMatcher]] = {}
@@ -371,6 +414,7 @@ def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
         cue.exceptions,
         [*cue.not_in, *extra_guards],
         [compile_cue(c) for c in cue.refs.values()],
+        cue.evasion,
     )
     if len(_COMPILED) > 4096:
         _COMPILED.clear()

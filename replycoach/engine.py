@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import OptionError, UnknownRuleError
 from .kinds import Checker, Context, WordSet, compile_rule
 from .model import POSITIONS, Finding, Severity
-from .normalize import normalize
+from .normalize import fold_text, normalize
 from .rulecache import cache_key, cached_engine, default_rules_dir
 
 if TYPE_CHECKING:
@@ -87,10 +87,14 @@ class Engine:
         )
         # One Aho-Corasick pass over a reply finds which trigger words occur: it runs the
         # checkers without triggers and those whose words occur. Rules about the
-        # customer's message are left out of the screen used when it is unknown.
+        # customer's message are left out of the screen used when it is unknown. With a rule
+        # that sees through evasive spellings (``evasion:``), the screen runs on the folded
+        # text (lower case, filler characters skipped), so that 傻 逼 or SB still reach
+        # their rule; every trigger word is folded the same way.
+        self._fold = any(c.evasion is not None for c in self.checkers)
         self._screens = (
-            _Screen(self.checkers),
-            _Screen([c for c in self.checkers if not c.needs_customer]),
+            _Screen(self.checkers, self._fold),
+            _Screen([c for c in self.checkers if not c.needs_customer], self._fold),
         )
 
     @property
@@ -211,7 +215,8 @@ class Engine:
             text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
-        checkers = self._screens[ctx.customer is None].select(ctx.norm)
+        screened = ctx.fold() if self._fold else ctx.norm
+        checkers = self._screens[ctx.customer is None].select(screened)
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
@@ -244,19 +249,22 @@ class Engine:
 
 class _Screen:
     """Which of some checkers may fire on a text: those without trigger words, and those
-    with one of theirs in it (found by one Aho-Corasick pass, every occurrence, overlapping
-    ones too)."""
+    with one of theirs in it (one Aho-Corasick pass finds every occurrence of every word,
+    overlapping ones too). With ``fold``, the text screened is the folded one and the
+    trigger words are folded too (evasive checkers add the words their view may show)."""
 
-    def __init__(self, checkers: Sequence[Checker]) -> None:
+    def __init__(self, checkers: Sequence[Checker], fold: bool = False) -> None:
         self.checkers = tuple(checkers)
-        self.words = WordSet({w for c in checkers for w in c.triggers})
+        words_of = [_screen_words(c, fold) for c in self.checkers]
+        self.screened = tuple(bool(w) for w in words_of)
+        self.words = WordSet(set().union(*words_of))
         owners: dict[str, list[int]] = {}
-        for i, checker in enumerate(self.checkers):
-            for word in checker.triggers:
-                owners.setdefault(word, []).append(i)
+        for i, ws in enumerate(words_of):
+            for w in ws:
+                owners.setdefault(w, []).append(i)
         self.owners = tuple(tuple(owners[w]) for w in self.words.words)
-        self.always = tuple(c for c in self.checkers if not c.triggers)
-        self.always_at = frozenset(i for i, c in enumerate(self.checkers) if not c.triggers)
+        self.always = tuple(c for c, s in zip(self.checkers, self.screened, strict=True) if not s)
+        self.always_at = frozenset(i for i, s in enumerate(self.screened) if not s)
 
     def select(self, norm: str) -> Sequence[Checker]:
         """The checkers that may fire on ``norm``, in rule order."""
@@ -278,6 +286,14 @@ def _apply_options(
     if not options:
         return rules
     return [_with_options(r, options[r.id]) if r.id in options else r for r in rules]
+
+
+def _screen_words(checker: Checker, fold: bool) -> set[str]:
+    """The words that screen ``checker`` in (folded when the screen runs on folded text);
+    empty when it has none, or one folds to nothing (then it always runs)."""
+    words = {fold_text(w) for w in checker.triggers} if fold else set(checker.triggers)
+    words.update(checker.evasive_triggers)
+    return words if words and "" not in words else set()
 
 
 def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:

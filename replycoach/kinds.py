@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .cues import CUE_PREFIX, CueMatcher, clause_end, compile_cue, guarded, overlaps_any
 from .literals import required_literals
 from .model import Finding, Severity
-from .normalize import normalize
-from .words import Boundaries
+from .normalize import (
+    CLAUSE_BREAKS,
+    Evasion,
+    View,
+    fillers,
+    fold_text,
+    merge_spans,
+    normalize,
+)
+from .words import Boundaries, trie_pattern
 
 if TYPE_CHECKING:
     # Types only: at run time checkers read the rules' fields and never need the pydantic
@@ -37,6 +45,7 @@ if TYPE_CHECKING:
         PositionRule,
         SubstitutionRule,
     )
+    from .loader import Evasion as EvasionSetting
 
 
 class Context:
@@ -45,15 +54,40 @@ class Context:
     customer's message it answers (normalised; ``None`` when unknown). A plain slotted
     class: one is made per reply, so it must be cheap."""
 
-    __slots__ = ("customer", "norm", "position", "text")
+    __slots__ = ("_views", "customer", "folded", "norm", "position", "text")
 
     def __init__(
-        self, text: str, norm: str, position: str | None = None, customer: str | None = None
+        self,
+        text: str,
+        norm: str,
+        position: str | None = None,
+        customer: str | None = None,
+        folded: str | None = None,
     ) -> None:
         self.text = text
         self.norm = norm
         self.position = position
         self.customer = customer
+        self.folded = folded
+        """``fold_text(norm)``, made when a view first needs it."""
+        self._views: dict[object, View] | None = None
+
+    def fold(self) -> str:
+        """``fold_text(norm)``: lower case, fillers skipped (made once)."""
+        if self.folded is None:
+            self.folded = fold_text(self.norm)
+        return self.folded
+
+    def view(self, evasion: Evasion) -> View:
+        """The evasion view of this reply for ``evasion`` (made once per setting)."""
+        views = self._views
+        if views is None:
+            views = self._views = {}
+        key = evasion.key
+        if key not in views:
+            skipped = self.fold() if evasion.skip else None
+            views[key] = evasion.view(self.norm, skipped)
+        return views[key]
 
 
 class _Format(dict[str, str]):
@@ -61,6 +95,30 @@ class _Format(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def _compile_evasion(setting: EvasionSetting) -> Evasion:
+    return Evasion(setting.variants, skip=setting.skip, gap=setting.gap, screen=setting.screen)
+
+
+def _screen(words: Iterable[str]) -> re.Pattern[str] | None:
+    """An alternation of ``words`` (``None`` for none): screens the folded text."""
+    words = set(words)
+    return re.compile(trie_pattern(words)) if words else None
+
+
+_REGEX_SPECIAL = frozenset("\\.^$*+?{}[]()|")
+
+
+def _literal_alternatives(pattern: str | None) -> tuple[str, ...]:
+    """The alternatives of ``pattern`` when it is nothing but literal words joined by
+    ``|`` (then they are trigger words the engine can screen for), else ``()``."""
+    if not pattern:
+        return ()
+    words = tuple(pattern.split("|"))
+    if any(not w or _REGEX_SPECIAL.intersection(w) for w in words):
+        return ()
+    return words
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
@@ -191,6 +249,13 @@ class Checker:
     needs_customer: bool = False
     """True: silent unless the customer's message is known (the engine skips it)."""
 
+    evasion: Evasion | None = None
+    """The evasion setting of a rule that sees through evasive spellings."""
+
+    evasive_triggers: tuple[str, ...] = ()
+    """Words as the evasion view shows them (folded, variants replaced, variant spellings
+    themselves): the engine screens for them however they are cased or spaced."""
+
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
         self.severity = severity
@@ -251,16 +316,55 @@ class PhraseChecker(Checker):
         self.triggers = tuple(self._swap)
         self._index = PhraseIndex(swap, rule.exceptions, rule.boundary, rule.not_in, rule.cues)
         self._unless = _Unless(rule.unless)
+        self._view_index: PhraseIndex | None = None
+        if rule.evasion is not None:
+            evasion = self.evasion = _compile_evasion(rule.evasion)
+            # The words as the view shows them (SB, 煞笔 → 傻逼), each with the suggestions
+            # of the first word that folds to it.
+            self._view_swap: dict[str, list[str]] = {}
+            for word, suggestions in swap.items():
+                self._view_swap.setdefault(evasion.fold(word), list(suggestions))
+            exceptions = [
+                e if e.startswith(CUE_PREFIX) else evasion.fold(e) for e in rule.exceptions
+            ]
+            exceptions = [
+                e
+                for e in exceptions
+                if e.startswith(CUE_PREFIX) or any(w in e for w in self._view_swap)
+            ]
+            self._view_index = PhraseIndex(
+                self._view_swap, exceptions, rule.boundary, rule.not_in, rule.cues
+            )
+            self.evasive_triggers = tuple(
+                sorted({*map(fold_text, self._swap), *self._view_swap, *evasion.keys})
+            )
+            self._view_screen = _screen(self.evasive_triggers)
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
         spans = self._index.find(norm)
+        words = {span: self._swap[norm[span[0] : span[1]]] for span in spans}
+        if (
+            self._view_index is not None
+            and self.evasion is not None
+            and (self._view_screen is None or self._view_screen.search(ctx.fold()))
+        ):
+            view = ctx.view(self.evasion)
+            evasive = {}
+            for a, b in self._view_index.find(view.text):
+                span = view.span(a, b)
+                if span is not None:
+                    evasive[span] = self._view_swap[view.text[a:b]]
+            if evasive:
+                spans = merge_spans(spans, evasive)
+                words = {**evasive, **words}
         if not spans or self._unless.silenced(norm):
             return []
         out = []
         for start, end in spans:
-            suggestions = self._swap[norm[start:end]]
-            fixable = self._safe and len(suggestions) == 1
+            plain = norm[start:end] in self._swap
+            suggestions = words[start, end]
+            fixable = plain and self._safe and len(suggestions) == 1
             out.append(self.finding(text, start, end, suggestions, fixable))
         return out
 
@@ -310,34 +414,84 @@ class PatternChecker(Checker):
         self.triggers = tuple(sorted(required)) if required else ()
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
+        self._not_after = _alternation(rule.not_after) if rule.not_after else None
+        self._view_gate: re.Pattern[str] | Literal[True] | None = None
+        literal = _literal_alternatives(rule.prefilter)
+        if literal:
+            self.triggers = tuple(normalize(w) for w in literal)
+        if rule.evasion is not None:
+            evasion = self.evasion = _compile_evasion(rule.evasion)
+            self._view_regex = re.compile(normalize(rule.regex), re.IGNORECASE)
+            self._view_prefilter = (
+                re.compile(normalize(rule.prefilter), re.IGNORECASE) if rule.prefilter else None
+            )
+            if literal:
+                words = {*(fold_text(w) for w in self.triggers), *map(evasion.fold, literal)}
+                self.evasive_triggers = tuple(sorted({*words, *evasion.keys}))
+            screen = _screen(self.evasive_triggers) or evasion.screen
+            # The evasion pass runs where this matches the folded reply (True: everywhere).
+            self._view_gate = screen if screen is not None else True
+
+    def _accepted(self, m: re.Match[str]) -> bool:
+        return not any(
+            m.group(group) is not None and not check(m.group(group))
+            for group, check in self._checks
+        )
+
+    def _negated(self, norm: str, start: int) -> bool:
+        """Whether a cue of ``not_after`` stands before ``start`` in its clause."""
+        if self._not_after is None:
+            return False
+        clause = start
+        while clause > 0 and norm[clause - 1] not in CLAUSE_BREAKS:
+            clause -= 1
+        return self._not_after.search(norm, clause, start) is not None
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
-        rule = self.spec
-        if self._prefilter is not None and self._prefilter.search(norm) is None:
+        spans: list[tuple[int, int]] = []
+        if self._prefilter is None or self._prefilter.search(norm) is not None:
+            for m in self._regex.finditer(norm):
+                start, end = m.span(self._span_group)
+                if start < end and self._accepted(m) and not self._negated(norm, start):
+                    spans.append((start, end))
+        plain = spans
+        gate = self._view_gate
+        if gate is not None and (gate is True or gate.search(ctx.folded or ctx.fold())):
+            assert self.evasion is not None
+            view = ctx.view(self.evasion)
+            if self._view_prefilter is None or self._view_prefilter.search(view.text):
+                evasive = []
+                for m in self._view_regex.finditer(view.text):
+                    span = view.span(*m.span(self._span_group))
+                    if span is not None and self._accepted(m) and not self._negated(norm, span[0]):
+                        evasive.append(span)
+                spans = merge_spans(spans, evasive)
+        if not spans or self._unless.silenced(norm):
             return []
-        out = []
-        for m in self._regex.finditer(norm):
-            if any(
-                m.group(group) is not None and not check(m.group(group))
-                for group, check in self._checks
-            ):
-                continue
-            start, end = m.span(self._span_group)
-            if start == end:
-                continue
-            suggestions = list(rule.suggest)
-            if rule.mask:
-                keep_start, keep_end = rule.mask
-                excerpt = text[start:end]
-                hidden = max(len(excerpt) - keep_start - keep_end, 1)
+        found = set(plain)
+        return [
+            self.finding(text, a, b, self._suggestions(text[a:b], (a, b) not in found))
+            for a, b in spans
+        ]
+
+    def _suggestions(self, excerpt: str, evasive: bool) -> list[str]:
+        suggestions = list(self.spec.suggest)
+        if self.spec.mask:
+            keep_start, keep_end = self.spec.mask
+            if evasive:  # mask the characters that count, keep the fillers between them
+                skipped = fillers()
+                kept = [i for i, ch in enumerate(excerpt) if ch not in skipped]
+                hide = set(kept[keep_start : max(len(kept) - keep_end, keep_start)])
                 suggestions.insert(
-                    0, excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
+                    0, "".join("*" if i in hide else ch for i, ch in enumerate(excerpt))
                 )
-            out.append(self.finding(text, start, end, suggestions))
-        if out and self._unless.silenced(norm):
-            return []
-        return out
+                return suggestions
+            hidden = max(len(excerpt) - keep_start - keep_end, 1)
+            suggestions.insert(
+                0, excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
+            )
+        return suggestions
 
 
 class CountChecker(Checker):
@@ -449,7 +603,10 @@ class _Phrases:
     def find(self, norm: str) -> list[tuple[int, int]]:
         found = self.plain.find(norm) if self.plain else []
         for cue in self.cues:
-            found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            if self.exceptions or self.antipatterns:
+                found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            else:
+                found += cue.accepted(norm)
         return found
 
     def occurs_outside(self, norm: str, claimed: Sequence[tuple[int, int]]) -> bool:
@@ -463,6 +620,16 @@ class _Phrases:
                 if not any(a < e and s < b for s, e in claimed) and not self._excepted(norm, a, b):
                     return True
         return False
+
+
+def _object_end(norm: str, end: int) -> int:
+    """End of the object right after a match: up to two characters, within the clause, and
+    not past a new subject or address (我, 您, 你, 亲)."""
+    stop = min(clause_end(norm, end), end + 2)
+    for i in range(end, stop):
+        if norm[i] in "我您你亲":
+            return i
+    return stop
 
 
 class _ConditionTest:
@@ -510,8 +677,9 @@ class _ConditionTest:
             if len({norm[a:b] for a, b in spans}) < self.at_least:
                 return False
             if claimed is not None and self.scope == "reply":
-                # a match claims the rest of its clause: 别的 in 换不成别的 is its object
-                claimed.extend((a, clause_end(norm, b)) for a, b in spans)
+                # a match claims its object, up to two characters of the rest of its
+                # clause: 别的 in 换不成别的 is part of the refusal, not an alternative
+                claimed.extend((a, _object_end(norm, b)) for a, b in spans)
         if any(not index.find(norm) for index in self.all):
             return False
         if self.none is None:

@@ -48,6 +48,55 @@ class CueExamples(_Strict):
     no_match: list[str] = []
 
 
+class Evasion(_Strict):
+    """How a rule or a cue set sees through spellings written to evade it (``evasion:``).
+
+    Matching then also runs on the reply's *evasion view*: letters and digits folded
+    (``ＶＸ``, ``Vx`` → ``vx``; ``①`` → ``1``), filler characters inside a match skipped
+    (spaces, symbols, emoji, zero-width characters; never clause punctuation), and the
+    spellings of the named variant tables (``rules/variants/NAME.yaml``) replaced by their
+    canonical ones. Findings keep exact spans on the original text.
+    """
+
+    variants: list[str] = []
+    """Names of variant tables in ``rules/variants/`` (``contact``, ``rude``, ``digits``)."""
+    skip: bool = True
+    """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
+    gap: int = Field(3, ge=0, le=10)
+    """At most this many filler characters in a row inside one match."""
+    screen: str | None = None
+    """Speed only, for a pattern rule without literal trigger words: a regex searched on
+    the folded reply (lower case, filler characters skipped, variants not yet replaced);
+    the view is made only where it matches. It must match wherever the view could find
+    what the plain text does not."""
+
+    @field_validator("screen")
+    @classmethod
+    def _screen_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("variants")
+    @classmethod
+    def _tables_exist(cls, value: list[str]) -> list[str]:
+        from .normalize import VariantTableError, variant_tables
+
+        try:
+            known = variant_tables()
+        except VariantTableError as exc:
+            raise ValueError(str(exc)) from None
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown variant table(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        return value
+
+
 class CueSet(_Strict):
     """A named set of phrases and templates, referenced from rules as ``"@name"``."""
 
@@ -61,6 +110,8 @@ class CueSet(_Strict):
     ``"@name"``: a cue set whose matches a match may not overlap."""
     not_in: list[Guard] = []
     """Contexts in which a match does not count (:data:`replycoach.cues.Guard`)."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings of the phrases and templates (see :class:`Evasion`)."""
     examples: CueExamples = CueExamples()
     _origin: str = PrivateAttr(default="")
     _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
@@ -179,6 +230,8 @@ class _RuleBase(_Strict):
 
 
 class _PhraseBase(_RuleBase):
+    evasion: Evasion | None = None
+    """Also match evasive spellings (see :class:`Evasion`)."""
     exceptions: list[str] = []
     """Longer strings inside which a match does not count (保证金 for 保证)."""
     boundary: Literal["none", "jieba"] = "none"
@@ -260,6 +313,12 @@ class PatternRule(_RuleBase):
     """Suggest the match with all but the first/last N characters replaced by ``*``."""
     suggest: list[str] = []
     unless: list[str] = []
+    not_after: list[str] = []
+    """Cue words (negations, warnings) that cancel a match standing after them in the same
+    clause: ``不要`` in ``请不要相信私下交易``."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings (see :class:`Evasion`); the pattern then also runs,
+    case-insensitively, on the evasion view."""
 
     @property
     def regex(self) -> str:

@@ -114,7 +114,11 @@ def _library(fmt: str, lines: list[str]) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps({"text": line}, ensure_ascii=False) + "\n" for line in lines)
     if fmt == "json":
-        return "[\n" + "".join(f"  {json.dumps(line, ensure_ascii=False)},\n" for line in lines) + '  ""\n]\n'
+        return (
+            "[\n"
+            + "".join(f"  {json.dumps(line, ensure_ascii=False)},\n" for line in lines)
+            + '  ""\n]\n'
+        )
     assert fmt == "yaml"
     return "".join(f"- {json.dumps(line, ensure_ascii=False)}\n" for line in lines)
 
@@ -167,11 +171,11 @@ def test_one_damaged_line_loses_only_itself(tmp_path: Path, fmt: str, encoding: 
 
 
 def test_a_gbk_file_with_a_utf8_line_or_a_cut_last_character(tmp_path: Path) -> None:
-    lines = real_lines()[:60] + ["你放心，马上发货"]
+    lines = [*real_lines()[:60], "你放心，马上发货"]
     body = "".join(f"{line}\n" for line in lines).encode("gb18030")
     path = tmp_path / "lib.txt"
     path.write_bytes(body + "你好，在的呢\n".encode())  # one UTF-8 line at the end
-    code, out, err = run(["check", str(path), "--fail-on", "never"])
+    code, out, _err = run(["check", str(path), "--fail-on", "never"])
     assert code == 2
     assert f"{path}:{len(lines) + 1}: error input line is UTF-8 in a GB18030 file" in out
     assert f"{path}:{len(lines)}:1: warning honorific-you" in out  # the rest is checked
@@ -341,7 +345,7 @@ def test_fix_diff_exit_code_and_summaries_on_stderr(tmp_path: Path) -> None:
     lib = tmp_path / "lib.txt"
     lib.write_text("你好\n", encoding="utf-8")
     assert run(["fix", str(lib), "--diff"])[0] == 1  # would change: 1, as ruff and black
-    code, out, err = run(["check", str(lib)])
+    _code, out, err = run(["check", str(lib)])
     assert out.count("\n") == 1 and "1 finding (0 error, 1 warning, 0 info) in 1 reply" in err
     run(["fix", str(lib)])
     assert run(["fix", str(lib), "--diff"])[0] == 0
@@ -398,9 +402,9 @@ def test_library_errors_are_its_own(tmp_path: Path) -> None:
 
 
 def test_text_for_people() -> None:
-    code, _, err = run(["check", "--text", "你好"])
+    _code, _, err = run(["check", "--text", "你好"])
     assert "1 finding (0 error, 1 warning, 0 info) in 1 reply" in err
-    code, out, _ = run(["rules"])
+    _code, out, _ = run(["rules"])
     rows = out.splitlines()
     starts = {row.index("《") for row in rows if "《" in row}
     assert len(starts) == 1  # the source column starts at one place
@@ -480,10 +484,13 @@ def test_a_killed_fix_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 _PEAK = """
-import resource, sys
+import sys
 from replycoach.cli import main
 code = main(sys.argv[1:])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM: this process image's peak (ru_maxrss would count the forked test runner too).
+with open("/proc/self/status") as status:
+    peak = next(line for line in status if line.startswith("VmHWM:"))
+print(int(peak.split()[1]) // 1024)
 """
 
 
@@ -494,6 +501,7 @@ def _peak_mib(*argv: str) -> int:
     return int(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("fmt", ["txt", "csv", "jsonl"])
 def test_big_line_based_files_are_streamed(tmp_path: Path, fmt: str) -> None:
     lines = real_lines()
@@ -601,8 +609,6 @@ def test_findings_are_streamed_not_kept(tmp_path: Path) -> None:
             written.clear()
 
     path = _real_transcript(tmp_path)
-    audit, errors, _ = run_audit(
-        Engine.default(), [str(path)], load_timing_rules(), sink=Sink()
-    )
+    audit, errors, _ = run_audit(Engine.default(), [str(path)], load_timing_rules(), sink=Sink())
     assert errors == [] and audit.findings == []  # nothing held in memory ...
     assert len(written) == sum(audit.rule_counts.values()) > 0  # ... all went to the sink

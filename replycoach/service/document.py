@@ -10,8 +10,13 @@ table's reply column, the strings of a JSON or YAML library, scene columns and i
   a table is read with its header row in front. An edit that changes the quoting of the rest
   of the file, touches the header, or meets a damaged row is read whole.
 - tree formats (.json, .yaml): an edit inside one reply's string, on one line, that leaves it
-  one string (checked by parsing the new token alone) updates that entry; anything else
-  reads the file whole.
+  one string (checked by parsing the new token alone) updates that entry; line ends and blank
+  lines after a line's last token only move entries; whole list items added or removed (a
+  line that is one string item, beside an item of the same list; the JSON checked valid by
+  ``json.loads``, YAML items at their sibling's indentation in a block list) join that list,
+  also when the file was invalid JSON for a few keystrokes in between. Anything else reads
+  the file whole. (JSON pointers of entries after such an item are not renumbered: the
+  server does not show them.)
 
 Each entry's findings are cached by its text, position, customer and silenced rules, so a
 whole read re-checks only entries that changed. Positions: lines are split at ``\\n`` as the
@@ -114,6 +119,10 @@ class PhraseDocument:
     _flow: bool = True  # the text had a YAML flow collection when last read whole
     _damaged: bool = True  # a part could not be read when last read whole
     _multiline: bool = True  # a JSON/YAML entry spans lines (or has no single token)
+    _good: tuple[list[tuple[Unit, ...]], bool, tuple[int, int]] | None = None
+    """While a JSON/YAML file cannot be read: the units of its last good reading, kept in line
+    with the edits, whether a splice is ruled out (a multi-line entry, a line that was not a
+    list item replaced), and the lines edited since."""
 
     def __post_init__(self) -> None:
         self.suffix = Path(self.name).suffix.lower()
@@ -163,11 +172,7 @@ class PhraseDocument:
         self.lines[sl : el + 1] = pieces
         new_end = sl + len(pieces) - 1
         if self.suffix in TREE_FORMATS:
-            joined = "".join(old_lines)
-            removed = joined[sc : len(joined) - len(old_lines[-1]) + ec]
-            if not self._blank_edit(sl, el, sc, ec, new, removed, old_lines, len(pieces)):
-                if not self._token_edit(sl, el, sc, ec, new, pieces):
-                    self._full()
+            self._tree_edit(sl, el, sc, ec, new, old_lines, pieces)
             return
         self.slots[sl : el + 1] = [()] * len(pieces)
         self._fresh[sl + 1 : el + 1] = [False] * (len(pieces) - 1)
@@ -261,7 +266,9 @@ class PhraseDocument:
         self._fresh = [True] * len(self.lines)
         self._flow = _FLOW_START.search(text) is not None
         self._damaged = any(isinstance(u.item, InputError) for s in self.slots for u in s)
-        self._multiline = any(u.span is None for s in self.slots for u in s)
+        self._multiline = any(
+            u.span is None for s in self.slots for u in s if isinstance(u.item, Entry)
+        )
         if self.suffix == ".csv" and '"' in text:
             self._mark_rows(text, 0)
 
@@ -366,6 +373,157 @@ class PhraseDocument:
                 return number
         return None
 
+    def _tree_edit(
+        self,
+        sl: int,
+        el: int,
+        sc: int,
+        ec: int,
+        new: str,
+        old_lines: Sequence[str],
+        pieces: Sequence[str],
+    ) -> None:
+        count = len(pieces)
+        if not self._damaged:
+            joined = "".join(old_lines)
+            removed = joined[sc : len(joined) - len(old_lines[-1]) + ec]
+            if self._blank_edit(sl, el, sc, ec, new, removed, old_lines, count):
+                return
+            if self._token_edit(sl, el, sc, ec, new, pieces):
+                return
+            base = list(self.slots)
+            blocked = self._multiline or not all(
+                self._is_item(sl + k, line, base) for k, line in enumerate(old_lines)
+            )
+            window = (sl, sl + count - 1)
+        elif self._good is not None:
+            base, blocked, (d0, d1) = self._good
+            # lines of the last good text replaced now for the first time must be list items
+            blocked = blocked or not all(
+                d0 <= sl + k <= d1 or self._is_item(sl + k, line, base)
+                for k, line in enumerate(old_lines)
+            )
+            delta = count - (el - sl + 1)
+            d0 = d0 if d0 < sl else d0 + delta if d0 > el else sl
+            d1 = d1 if d1 < sl else d1 + delta if d1 > el else sl + count - 1
+            window = (min(d0, sl), min(max(d1, sl + count - 1), len(self.lines) - 1))
+        else:
+            self._full()
+            return
+        base[sl : el + 1] = [()] * count
+        if not blocked and self._splice(base, *window):
+            self.slots, self._damaged, self._good = base, False, None
+            self.stats.mode, self.stats.lines = "splice", window[1] - window[0] + 1
+            return
+        self._full()
+        self._good = (base, blocked, window) if self._damaged else None
+
+    def _blank(self, line: str) -> bool:
+        """An empty line (in YAML: spaces only; a tab there is an error)."""
+        if self.suffix == ".json":
+            return not line.strip()
+        body = line[:-1] if line.endswith("\n") else line
+        body = body[:-1] if body.endswith("\r") else body
+        return not body.strip(" ")
+
+    def _is_item(self, number: int, line: str, slots: list[tuple[Unit, ...]]) -> bool:
+        """Whether line ``number`` is blank or a list item whose entry ``slots`` hold."""
+        if self._blank(line):
+            return True
+        item = self._item(line)
+        if item is None:
+            return False
+        slot = slots[number]
+        if not item[3] or not item[3].strip():
+            return not slot
+        return len(slot) == 1 and slot[0].span == item[1]
+
+    def _item(self, line: str) -> tuple[int, tuple[int, int], str | None, str | None] | None:
+        """A line that is one list item holding one string, or nothing (a bare ``-`` in
+        YAML): (indent, token span, style, value); None for any other line."""
+        text = line.rstrip("\r\n")
+        body = text.lstrip(" ")
+        indent = len(text) - len(body)
+        if self.suffix == ".json":
+            m = _JSON_ITEM.match(body)
+            if m is None:
+                return None
+            span = (indent, indent + m.end(1))
+            return indent, span, '"', _token_value(m.group(1), '"', ".json")
+        if not body.startswith("-") or "\t" in text or "\r" in text:
+            return None  # (a tab in YAML's layout is an error; keep to plain cases)
+        rest = body[1:]
+        if not rest.strip():
+            return indent, (len(text), len(text)), None, None
+        if not rest.startswith(" "):
+            return None
+        start = indent + 1 + len(rest) - len(rest.lstrip(" "))
+        token = text[start:]
+        style = token[0] if token[0] in "'\"" else None
+        if style is None:
+            comment = token.find(" #")
+            token = (token if comment < 0 else token[:comment]).rstrip(" ")
+        else:
+            end = _quoted_end(token, style)
+            tail = token[end:]
+            if not end or (tail.strip() and not tail.lstrip(" ").startswith("#")):
+                return None
+            if tail.strip() and not tail.startswith(" "):
+                return None
+            token = token[:end]
+        value = _token_value(token, style, ".yaml", flow=False)
+        return None if value is None else (indent, (start, start + len(token)), style, value)
+
+    def _splice(self, base: list[tuple[Unit, ...]], first: int, last: int) -> bool:
+        """Lines ``first``..``last`` of a JSON/YAML file, now list items of one string each (or
+        blank), beside an item of the same list: their entries join that list, taking its
+        group's position. The file is checked to be valid JSON; for YAML, every item must have
+        the sibling's indentation (block lists only). JSON pointers are not renumbered."""
+        if self.suffix != ".json" and self._flow:
+            return False
+        items: list[tuple[int, int, int, int, str | None, str | None]] = []
+        for number in range(first, last + 1):
+            if self._blank(self.lines[number]):
+                continue
+            item = self._item(self.lines[number])
+            if item is None:
+                return False
+            indent, (a, b), style, value = item
+            items.append((number, indent, a, b, style, value))
+        anchor = None
+        for step, start in ((-1, first - 1), (1, last + 1)):
+            number = start
+            while 0 <= number < len(self.lines) and self._blank(self.lines[number]):
+                number += step
+            if 0 <= number < len(self.lines) and len(base[number]) == 1:
+                unit = base[number][0]
+                item = self._item(self.lines[number])
+                if item is not None and isinstance(unit.item, Entry) and unit.span == item[1]:
+                    anchor = (item[0], unit.item)
+                    break
+        if anchor is None:
+            return False
+        indent, sibling = anchor
+        if self.suffix != ".json" and any(i[1] != indent for i in items):
+            return False
+        if self.suffix == ".json":
+            try:
+                json.loads("".join(self.lines))
+            except ValueError:
+                return False
+        for number, _, a, b, style, value in items:
+            if not value or not value.strip():
+                base[number] = ()
+                continue
+            column = a + 1 + (style is not None)
+            entry = dataclasses.replace(sibling, line=number + 1, text=value, column=column)
+            base[number] = (Unit(entry, (), (a, b), style),)
+        self.slots = base
+        for number, *_ in items:
+            self._directives(number, force=True)
+        self._directives(last + 1)
+        return True
+
     def _blank_edit(
         self,
         sl: int,
@@ -395,10 +553,10 @@ class PhraseDocument:
         self.stats.mode, self.stats.lines = "blank", count
         return True
 
-    def _directives(self, number: int) -> None:
+    def _directives(self, number: int, force: bool = False) -> None:
         """Re-derive the rules silenced on line ``number`` as the YAML reader does: by a
         ``# replycoach: disable=`` comment after the value, or alone on the line above."""
-        if self.suffix == ".json" or number >= len(self.slots) or not self.slots[number]:
+        if (self.suffix == ".json" and not force) or number >= len(self.slots):
             return
         line = self.lines[number]
         above = self.lines[number - 1] if number else ""
@@ -407,8 +565,12 @@ class PhraseDocument:
         for index, unit in enumerate(units):
             if unit.span is None or not isinstance(unit.item, Entry):
                 continue
-            disabled = disabled_rules(above, line[unit.span[1] :].rstrip("\r\n"))
-            if disabled != unit.item.disabled:
+            disabled = (
+                disabled_rules(above, line[unit.span[1] :].rstrip("\r\n"))
+                if self.suffix != ".json"
+                else frozenset()
+            )
+            if force or disabled != unit.item.disabled:
                 entry = dataclasses.replace(unit.item, disabled=disabled)
                 units[index] = Unit(entry, self._findings(entry), unit.span, unit.style)
         self.slots[number] = tuple(units)
@@ -520,6 +682,26 @@ def _escape_length(text: str, col: int, ch: str) -> int:
     if kind == "x":
         return 4
     return 2
+
+
+_JSON_ITEM = re.compile(r'("(?:[^"\\\r\n]|\\.)*")[ \t]*,?[ \t]*$')
+
+
+def _quoted_end(token: str, quote: str) -> int:
+    """Where a YAML quoted scalar at the start of ``token`` ends (0: it does not)."""
+    index = 1
+    while index < len(token):
+        ch = token[index]
+        if quote == '"' and ch == "\\":
+            index += 2
+            continue
+        if ch == quote:
+            if quote == "'" and token[index + 1 : index + 2] == "'":
+                index += 2
+                continue
+            return index + 1
+        index += 1
+    return 0
 
 
 _PLAIN_FIRST = set(",[]{}#:&*!|>'\"%@`?-")
