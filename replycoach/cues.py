@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from .literals import required_literals
 from .normalize import Evasion as EvasionView
 from .normalize import fold_text, merge_spans, normalize
+from .rulecache import lazy_compile
 
 if TYPE_CHECKING:
     from .loader import CueSet, Evasion
@@ -109,42 +110,42 @@ def _check_template(template: str) -> None:
 
 _CLAUSE_BREAKS = "，,。！!？?；;：:\n\t ~～…、/"
 _SENTENCE_BREAKS = "。！!？?\n~～"
-_CONDITIONAL_BEFORE = re.compile(
+_CONDITIONAL_BEFORE = lazy_compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|否则|不然|"
     r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
 )
-_IF_BEFORE = re.compile(
+_IF_BEFORE = lazy_compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|"
     r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
 )
-_QUESTION_IN_CLAUSE = re.compile(
+_QUESTION_IN_CLAUSE = lazy_compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
     r"请问|为什么|为啥|难道|怎么回事|多少|怎么(?:退|换|弄|处理|申请|操作|用|查|算)"
 )
-_QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}亲]*")
-_QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
-_QUESTION_END = re.compile(
+_QUESTION_TAIL = lazy_compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}亲]*")
+_QUESTION_WORD = lazy_compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
+_QUESTION_END = lazy_compile(
     rf"(?:[^，,。！!]*[吗么嘛][{_PARTICLES}亲]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}亲]*$"
 )
-_CUSTOMER_BEFORE = re.compile(
+_CUSTOMER_BEFORE = lazy_compile(
     r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
-_RHETORICAL = re.compile(r"(?:不是|难道)[^，,。！!]*[吗么][?？]?")
-_OTHER_BEFORE = re.compile(
+_RHETORICAL = lazy_compile(r"(?:不是|难道)[^，,。！!]*[吗么][?？]?")
+_OTHER_BEFORE = lazy_compile(
     r"(?:他|她|它|他们|她们|对方|配送员|快递员|快递公司|快递|物流|师傅|商家|厂家|司机|别人|客户)"
     r"(?:说|讲|反馈|回复|那边)?(?:也|都|还|就|可能)*$"
 )
-_NEGATED_SCOPE = re.compile(
+_NEGATED_SCOPE = lazy_compile(
     r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)[^，,。！!？?]{0,4}(?:保证|肯定|确定|承诺)"
 )
 _VOW_GOES_ON = "是会能要可不没都也就给让"
-_REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
-_NEGATED_BEFORE = re.compile(
+_REQUEST_AFTER = lazy_compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
+_NEGATED_BEFORE = lazy_compile(
     r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会|要)?(?:有)?"
     r"(?:先|为您|给您|向您|跟您|帮您|对您|和您|给|跟|对)?$"
 )
-_REQUEST_BEFORE = re.compile(
+_REQUEST_BEFORE = lazy_compile(
     r"(?:请|务必|必须|需要|需|须|要|得|为了|为(?!您|你)|(?<![可所予难加给])以|以便|并|最好|尽量|记得|确保|用来|用于|才能|才可以)"
     r"(?:您|你|亲|买家)?(?:能|要|一定|尽量|务必|先|都)?$"
 )

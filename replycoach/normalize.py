@@ -149,18 +149,30 @@ _FILLER_RANGES = (
 )
 
 
+def _unicode_key() -> str:
+    """The key of what is computed from Unicode's tables (and the OpenCC table and code)."""
+    key = table_key()
+    return key and f"{key}|{unicodedata.unidata_version}"
+
+
 @cache
 def fillers() -> frozenset[str]:
     """The filler characters the evasion view skips: separators, zero-width and other
-    format characters, symbols and emoji, punctuation that does not end a clause."""
-    return frozenset(
-        chr(code)
-        for low, high in _FILLER_RANGES
-        for code in range(low, high)
-        if chr(code) not in CLAUSE_BREAKS
-        and code not in _table()  # ×, ①: letters and digits in another style
-        and unicodedata.category(chr(code)) in _FILLER_CATEGORIES
-    )
+    format characters, symbols and emoji, punctuation that does not end a clause (~10 ms to
+    find in Unicode's tables, so kept in the private cache)."""
+
+    def compute() -> str:
+        table = _table()
+        return "".join(
+            chr(code)
+            for low, high in _FILLER_RANGES
+            for code in range(low, high)
+            if chr(code) not in CLAUSE_BREAKS
+            and code not in table  # ×, ①: letters and digits in another style
+            and unicodedata.category(chr(code)) in _FILLER_CATEGORIES
+        )
+
+    return frozenset(disk_cache.cached("fillers", _unicode_key(), compute))
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -192,14 +204,18 @@ def _filler_regex(astral: bool) -> re.Pattern[str]:
 def _foldable() -> re.Pattern[str]:
     """Finds a character that folding changes: a filler, a letter with a lower case, or
     anything outside the BMP (emoji). Most replies have none: they are their own fold."""
-    cased = (
-        code
-        for low, high in ((0x0000, 0x3000), (0xA640, 0xAC00), (0xFF00, 0x10000))  # all of them
-        for code in range(low, high)
-        if chr(code).lower() != chr(code)
-    )
-    bmp = {ord(c) for c in fillers() if ord(c) < 0x10000} | set(cased)
-    return re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")
+
+    def compute() -> str:
+        cased = (
+            code
+            for low, high in ((0x0000, 0x3000), (0xA640, 0xAC00), (0xFF00, 0x10000))  # all
+            for code in range(low, high)
+            if chr(code).lower() != chr(code)
+        )
+        bmp = {ord(c) for c in fillers() if ord(c) < 0x10000} | set(cased)
+        return _char_class(bmp)[:-1] + "\U00010000-\U0010ffff]"
+
+    return re.compile(disk_cache.cached("foldable", _unicode_key(), compute))
 
 
 def fold_text(text: str, *, skip: bool = True) -> str:

@@ -74,6 +74,13 @@ class LazyPattern:
         return LazyPattern, (self.pattern, self.flags)
 
 
+def lazy_compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile`` deferred to first use, for module-level patterns that a start may
+    never need (typed as a pattern: it answers the same methods)."""
+    lazy: Any = LazyPattern(pattern, flags)
+    return lazy  # type: ignore[no-any-return]
+
+
 def default_rules_dir() -> Path:
     """The directory of the default rule pack (inside the wheel, or the source tree)."""
     here = Path(__file__).resolve().parent
