@@ -204,16 +204,15 @@ def _validate(data: Any, path: Path, text: str, toml: bool) -> Settings:
 def config_key(path: Path, text: str) -> str:
     """The private cache's key for the settings validated from ``text`` (the file's path and
     content, replycoach's version and code)."""
-    import hashlib
-
     from . import __version__
+    from .cache import digest
     from .rulecache import code_digest
 
     code = code_digest()
     if not code:
         return ""
     blob = f"{__version__}|{code}|{path.resolve()}|{text}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(blob).hexdigest()
+    return digest(blob).hex()
 
 
 def load_config(path: str | Path) -> Config:

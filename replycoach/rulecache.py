@@ -17,9 +17,7 @@ is all a compiled checker reads. So a new rule kind or field needs no change her
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import pickle
 import re
 import sys
@@ -112,13 +110,14 @@ def _key_files(path: str | Path) -> list[Path]:
 def _code_digest() -> str:
     """A digest of replycoach's own top-level modules: a changed checker class never meets
     an engine pickled by its older self."""
-    digest = hashlib.sha256(sys.version.encode())
+    parts = [sys.version.encode()]
     try:
         for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
-            digest.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+            data = module.read_bytes()
+            parts.append(b"%s\0%d\0%s" % (module.name.encode(), len(data), data))
     except OSError:
         return ""
-    return digest.hexdigest()
+    return disk_cache.digest(b"\0".join(parts)).hex()
 
 
 _CODE = _code_digest()
@@ -140,16 +139,28 @@ def cache_key(sources: Iterable[str | Path], options: Mapping[str, Any]) -> str:
 
     if not _CODE:
         return ""
-    digest = hashlib.sha256(_CODE.encode())
+    parts = [_CODE.encode()]
     try:
         for source in sources:
             for file in _key_files(source):
-                digest.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
+                data = file.read_bytes()
+                name = str(file).encode("utf-8", "surrogatepass")
+                parts.append(b"%s\0%d\0%s" % (name, len(data), data))
     except OSError:
         return ""
-    settings = json.dumps(options, sort_keys=True, ensure_ascii=False, default=str)
-    digest.update(f"{__version__}|{table_key()}|{settings}".encode())
-    return digest.hexdigest()
+    settings = _canonical(options)
+    parts.append(f"{__version__}|{table_key()}|{settings}".encode("utf-8", "surrogatepass"))
+    return disk_cache.digest(b"\0".join(parts)).hex()
+
+
+def _canonical(value: Any) -> str:
+    """A text that is the same for equal option values (mappings in key order)."""
+    if isinstance(value, Mapping):
+        items = sorted(value.items(), key=lambda kv: repr(kv[0]))
+        return "{" + ",".join(f"{_canonical(k)}:{_canonical(v)}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
 
 
 class _Pickler(pickle.Pickler):
