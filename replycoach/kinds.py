@@ -410,8 +410,6 @@ class PatternChecker(Checker):
             else [(group, _VALIDATORS[name]) for group, name in (checks or {}).items()]
         )
         self._prefilter = re.compile(normalize(rule.prefilter)) if rule.prefilter else None
-        required = required_literals(normalize(rule.regex))
-        self.triggers = tuple(sorted(required)) if required else ()
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
         self._not_after = _alternation(rule.not_after) if rule.not_after else None
@@ -419,6 +417,17 @@ class PatternChecker(Checker):
         literal = _literal_alternatives(rule.prefilter)
         if literal:
             self.triggers = tuple(normalize(w) for w in literal)
+        elif rule.prefilter is None and rule.evasion is None:
+            # No prefilter: the literals every match must contain screen the rule instead.
+            pieces = [rule.pattern] if isinstance(rule.pattern, str) else rule.pattern
+            found: set[str] = set()
+            for piece in pieces:
+                required = required_literals(normalize(piece))
+                if not required:
+                    break
+                found |= required
+            else:
+                self.triggers = tuple(sorted(found))
         if rule.evasion is not None:
             evasion = self.evasion = _compile_evasion(rule.evasion)
             self._view_regex = re.compile(normalize(rule.regex), re.IGNORECASE)
@@ -600,6 +609,14 @@ class _Phrases:
             for exc in self.exceptions
         ) or bool(self.antipatterns and overlaps_any(self.antipatterns, norm, start, end))
 
+    def candidates(self, norm: str) -> list[tuple[int, int]]:
+        """Every span a phrase could match, before exceptions and guards (a superset of
+        :meth:`find`, for cheap early exits)."""
+        found = self.plain.matcher.spans(norm) if self.plain else []
+        for cue in self.cues:
+            found += cue.spans_of(norm)
+        return found
+
     def find(self, norm: str) -> list[tuple[int, int]]:
         found = self.plain.find(norm) if self.plain else []
         for cue in self.cues:
@@ -703,10 +720,28 @@ class CombinationChecker(Checker):
                 self.triggers = test.triggers
                 break
         self.needs_customer = any(t.scope == "customer" for t in self._tests)
+        # Early exit: when the first reply condition is an `any` and later ones are `none`,
+        # an element found outside every *candidate* match (a superset of the accepted ones)
+        # silences the rule whatever the guards decide, so they need not run.
+        first = next((t for t in self._tests if t.scope == "reply"), None)
+        self._first_any = first.any if first is not None and first.pattern is None else None
+        self._nones = [
+            t.none
+            for t in self._tests
+            if t.scope == "reply" and t.none is not None and t.any is None and not t.all
+        ]
 
     def check(self, ctx: Context) -> list[Finding]:
         if self.needs_customer and ctx.customer is None:
             return []  # the customer's message is unknown: rules about it stay silent
+        if self._first_any is not None and self._nones:
+            norm = ctx.norm
+            candidates = self._first_any.candidates(norm)
+            if not candidates:
+                return []
+            wide = [(a, _object_end(norm, b)) for a, b in candidates]
+            if any(none.occurs_outside(norm, wide) for none in self._nones):
+                return []
         claimed: list[tuple[int, int]] = []
         for test in self._tests:
             if not test.holds(ctx, claimed):  # False, or None: the context is unknown

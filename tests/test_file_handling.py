@@ -100,6 +100,29 @@ def test_outputs_write_through_symlinks_and_into_fifos(tmp_path: Path) -> None:
     assert got and got[0].startswith(b"<!doctype html>")
 
 
+def test_output_to_dev_stdout_writes_to_the_descriptor(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    log.write_text("before\n", encoding="utf-8")
+    with log.open("ab") as handle:  # stdout redirected to a regular file, appending
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "replycoach.cli",
+                "check",
+                "--text",
+                "你好",
+                "-q",
+                "-o",
+                "/dev/stdout",
+            ],
+            stdout=handle,
+            check=False,
+        )
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("before\n<text>:1:1: warning honorific-you"), text
+
+
 # ------------------------------------------------------- 2. damaged input loses nothing
 
 
@@ -124,7 +147,7 @@ def _library(fmt: str, lines: list[str]) -> str:
 
 
 FORMATS = ["txt", "csv", "tsv", "jsonl", "json", "yaml"]
-ENCODINGS = ["utf-8", "gb18030", "big5", "utf-16"]
+ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "big5", "utf-16", "utf-16-le"]
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -145,13 +168,12 @@ def test_one_damaged_line_loses_only_itself(tmp_path: Path, fmt: str, encoding: 
     clean.write_bytes(bytes(data))
     # Damage one character of the 40th entry's line.
     target = lines[40]
-    raw = target.encode(encoding)
-    if encoding == "utf-16":
-        raw = raw[2:]  # no BOM inside the file
+    inner = {"utf-16": "utf-16-le", "utf-8-sig": "utf-8"}.get(encoding, encoding)  # no BOM
+    raw = target.encode(inner)
     at = bytes(data).index(raw)
     wide = next(i for i, c in enumerate(target) if not c.isascii())
-    offset = len(target[:wide].encode("utf-16-le" if encoding == "utf-16" else encoding))
-    if encoding == "utf-16":
+    offset = len(target[:wide].encode(inner))
+    if encoding.startswith("utf-16"):
         data[at + offset : at + offset + 2] = b"\x00\xdc"  # a lone low surrogate
     else:
         data[at + offset] = 0xFF
@@ -183,6 +205,15 @@ def test_a_gbk_file_with_a_utf8_line_or_a_cut_last_character(tmp_path: Path) -> 
     code, out, _ = run(["check", str(path), "--fail-on", "never"])
     assert code == 2 and f"{path}:{len(lines) + 1}: error input line is not valid GB18030" in out
     assert f"{path}:{len(lines)}:1: warning honorific-you" in out
+
+
+def test_a_streamed_gbk_file_whose_first_mib_is_ascii(tmp_path: Path) -> None:
+    path = tmp_path / "lib.txt"
+    ascii_lines = "".join(f"#E-s{i} ok\n" for i in range(150_000))  # over 1 MiB of ASCII
+    path.write_bytes(ascii_lines.encode() + "你放心，马上发货\n".encode("gbk"))
+    code, out, err = run(["check", str(path), "-v"])
+    assert code == 1 and f"{path}:150001:1: warning honorific-you" in out, out + err
+    assert f"{path}: gb18030, " in err
 
 
 # --------------------------------------------------- 3. wrong encodings never pass silently
