@@ -210,3 +210,14 @@ def test_a_changed_cue_set_of_the_default_pack_changes_the_key(tmp_path: Path) -
     first = rulecache.cache_key([str(pack)], {})
     (pack / "cues" / "c.yaml").write_text("cues: [] # changed\n", encoding="utf-8")
     assert first and rulecache.cache_key([str(pack)], {}) != first
+
+
+def test_an_entry_from_other_code_is_not_used(
+    private_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Engine.from_paths()
+    monkeypatch.setattr(rulecache, "_CODE", "another version of replycoach's modules")
+    second = Engine.from_paths()
+    assert second.cache_key != first.cache_key
+    assert second._rules is not None  # compiled afresh, not unpickled
+    assert findings(second) == reference()
