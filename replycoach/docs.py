@@ -8,9 +8,8 @@ from functools import cache
 
 import yaml
 
-from .cues import CueSet
 from .engine import Engine
-from .loader import AnyRule, SubstitutionRule, default_cues, default_rules_dir
+from .loader import AnyRule, CueSet, SubstitutionRule, default_cues, default_rules_dir
 
 
 @cache
