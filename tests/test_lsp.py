@@ -156,8 +156,9 @@ async def test_table_columns_scenes_and_inline_disable(
     found = await opened(client, tmp_path / "notes.txt", text)
     assert [span(d) for d in found] == [(3, 0, 3, 1)]
 
-    found = await opened(client, tmp_path / "lib.json", '["他说\\"你\\"好"]')
-    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 6, 0, 7))]
+    # escaped quotes before the word shift its column (a quoted 你 would be quoted copy)
+    found = await opened(client, tmp_path / "lib.json", '["他\\"说\\"你好"]')
+    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 8, 0, 9))]
 
     found = await opened(client, tmp_path / "broken.json", '["你好",\n')
     assert [d.code for d in found] == ["input-error"]
