@@ -276,6 +276,7 @@ _ISSUE_TYPE = {
     "privacy-leak": "legal",
 }
 _SENTENCE_END = re.compile(r"[。！？!?~～…\n]")
+SENTENCE_AROUND = 100
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -310,7 +311,12 @@ def _lt_match(text: str, f: Finding, description: str, where: _Offsets) -> dict[
     left = max(0, f.start - 40)
     right = min(len(text), f.end + 40)
     sentence_start, sentence_end = where.sentence(f.start, f.end)
-    sentence = text[sentence_start : sentence_end if sentence_end >= 0 else len(text)]
+    if sentence_end < 0:
+        sentence_end = len(text)
+    # at most SENTENCE_AROUND characters either side: 20,000 findings in one 20,000-character
+    # sentence would otherwise make a 1.2 GB answer
+    sentence_start = max(sentence_start, f.start - SENTENCE_AROUND)
+    sentence = text[sentence_start : min(sentence_end, f.end + SENTENCE_AROUND)]
     return {
         "message": f.message,
         "shortMessage": f.rule,
