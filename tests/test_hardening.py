@@ -403,3 +403,65 @@ def test_languagetool_answer_stays_small(app: Any) -> None:
     assert r.status_code == 200 and len(r.content) < 30_000_000
     sentence = r.json()["matches"][10_000]["sentence"]
     assert "你" in sentence and len(sentence) <= 201
+
+
+# -------------------------------------------------------------------------------- 7. stdio
+
+
+def test_stdio_answers_hostile_lines_and_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from replycoach.service import stdio
+
+    monkeypatch.setattr(stdio, "MAX_LINE", 50_000)
+    good = '{"id": 9, "method": "check", "params": {"text": "你"}}'
+    lines = [
+        "[" * 100_000,  # RecursionError in json.loads, and over the line limit
+        "[" * 40_000,  # under the limit: RecursionError
+        '{"id": ' + "1" * 5_000 + ', "method": "health"}',  # int() digit limit
+        '{"id": NaN, "method": "health"}',
+        '{"id": 1e400, "method": "health"}',
+        '{"id": Infinity, "method": "health"}',
+        '{"id": {"x": 1}, "method": "health"}',
+        '{"id": true, "method": "health"}',
+        '{"id": "a", "method": "check", "params": {"text": "x", "position": NaN}}',
+        good,
+    ]
+    out = io.StringIO()
+    assert stdio.run(Service(Engine.default), io.StringIO("\n".join(lines) + "\n"), out) == 0
+
+    def strict(name: str) -> Any:
+        raise AssertionError(f"{name} echoed")
+
+    # every answer is standard JSON: no NaN or Infinity echoed
+    answers = [json.loads(line, parse_constant=strict) for line in out.getvalue().splitlines()]
+    assert len(answers) == len(lines)
+    codes = [a.get("error", {}).get("code") for a in answers]
+    assert codes[:9] == ["line_too_long"] + ["invalid_json"] * 5 + ["invalid_request"] * 2 + [
+        "invalid_json"
+    ]
+    assert all(a["id"] is None for a in answers[:9])
+    assert (
+        answers[9]
+        == {
+            "id": 9,
+            "result": {"findings": answers[9]["result"]["findings"]},
+        }
+        and answers[9]["result"]["findings"][0]["rule"] == "honorific-you"
+    )
+
+
+def test_stdio_survives_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from replycoach.service import stdio
+
+    service = Service(Engine.default)
+
+    def broken(request: Any) -> Any:
+        raise RuntimeError("bug")
+
+    service.check = broken  # type: ignore[method-assign]
+    answer = stdio.handle(service, '{"id": 1, "method": "check", "params": {"text": "x"}}')
+    assert answer == {
+        "id": 1,
+        "error": {"code": "internal_error", "message": "internal error: RuntimeError"},
+    }
