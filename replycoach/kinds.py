@@ -28,6 +28,7 @@ from .loader import (
 )
 from .model import Finding, Severity
 from .normalize import normalize
+from .regex import compile_regex
 from .words import Boundaries
 
 
@@ -213,14 +214,14 @@ class PatternChecker(Checker):
     def __init__(self, rule: PatternRule, severity: Severity) -> None:
         super().__init__(rule, severity)
         self.spec = rule
-        self._regex = re.compile(normalize(rule.regex))
+        self._regex = compile_regex(normalize(rule.regex))
         checks = rule.validate_
         self._checks: list[tuple[str | int, Callable[[str], bool]]] = (
             [(0, _VALIDATORS[checks])]
             if isinstance(checks, str)
             else [(group, _VALIDATORS[name]) for group, name in (checks or {}).items()]
         )
-        self._prefilter = re.compile(normalize(rule.prefilter)) if rule.prefilter else None
+        self._prefilter = compile_regex(normalize(rule.prefilter)) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
 
@@ -332,7 +333,7 @@ class _ConditionTest:
         self.any = PhraseIndex(cond.any, cond.exceptions, "none") if cond.any else None
         self.all = [PhraseIndex([w], cond.exceptions, "none") for w in cond.all]
         self.none = PhraseIndex(cond.none, cond.exceptions, "none") if cond.none else None
-        self.pattern = re.compile(normalize(cond.pattern)) if cond.pattern else None
+        self.pattern = compile_regex(normalize(cond.pattern)) if cond.pattern else None
 
     def spans(self, norm: str) -> list[tuple[int, int]]:
         """Where ``any``/``pattern`` match (for marking)."""

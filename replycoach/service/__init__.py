@@ -129,6 +129,9 @@ class Service:
             except ReplycoachError as exc:
                 self.reload_error = str(exc)
                 return False
+            except Exception as exc:  # whatever a rule file does, the old rules stay
+                self.reload_error = f"internal error while loading the rules: {exc!r}"[:1000]
+                return False
             self.engine = engine
             self.loaded_at = time.time()
             self.reload_error = None
