@@ -56,7 +56,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_MAX_BODY = 64 * 1024
 DEFAULT_BUDGET = 10.0
-DEFAULT_WORKERS = 4
+DEFAULT_WORKERS = 2  # Python holds one lock: more threads would only slow /healthz
 MAX_WAITING = 64
 
 Scope = MutableMapping[str, Any]
