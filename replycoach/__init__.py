@@ -13,7 +13,7 @@ honorific-you 10 11 你 ('您',)
 from __future__ import annotations
 
 from .engine import Engine
-from .errors import ReplycoachError, RuleFileError, UnknownRuleError
+from .errors import OptionError, ReplycoachError, RuleFileError, RuleProblem, UnknownRuleError
 from .loader import AnyRule, load_rules
 from .model import POSITIONS, Finding, Position, Severity
 
@@ -24,9 +24,11 @@ __all__ = [
     "AnyRule",
     "Engine",
     "Finding",
+    "OptionError",
     "Position",
     "ReplycoachError",
     "RuleFileError",
+    "RuleProblem",
     "Severity",
     "UnknownRuleError",
     "__version__",

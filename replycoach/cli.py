@@ -10,22 +10,39 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .config import TEMPLATE, Config, find_config, load_config, merged_position_map
+from .config import (
+    TEMPLATE,
+    Config,
+    ConfigError,
+    find_config,
+    load_config,
+    merged_position_map,
+)
+from .docs import source_title
 from .engine import Engine
 from .errors import ReplycoachError
-from .fixes import write_atomic
+from .fixes import (
+    FileChanged,
+    OutputError,
+    ReadOnlyFile,
+    clean_stale_temps,
+    fingerprint,
+    open_output,
+    write_output,
+)
 from .formats import RENDERERS, render
-from .formats.text import render_summary, render_table
+from .formats.text import plural, render_summary, render_table
 from .loader import AnyRule
 from .model import POSITIONS
 from .report import FileResult, Report
-from .sources import Entry, FixError, SourceOptions, expand_paths, reader_for
+from .sources import Entry, FixError, SourceOptions, expand_paths, is_streamed, reader_for
 from .sources.decode import decode
+from .sources.stream import Discard, open_sniffed
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -35,9 +52,26 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    usage_stream: TextIO | None = None
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
+        self.print_usage(_Parser.usage_stream or sys.stderr)
         raise _UsageError(f"{self.prog}: error: {message}")
+
+
+def _report_options(
+    parser: argparse.ArgumentParser, formats: Sequence[str], *, output_help: str
+) -> None:
+    """The options every reporting subcommand shares: --format, -o, --fail-on, --quiet."""
+    parser.add_argument("--format", "-f", choices=list(formats), default="text")
+    parser.add_argument("--output", "-o", metavar="FILE", help=output_help)
+    parser.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "info", "never"],
+        help="lowest severity that makes the exit code 1 (default: the configuration's, "
+        "else warning)",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
 
 
 def _rule_options(parser: argparse.ArgumentParser) -> None:
@@ -132,6 +166,13 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="say which configuration and encodings were used",
     )
+    parser.add_argument(
+        "--no-force-exclude",
+        dest="force_exclude",
+        action="store_false",
+        help="check files named on the command line even when the configuration's exclude "
+        "matches them (by default they are skipped, as pre-commit names every file)",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -144,22 +185,22 @@ def _build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="report findings")
     _input_options(check)
-    check.add_argument("--format", "-f", choices=sorted(RENDERERS), default="text")
-    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
-    check.add_argument(
-        "--fail-on",
-        choices=["error", "warning", "info", "never"],
-        help="lowest severity that makes the exit code 1 (default: warning)",
-    )
+    _report_options(check, sorted(RENDERERS), output_help="write the report to FILE")
     check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
-    check.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     _rule_options(check)
 
     fix = sub.add_parser("fix", help="apply safe rewrites (files are rewritten atomically)")
     _input_options(fix)
-    fix.add_argument("--diff", action="store_true", help="show what would change; write nothing")
+    fix.add_argument(
+        "--diff",
+        action="store_true",
+        help="show what would change; write nothing (exit 1 if something would change)",
+    )
     fix.add_argument("--stdout", action="store_true", help="print fixed files; write nothing")
+    fix.add_argument(
+        "--quiet", "-q", action="store_true", help="no 'fixed N replies' lines on stderr"
+    )
     _rule_options(fix)
 
     base = sub.add_parser("baseline", help="accept the current findings (write a baseline)")
@@ -170,6 +211,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="baseline file (default: the config's, or .replycoach-baseline.json)",
     )
+    base.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     _rule_options(base)
 
     init = sub.add_parser("init", help="write a commented .replycoach.yaml")
@@ -222,7 +264,12 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="audit on N processes (0: one per core)",
     )
-    audit.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+    _report_options(
+        audit,
+        ["text", "json"],
+        output_help="write the summary (text) or the scorecards (json) to FILE "
+        "instead of standard output",
+    )
     _rule_options(audit)
 
     serve = sub.add_parser("serve", help="run the local service (HTTP, or --stdio)")
@@ -267,6 +314,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _rule_options(serve)
 
+    sub.add_parser(
+        "lsp",
+        help="run the language server on stdin/stdout (editors; needs replycoach[lsp])",
+        description="A language server for phrase libraries (.txt, .csv/.tsv, .json/.jsonl, "
+        ".yaml): diagnostics as you type, quick fixes, settings from .replycoach.yaml.",
+    )
+
     test_rules = sub.add_parser("test-rules", help="run a rule pack's examples and hygiene checks")
     test_rules.add_argument("paths", nargs="+", metavar="PATH", help="rule files or directories")
     test_rules.add_argument(
@@ -290,6 +344,7 @@ def _build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="RULE")
     explain.add_argument("--format", "-f", choices=["text", "json"], default="text")
     _rule_options(explain)
+    parser.set_defaults(_commands=dict(sub.choices))
     return parser
 
 
@@ -316,6 +371,7 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
     engine = Engine.from_paths(
         *files, defaults=settings.default_rules and not args.no_default_rules
     )
+    _check_config_names(engine, config)
     enable = [r.id for r in engine.rules] if all_rules else [*settings.enable, *args.enable]
     return engine.configure(
         enable=enable,
@@ -325,6 +381,48 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
         packs=[*settings.packs, *args.pack],
         options=settings.rule_options,
     )
+
+
+def _check_config_names(engine: Engine, config: Config) -> None:
+    """Rule ids, packs and rule options named in the configuration file exist and fit, else
+    a configuration error naming the file and the line."""
+    if config.path is None:
+        return
+    settings = config.settings
+    names = {r.id for r in engine.rules} | {a for r in engine.rules for a in r.aliases}
+    problems = []
+    lists: list[tuple[str, list[str]]] = [
+        ("enable", settings.enable),
+        ("disable", settings.disable),
+        ("select", settings.select or []),
+        ("severity", list(settings.severity)),
+        ("rule-options", list(settings.rule_options)),
+    ]
+    for key, ids in lists:
+        for rule in ids:
+            if rule not in names:
+                problems.append(f"{config.where(key, rule)}: key '{key}': unknown rule id {rule!r}")
+    packs = {r.pack for r in engine.rules}
+    for pack in settings.packs:
+        if pack not in packs:
+            optional = sorted({r.pack for r in engine.rules if not r.enabled})
+            problems.append(
+                f"{config.where('packs', pack)}: key 'packs': unknown rule pack {pack!r} "
+                f"(opt-in packs: {', '.join(optional) or 'none'})"
+            )
+    for rule, options in settings.rule_options.items():
+        if rule not in names:
+            continue
+        try:
+            Engine(engine.rules, options={rule: options})
+        except (ReplycoachError, ValueError, TypeError) as exc:
+            detail = str(exc).splitlines()[-1] if str(exc) else type(exc).__name__
+            detail = detail.removeprefix(f"rule-options for '{rule}': ")
+            problems.append(
+                f"{config.where('rule-options', rule)}: key 'rule-options.{rule}': {detail}"
+            )
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
@@ -345,22 +443,38 @@ def _is_tty(stream: object) -> bool:
 
 
 def _require_input(args: argparse.Namespace) -> None:
-    """Refuse to wait on an interactive terminal when no input was named."""
+    """Refuse to wait on an interactive terminal when no input was named, and options that
+    would check nothing."""
     if not args.paths and not args.text and _is_tty(sys.stdin):
         raise _UsageError(
             f"replycoach {args.command}: 请给出文件或目录、--text 话术，或从标准输入每行一条传入 "
             "(give files or directories, --text REPLY, or pipe replies on stdin); see --help"
         )
+    if args.column is not None and args.column.strip() in ("0", ""):
+        raise _UsageError(
+            f"replycoach {args.command}: --column {args.column!r}: 列号从 1 开始 "
+            "(column numbers start at 1; or give the column's header name)"
+        )
+    if args.customer is not None and not args.text:
+        raise _UsageError(
+            f"replycoach {args.command}: --customer 只用于 --text 话术；文件请用顾客列 "
+            "(--customer applies to --text replies only; files give the customer's message "
+            "in a column, see --customer-column)"
+        )
 
 
 def _jobs(
-    args: argparse.Namespace, config: Config, options: SourceOptions
+    args: argparse.Namespace, config: Config, options: SourceOptions, err: TextIO | None = None
 ) -> list[tuple[str, SourceOptions, frozenset[str]]]:
+    """The files to read. Files the configuration excludes are skipped, named ones too (as
+    pre-commit names every file), unless ``--no-force-exclude``."""
     paths = args.paths or ([] if args.text else ["-"])
     jobs = []
     for arg in paths:
         for path in ["-"] if arg == "-" else expand_paths([arg]):
-            if path != "-" and path != arg and config.excluded(path):
+            if path != "-" and (path != arg or args.force_exclude) and config.excluded(path):
+                if err is not None and args.verbose:
+                    err.write(f"{path}: skipped (exclude in {config.path})\n")
                 continue
             jobs.append((path, options, config.ignored_rules(path)))
     return jobs
@@ -408,6 +522,22 @@ class _Progress:
             self.err.flush()
 
 
+def _read_stdin(args: argparse.Namespace) -> bytes:
+    data = sys.stdin.buffer.read()
+    if not data and not args.paths:
+        raise _UsageError(
+            f"replycoach {args.command}: 标准输入为空，没有可检查的话术 (standard input was "
+            "empty: nothing to check; give files, --text REPLY, or pipe replies)"
+        )
+    return data
+
+
+def _write(path: str, text: str | bytes) -> None:
+    """Write a report or other output file (symlinks followed, devices written directly);
+    a file-system problem is one clear line and exit 2."""
+    write_output(path, text.encode("utf-8") if isinstance(text, str) else text)
+
+
 def _collect(
     args: argparse.Namespace, engine: Engine, config: Config, err: TextIO, *, quiet: bool = False
 ) -> Report:
@@ -422,7 +552,7 @@ def _collect(
             ],
             "<text>",
         )
-    jobs = _jobs(args, config, options)
+    jobs = _jobs(args, config, options, err)
     stdin_jobs = [j for j in jobs if j[0] == "-"]
     file_jobs = [j for j in jobs if j[0] != "-"]
     from .report import check_file
@@ -431,7 +561,7 @@ def _collect(
         name = args.stdin_filename or "<stdin>"
         ignore = config.ignored_rules(name) if args.stdin_filename else ignore
         report.files.append(
-            check_file(engine, name, opts, ignore, data=sys.stdin.buffer.read(), name=name)
+            check_file(engine, name, opts, ignore, data=_read_stdin(args), name=name)
         )
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     interactive = _is_tty(err) and not quiet
@@ -443,7 +573,10 @@ def _collect(
         err.write(f"configuration: {where}\n")
         for result in report.files:
             if result.encoding:
-                err.write(f"{result.path}: {result.encoding}, {result.entries} replies\n")
+                err.write(f"{result.path}: {result.encoding}, {plural(result.entries, 'reply')}\n")
+    if not quiet:
+        for warning in report.warnings:
+            err.write(f"{warning.path}:{warning.line}: warning {warning.message}\n")
     return report
 
 
@@ -472,9 +605,16 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         color = False
     else:
         color = args.output is None and _is_tty(out)
-    text = render(args.format, report, engine.rules, color=color and args.format == "text")
+    fail_on = args.fail_on or config.settings.fail_on
+    text = render(
+        args.format,
+        report,
+        engine.rules,
+        color=color and args.format == "text",
+        fail_on=fail_on,
+    )
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write(args.output, text)
     else:
         stream.write(text)
     if not args.quiet:
@@ -485,7 +625,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(render_summary(report) + "\n")
         for line in report.stale:
             err.write(f"baseline entry no longer found: {line}\n")
-    fail_on = args.fail_on or config.settings.fail_on
+        if not report.files or (report.entries == 0 and not report.errors):
+            err.write("warning: 没有检查任何话术 (no replies were checked)\n")
     return report.exit_code(fail_on)
 
 
@@ -493,7 +634,7 @@ def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
-    report = _collect(args, engine, config, err)
+    report = _collect(args, engine, config, err, quiet=args.quiet)
     target = args.output or (
         str(config.resolve(config.settings.baseline))
         if config.settings.baseline
@@ -502,10 +643,12 @@ def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .baseline import Baseline
 
     baseline = Baseline.from_findings(report.findings)
-    write_atomic(target, baseline.dumps().encode("utf-8"))
-    err.write(
-        f"{target}: {len(report.findings)} findings accepted ({len(baseline.counts)} distinct)\n"
-    )
+    _write(target, baseline.dumps())
+    if not args.quiet:
+        err.write(
+            f"{target}: {plural(len(report.findings), 'finding')} accepted "
+            f"({len(baseline.counts)} distinct)\n"
+        )
     for error in report.errors:
         err.write(f"{error}\n")
     return EXIT_USAGE if report.errors else EXIT_CLEAN
@@ -520,7 +663,8 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for text in args.text:
         out.write(engine.fix(text, position=options.position, customer=args.customer) + "\n")
     status = EXIT_CLEAN
-    for path, opts, ignore in _jobs(args, config, options):
+    would_change = False
+    for path, opts, ignore in _jobs(args, config, options, err):
         stdin = path == "-"
         name = (args.stdin_filename or "<stdin>") if stdin else path
 
@@ -537,25 +681,88 @@ def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 changed.append(entry.line)
             return new
 
-        try:
-            data = sys.stdin.buffer.read() if stdin else Path(path).read_bytes()
-            new = reader_for(name).rewrite(name, data, fix, opts)
-        except OSError as exc:
-            err.write(f"{name}:1: error input cannot read file: {exc.strerror or exc}\n")
-            status = EXIT_USAGE
+        if not stdin:
+            clean_stale_temps(path)
+        if not (stdin or args.diff or args.stdout) and is_streamed(name):
+            outcome = _fix_streamed(path, fix, opts, err)
+            if outcome == "fixed" and not args.quiet:
+                err.write(f"{path}: fixed {plural(len(changed), 'reply')}\n")
+            elif outcome == "failed":
+                status = EXIT_USAGE
             continue
-        except FixError as exc:
-            err.write(f"{name}: error input {exc}; file left as it is\n")
+        try:
+            before = None if stdin else fingerprint(path)
+            data = _read_stdin(args) if stdin else Path(path).read_bytes()
+            new = reader_for(name).rewrite(name, data, fix, opts)
+        except (OSError, FixError, UnicodeEncodeError, FileChanged, ReadOnlyFile) as exc:
+            err.write(_fix_problem(name, exc))
             status = EXIT_USAGE
             continue
         if args.diff:
             out.write(_diff(name, data, new))
+            would_change = would_change or new != data
         elif stdin or args.stdout:
             out.write(decode(new).join() if not name.endswith(".xlsx") else "")
         elif new != data:
-            write_atomic(path, new)
-            err.write(f"{path}: fixed {len(changed)} replies\n")
+            try:
+                write_output(path, new, expect=before, keep_read_only=True)
+            except (FileChanged, ReadOnlyFile, OutputError) as exc:
+                err.write(f"{exc}\n")
+                status = EXIT_USAGE
+                continue
+            if not args.quiet:
+                err.write(f"{path}: fixed {plural(len(changed), 'reply')}\n")
+    if status == EXIT_CLEAN and would_change:
+        return EXIT_FINDINGS
     return status
+
+
+class _Unchanged(Exception):
+    pass
+
+
+def _fix_problem(name: str, exc: Exception) -> str:
+    """One line saying why a file was not fixed."""
+    if isinstance(exc, (FileChanged, ReadOnlyFile, OutputError)):
+        return f"{exc}\n"
+    if isinstance(exc, FixError):
+        return f"{name}: error input {exc}; file left as it is\n"
+    if isinstance(exc, UnicodeEncodeError):
+        return (
+            f"{name}: error input the fix needs {exc.object[exc.start : exc.end]!r}, which "
+            f"{exc.encoding} cannot hold; file left as it is\n"
+        )
+    if isinstance(exc, OSError):
+        return f"{name}:1: error input cannot read file: {exc.strerror or exc}\n"
+    return f"{name}: error {exc}\n"
+
+
+def _fix_streamed(
+    path: str, fix: Callable[[Entry], str], options: SourceOptions, err: TextIO
+) -> str:
+    """Fix a line-based file as a stream into a temporary file renamed into place:
+    ``fixed``, ``unchanged``, or ``failed`` (reported on ``err``; the file left as it was)."""
+    reader = reader_for(path)
+    try:
+        with open(path, "rb") as src:
+            sniffed = open_sniffed(src)
+            if sniffed.refused:
+                raise FixError(sniffed.refused)
+            before = fingerprint(path)
+            if not os.stat(path).st_mode & 0o222:  # read-only: say so only when a fix is due
+                if reader.rewrite_stream(path, src, Discard(), sniffed, fix, options):
+                    raise ReadOnlyFile(f"{path}: the file is read-only; left as it is")
+                return "unchanged"
+            try:
+                with open_output(path, expect=before, keep_read_only=True) as dst:
+                    if not reader.rewrite_stream(path, src, dst, sniffed, fix, options):
+                        raise _Unchanged
+            except _Unchanged:
+                return "unchanged"
+    except (OSError, FixError, UnicodeEncodeError, FileChanged, ReadOnlyFile) as exc:
+        err.write(_fix_problem(path, exc))
+        return "failed"
+    return "fixed"
 
 
 def _diff(name: str, old: bytes, new: bytes) -> str:
@@ -573,15 +780,13 @@ def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if target.exists() and not args.force:
         err.write(f"{target} exists; use --force to overwrite\n")
         return EXIT_USAGE
-    write_atomic(target, TEMPLATE.encode("utf-8"))
+    _write(str(target), TEMPLATE)
     err.write(f"wrote {target}\n")
     return EXIT_CLEAN
 
 
 def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import csv as csv_module
-
-    from .audit import load_timing_rules, scorecard_rows
+    from .audit import load_timing_rules
     from .audit.run import run_audit
     from .audit.transcripts import DEFAULT_HEADER
 
@@ -597,57 +802,50 @@ def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not sep:
             raise _UsageError(f"--teams expects TEAM=AGENT,AGENT;..., got {group!r}")
         teams.update({name.strip(): team.strip() for name in names.split(",") if name.strip()})
-    engine = _engine(args, _config(args))
+    config = _config(args)
+    engine = _engine(args, config)
     timing = load_timing_rules(args.timing)
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     show = not args.quiet and _is_tty(err)
-    audit, errors = run_audit(
-        engine,
-        args.paths,
-        timing,
-        mapping=mapping,
-        agents=[a for a in args.agents.split(",") if a.strip()],
-        header=args.header or DEFAULT_HEADER,
-        workers=workers,
-        progress=err if show else None,
-        keep_findings=bool(args.findings or args.html),
-        teams=teams,
-    )
-    cards = audit.scorecards()
-    if args.json:
-        write_atomic(
-            args.json, (json.dumps(cards, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        )
-    if args.csv:
-        import io as io_module
+    from .audit.outputs import AuditOutputs
 
-        rows = scorecard_rows(cards)
-        columns = sorted(
-            {k for row in rows for k in row}, key=lambda k: (k.startswith("per100:"), k)
+    with AuditOutputs(findings=args.findings, html=args.html) as outputs:
+        audit, errors, notes = run_audit(
+            engine,
+            args.paths,
+            timing,
+            mapping=mapping,
+            agents=[a for a in args.agents.split(",") if a.strip()],
+            header=args.header or DEFAULT_HEADER,
+            workers=workers,
+            progress=err if show else None,
+            sink=outputs.sink,
+            teams=teams,
         )
-        columns = ["scope", "name", *[c for c in columns if c not in ("scope", "name")]]
-        buffer = io_module.StringIO()
-        writer = csv_module.DictWriter(buffer, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-        write_atomic(args.csv, buffer.getvalue().encode("utf-8-sig"))
-    if args.findings:
-        lines = "".join(json.dumps(f.to_dict(), ensure_ascii=False) + "\n" for f in audit.findings)
-        write_atomic(args.findings, lines.encode("utf-8"))
-    if args.html:
-        from .formats.html_report import render_audit_html
-
-        write_atomic(args.html, render_audit_html(audit).encode("utf-8"))
+        cards = audit.scorecards()
+        outputs.finish(audit, cards, json_path=args.json, csv_path=args.csv)
+    for note in notes:
+        err.write(f"{note}\n")
     for error in errors:
         err.write(f"{error.path}:{error.line}: error input {error.message}\n")
-    if not args.quiet:
-        out.write(
-            f"{audit.conversations} conversations, {audit.messages} messages; "
-            f"timing {cards['timing']}\n"
+    if args.format == "json":
+        report = json.dumps(cards, ensure_ascii=False, indent=2) + "\n"
+    else:
+        report = "".join(
+            f"{rule:<28}{count:>8}\n" for rule, count in cards["findings_by_rule"].items()
         )
-        for rule, count in cards["findings_by_rule"].items():
-            out.write(f"{rule:<28}{count:>8}\n")
-    return EXIT_USAGE if errors else EXIT_CLEAN
+    if args.output:
+        _write(args.output, report)
+    else:
+        out.write(report)
+    if not args.quiet:
+        err.write(
+            f"{plural(audit.conversations, 'conversation')}, "
+            f"{plural(audit.messages, 'message')}; timing {cards['timing']}\n"
+        )
+    if errors:
+        return EXIT_USAGE
+    return audit.exit_code(args.fail_on or config.settings.fail_on)
 
 
 def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -682,6 +880,18 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
 
 
+def _cmd_lsp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        from .service.lsp import main as serve_lsp
+    except ImportError as exc:
+        err.write(
+            f"replycoach lsp needs the lsp extra ({exc.name or exc}): "
+            'pip install "replycoach[lsp]"\n'
+        )
+        return EXIT_USAGE
+    return serve_lsp()
+
+
 def _cmd_test_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .ruletest import summary, test_rules
 
@@ -689,7 +899,7 @@ def _cmd_test_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for problem in problems:
         out.write(problem + "\n")
     if problems:
-        err.write(f"{len(problems)} problems\n")
+        err.write(f"{plural(len(problems), 'problem')}\n")
         return EXIT_FINDINGS
     err.write(f"{summary(args.paths)} rules: every example and hygiene check passed\n")
     return EXIT_CLEAN
@@ -700,7 +910,7 @@ def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     text = json.dumps(rule_file_schema(), ensure_ascii=False, indent=2) + "\n"
     if args.output:
-        write_atomic(args.output, text.encode("utf-8"))
+        _write(args.output, text)
     else:
         out.write(text)
     return EXIT_CLEAN
@@ -712,7 +922,7 @@ def _cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = _engine(args, _config(args))
     text = render_rules(engine.rules)
     if args.output:
-        write_atomic(args.output, text.encode("utf-8"))
+        _write(args.output, text)
         err.write(f"wrote {args.output}\n")
     else:
         out.write(text)
@@ -727,7 +937,11 @@ def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
         "severity": rule.severity.value,
         "enabled": active,
         "fix": "safe" if fixable else "none",
-        "source": {"file": rule.source.file, "passage": rule.source.passage},
+        "source": {
+            "file": rule.source.file,
+            "title": source_title(rule.source.file),
+            "passage": rule.source.passage,
+        },
         "description": rule.description,
     }
 
@@ -742,14 +956,21 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json":
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return EXIT_CLEAN
-    for row in rows:
-        flag = "" if row["enabled"] else " (disabled)"
-        fix = " fix:safe" if row["fix"] == "safe" else ""
-        source = row["source"]
-        assert isinstance(source, dict)
-        out.write(
-            f"{row['id']:<18} {row['severity']:<8} {row['kind']:<13}{fix}{flag}  {source['file']}\n"
-        )
+    table = [
+        [
+            str(row["id"]),
+            str(row["severity"]),
+            str(row["kind"]),
+            ("fix:safe" if row["fix"] == "safe" else "")
+            + ("" if row["enabled"] else " (disabled)"),
+            str(row["source"]["title"]),  # type: ignore[index]
+        ]
+        for row in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(4)] if table else []
+    for r in table:
+        cells = [r[i].ljust(widths[i]) for i in range(4)]
+        out.write(("  ".join(cells) + "  " + r[4]).rstrip() + "\n")
     return EXIT_CLEAN
 
 
@@ -772,7 +993,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "",
         rule.description or rule.message,
         "",
-        f"出处  {rule.source.file}",
+        f"出处  {source_title(rule.source.file)}",
         f"      “{rule.source.passage}”",
         "",
         "会提示的回复：",
@@ -800,6 +1021,7 @@ _COMMANDS = {
     "init": _cmd_init,
     "serve": _cmd_serve,
     "audit": _cmd_audit,
+    "lsp": _cmd_lsp,
     "test-rules": _cmd_test_rules,
     "schema": _cmd_schema,
     "docs": _cmd_docs,
@@ -820,17 +1042,28 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     parser = _build_parser()
+    _Parser.usage_stream = err
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
         if args.command is None:
+            if extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
             parser.print_help(out)
             return EXIT_USAGE
+        if extra:  # the subcommand's usage, not the top level's
+            args._commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
         return _COMMANDS[args.command](args, out, err)
     except (_UsageError, ReplycoachError) as exc:
         err.write(f"{exc}\n")
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_CLEAN
+    except OSError as exc:  # anything the file system refuses: one line, exit 2
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"replycoach: error: {where}{exc.strerror or exc}\n")
+        return EXIT_USAGE
+    finally:
+        _Parser.usage_stream = None
 
 
 if __name__ == "__main__":

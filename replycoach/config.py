@@ -77,6 +77,50 @@ class Config:
         except ValueError:
             return Path(path).as_posix()
 
+    def line_of(self, key: str, item: str | None = None) -> int:
+        """The line of ``key`` in the configuration file (and of ``item`` in its value: a
+        list member or a mapping key), for messages that name it; 1 when unknown."""
+        if self.path is None:
+            return 1
+        try:
+            text = self.path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return 1
+        if self.path.suffix == ".toml":
+            line = _toml_key_line(text, key)
+            if item is not None:
+                lines = text.splitlines()
+                for number in range(line, len(lines) + 1):
+                    if item in lines[number - 1]:
+                        return number
+            return line
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            return 1
+        if not isinstance(root, yaml.MappingNode):
+            return 1
+        for k, value in root.value:
+            if k.value != key:
+                continue
+            if item is not None:
+                children = (
+                    [n for n, _ in value.value]
+                    if isinstance(value, yaml.MappingNode)
+                    else value.value
+                    if isinstance(value, yaml.SequenceNode)
+                    else []
+                )
+                for child in children:
+                    if getattr(child, "value", None) == item:
+                        return int(child.start_mark.line) + 1
+            return int(k.start_mark.line) + 1
+        return 1
+
+    def where(self, key: str, item: str | None = None) -> str:
+        """``file:line`` of ``key`` (and ``item``), for messages."""
+        return f"{self.path}:{self.line_of(key, item)}"
+
     def excluded(self, path: str) -> bool:
         """True if ``path`` matches an ``exclude`` pattern."""
         rel = self._relative(path)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
-from .errors import UnknownRuleError
+from .errors import OptionError, UnknownRuleError
 from .fixes import apply_fixes
 from .kinds import Checker, Context, compile_rule
 from .loader import AnyRule, default_rules_dir, load_paths
@@ -65,8 +65,14 @@ class Engine:
         resolve((options or {}).keys(), "configure")
         disabled = resolve(disable, "disable")
         kept = resolve(only, "select") if only is not None else None
-        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         resolve((severity or {}).keys(), "override")
+        levels = {s.value for s in Severity}
+        for rule_id, level in (severity or {}).items():
+            if not isinstance(level, Severity) and level not in levels:
+                raise OptionError(
+                    f"severity for {rule_id!r}: got {level!r}, expected error|warning|info"
+                )
+        overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         self.checkers: tuple[Checker, ...] = tuple(
             compile_rule(rule, overrides.get(rule.id))
             for rule in self.rules
@@ -75,10 +81,12 @@ class Engine:
             and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
         )
         # One alternation of the trigger words of every checker that has them: a reply with
-        # none of them (most replies) skips all those checkers at once.
-        words = sorted({w for c in self.checkers for w in c.triggers}, key=lambda w: (-len(w), w))
-        self._screen = re.compile("|".join(map(re.escape, words))) if words else None
-        self._always = tuple(c for c in self.checkers if not c.triggers)
+        # none of them (most replies) skips all those checkers at once. Rules about the
+        # customer's message are left out of the screen used when it is unknown.
+        self._screens = (
+            _Screen(self.checkers),
+            _Screen([c for c in self.checkers if not c.needs_customer]),
+        )
 
     @classmethod
     def from_paths(
@@ -155,15 +163,15 @@ class Engine:
         rules about it stay silent). ``ignore`` names rules to skip for this text (inline or
         per-path silencing; ``*`` or ``all`` skips every rule).
         """
+        if not isinstance(text, str):
+            raise TypeError(f"check() needs the reply as a str, got {type(text).__name__}")
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
         ctx = Context(
             text, normalize(text), position, None if customer is None else normalize(customer)
         )
         findings: list[Finding] = []
-        checkers: Iterable[Checker] = self.checkers
-        if self._screen is not None and self._screen.search(ctx.norm) is None:
-            checkers = self._always  # no trigger word anywhere: the others cannot fire
+        checkers = self._screens[ctx.customer is None].select(ctx.norm)
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
@@ -192,6 +200,45 @@ class Engine:
         return text
 
 
+class _Screen:
+    """Which of some checkers may fire on a text: those without trigger words, and those
+    with one of theirs in it."""
+
+    def __init__(self, checkers: Sequence[Checker]) -> None:
+        self.checkers = tuple(checkers)
+        words = sorted({w for c in checkers for w in c.triggers}, key=lambda w: (-len(w), w))
+        self.regex = re.compile("|".join(map(re.escape, words))) if words else None
+        self.always = tuple(c for c in checkers if not c.triggers)
+        # For each word the screen can find: the checkers with a trigger that is a prefix of
+        # it (the alternation prefers the longest word at a position).
+        self.gated: dict[str, frozenset[int]] = {
+            word: frozenset(
+                i for i, c in enumerate(checkers) if any(word.startswith(t) for t in c.triggers)
+            )
+            for word in words
+        }
+
+    def select(self, norm: str) -> Sequence[Checker]:
+        """The checkers that may fire on ``norm``. Matches of the screen do not overlap,
+        so the positions inside each match are tried too: every occurrence of every
+        trigger word is seen."""
+        screen = self.regex
+        if screen is None:
+            return self.checkers
+        first = screen.search(norm)
+        if first is None:
+            return self.always  # no trigger word anywhere: the others cannot fire
+        hit: set[int] = set()
+        gated = self.gated
+        for m in screen.finditer(norm, first.start()):
+            hit.update(gated[m.group()])
+            for at in range(m.start() + 1, m.end()):
+                inner = screen.match(norm, at)
+                if inner is not None:
+                    hit.update(gated[inner.group()])
+        return [c for i, c in enumerate(self.checkers) if i in hit or not c.triggers]
+
+
 def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
     """``rule`` with some of its fields overridden, validated again."""
     from pydantic import ValidationError
@@ -206,7 +253,7 @@ def _with_options(rule: AnyRule, options: Mapping[str, object]) -> AnyRule:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RuleFileError([f"rule-options for '{rule.id}': {where}: {first['msg']}"]) from None
-    new._origin, new._pack = rule.origin, rule.pack
+    new._origin, new._pack, new._cues = rule.origin, rule.pack, rule.cues
     return new
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
+from .errors import ReplycoachError
 from .model import Finding
 
 
@@ -38,24 +39,158 @@ def apply_fixes(text: str, findings: Iterable[Finding]) -> str:
     return "".join(pieces)
 
 
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place, so a
-    reader (or a crash) never sees a partial file. The file's permissions are kept."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+class OutputError(ReplycoachError):
+    """A file cannot be written (a missing or read-only folder, a full disk); the message
+    names the file and why."""
+
+
+class FileChanged(ReplycoachError):
+    """A file was changed by someone else while it was being fixed; it was left as they
+    left it."""
+
+
+class ReadOnlyFile(ReplycoachError):
+    """A file has no write permission; it is left alone."""
+
+
+_TEMP_SUFFIX = ".replycoach.tmp"
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}{_TEMP_SUFFIX}")
+
+
+def clean_stale_temps(path: str | Path) -> list[Path]:
+    """Remove temporary files that a killed run left beside ``path`` (their process is gone);
+    returns what was removed."""
+    path = Path(os.path.realpath(path))
+    removed: list[Path] = []
+    prefix = f".{path.name}."
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        names = os.listdir(path.parent)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(_TEMP_SUFFIX)):
+            continue
+        pid = name[len(prefix) : -len(_TEMP_SUFFIX)]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(path.parent / name)
+            removed.append(path.parent / name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def fingerprint(path: str | Path) -> tuple[int, int, int]:
+    """What tells that a file changed: inode, size and modification time (ns)."""
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+@contextlib.contextmanager
+def open_output(
+    path: str | Path, *, expect: tuple[int, int, int] | None = None, keep_read_only: bool = True
+) -> Iterator[BinaryIO]:
+    """A binary handle whose content replaces ``path`` when the block ends without error.
+
+    A symlink is followed to its target (the link stays a link). What is not a regular file
+    (a device such as /dev/null, a FIFO, /dev/stdout) is written directly. A regular file is
+    written to a temporary file beside it and renamed into place, so a reader (or a crash)
+    never sees a partial file; its mode and owner are kept. With ``expect`` (from
+    :func:`fingerprint` when the file was read) the file is replaced only if nobody changed
+    it meanwhile (else :class:`FileChanged`); a read-only file is left alone
+    (:class:`ReadOnlyFile`) unless ``keep_read_only`` is false. Errors of the file system
+    raise :class:`OutputError` naming the file.
+    """
+    shown = str(path)
+    target = Path(os.path.realpath(path))
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"{shown}: cannot write: {_why(exc)}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            with open(target, "wb") as handle:
+                yield handle
+        except OSError as exc:
+            raise OutputError(f"{shown}: cannot write: {_why(exc)}") from None
+        return
+    if st is not None and keep_read_only and not st.st_mode & 0o222:
+        raise ReadOnlyFile(f"{shown}: the file is read-only; left as it is")
+    if not target.parent.is_dir():
+        raise OutputError(f"{shown}: cannot write: folder {target.parent} does not exist")
+    tmp = _temp_name(target)
+    try:
+        handle = open(tmp, "xb")
+    except FileExistsError:
+        os.unlink(tmp)
+        handle = open(tmp, "xb")
+    except OSError as exc:
+        raise OutputError(f"{shown}: cannot write in {target.parent}: {_why(exc)}") from None
+    try:
+        with handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            shutil.copymode(path, tmp)
-        else:  # a new file gets the usual mode, not mkstemp's private 0600
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+                with contextlib.suppress(OSError):
+                    os.chown(tmp, st.st_uid, st.st_gid)
+        else:  # a new file gets the usual mode, not a private 0600
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        if expect is not None and fingerprint(target) != expect:
+            raise FileChanged(
+                f"{shown}: changed by someone else while it was being fixed; "
+                "left as it is now, run fix again"
+            )
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{shown}: cannot write: {_why(exc)}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_output(
+    path: str | Path,
+    data: bytes,
+    *,
+    expect: tuple[int, int, int] | None = None,
+    keep_read_only: bool = False,
+) -> None:
+    """Write ``data`` to ``path`` as :func:`open_output` does (reports, baselines, schemas:
+    a read-only file asked for explicitly is still replaced, keeping its mode)."""
+    with open_output(path, expect=expect, keep_read_only=keep_read_only) as handle:
+        handle.write(data)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place, so a
+    reader (or a crash) never sees a partial file. The file's permissions are kept; a
+    symlink is followed and a device or FIFO written directly (see :func:`open_output`)."""
+    write_output(path, data)

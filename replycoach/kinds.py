@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from .cues import CueMatcher, CueSet, clause_end, compile_cue, guarded, overlaps_any
 from .loader import (
+    CUE_PREFIX,
     AnyRule,
     CombinationRule,
     Condition,
@@ -65,13 +67,26 @@ class PhraseIndex:
     """Finds literal words, skipping those inside an exception or (optionally) inside a
     longer jieba word."""
 
-    def __init__(self, words: Iterable[str], exceptions: Sequence[str], boundary: str) -> None:
+    def __init__(
+        self,
+        words: Iterable[str],
+        exceptions: Sequence[str],
+        boundary: str,
+        not_in: Sequence[str] = (),
+        cues: Mapping[str, CueSet] | None = None,
+    ) -> None:
         # Rule data is matched against normalised text, so it is normalised too: a team
         # may write its words in traditional script or with full-width digits.
-        exceptions = [normalize(e) for e in exceptions]
+        self.antipatterns = [
+            compile_cue((cues or {})[e[len(CUE_PREFIX) :]])
+            for e in exceptions
+            if e.startswith(CUE_PREFIX)
+        ]
+        exceptions = [normalize(e) for e in exceptions if not e.startswith(CUE_PREFIX)]
         self.words = sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w))
         self.regex = _alternation(self.words)
         self.jieba = boundary == "jieba"
+        self.contexts = tuple(not_in)
         self.vocabulary = tuple(self.words)
         # For each word: (exception, offset of the word inside it), for every occurrence.
         self.guards: dict[str, list[tuple[str, int]]] = {}
@@ -96,6 +111,10 @@ class PhraseIndex:
                 continue
             if bounds is not None and not bounds.whole(start, end):
                 continue
+            if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
+                continue
+            if self.contexts and guarded(self.contexts, norm, start, end):
+                continue
             found.append((start, end))
         return found
 
@@ -106,6 +125,8 @@ class Checker:
     triggers: tuple[str, ...] = ()
     """Normalised words without which this checker can never fire (empty: it may fire on
     any text). The engine screens every reply for all of them at once."""
+    needs_customer: bool = False
+    """True: silent unless the customer's message is known (the engine skips it)."""
 
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
@@ -165,7 +186,7 @@ class PhraseChecker(Checker):
             swap = dict.fromkeys(rule.words, rule.suggest)
         self._swap = {normalize(word): list(s) for word, s in swap.items()}
         self.triggers = tuple(self._swap)
-        self._index = PhraseIndex(swap, rule.exceptions, rule.boundary)
+        self._index = PhraseIndex(swap, rule.exceptions, rule.boundary, rule.not_in, rule.cues)
         self._unless = _Unless(rule.unless)
 
     def check(self, ctx: Context) -> list[Finding]:
@@ -260,8 +281,12 @@ class CountChecker(Checker):
     def __init__(self, rule: CountRule, severity: Severity) -> None:
         super().__init__(rule, severity)
         self.spec = rule
-        self._words = PhraseIndex(rule.words, rule.exceptions, "none")
-        against = PhraseIndex(rule.against, rule.exceptions, "none") if rule.against else None
+        self._words = PhraseIndex(rule.words, rule.exceptions, "none", cues=rule.cues)
+        against = (
+            PhraseIndex(rule.against, rule.exceptions, "none", cues=rule.cues)
+            if rule.against
+            else None
+        )
         self._against: PhraseIndex | None = against
 
     def check(self, ctx: Context) -> list[Finding]:
@@ -324,36 +349,110 @@ class PositionChecker(Checker):
         return [self.finding(text, start, end, suggestions)]
 
 
+class _Phrases:
+    """A condition's phrases: plain ones in one index, ``@name`` ones as cue sets."""
+
+    def __init__(self, phrases: Sequence[str], cond: Condition, cues: Mapping[str, CueSet]) -> None:
+        plain = [p for p in phrases if not p.startswith(CUE_PREFIX)]
+        self.plain = (
+            PhraseIndex(plain, cond.exceptions, "none", cond.not_in, cues) if plain else None
+        )
+        self.cues: list[CueMatcher] = [
+            compile_cue(cues[p[len(CUE_PREFIX) :]], cond.not_in)
+            for p in phrases
+            if p.startswith(CUE_PREFIX)
+        ]
+        self.exceptions = [normalize(e) for e in cond.exceptions if not e.startswith(CUE_PREFIX)]
+        self.antipatterns = [
+            compile_cue(cues[e[len(CUE_PREFIX) :]])
+            for e in cond.exceptions
+            if e.startswith(CUE_PREFIX)
+        ]
+        triggers: set[str] = set(self.plain.words) if self.plain else set()
+        self.screenable = all(c.screenable for c in self.cues)
+        for c in self.cues:
+            triggers.update(c.triggers)
+        self.triggers = tuple(sorted(triggers)) if self.screenable else ()
+
+    def _excepted(self, norm: str, start: int, end: int) -> bool:
+        return any(
+            (at := norm.find(exc, max(0, start - len(exc) + 1))) != -1 and at < end
+            for exc in self.exceptions
+        ) or bool(self.antipatterns and overlaps_any(self.antipatterns, norm, start, end))
+
+    def find(self, norm: str) -> list[tuple[int, int]]:
+        found = self.plain.find(norm) if self.plain else []
+        for cue in self.cues:
+            found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+        return found
+
+    def occurs_outside(self, norm: str, claimed: Sequence[tuple[int, int]]) -> bool:
+        """Whether any phrase occurs outside the ``claimed`` spans (stops at the first)."""
+        if self.plain is not None and any(
+            not any(a < e and s < b for s, e in claimed) for a, b in self.plain.find(norm)
+        ):
+            return True
+        for cue in self.cues:
+            for a, b in cue.accepted(norm):
+                if not any(a < e and s < b for s, e in claimed) and not self._excepted(norm, a, b):
+                    return True
+        return False
+
+
 class _ConditionTest:
     """One compiled :class:`Condition`."""
 
-    def __init__(self, cond: Condition) -> None:
+    def __init__(self, cond: Condition, cues: Mapping[str, CueSet]) -> None:
         self.scope = cond.in_
         self.at_least = cond.at_least
-        self.any = PhraseIndex(cond.any, cond.exceptions, "none") if cond.any else None
-        self.all = [PhraseIndex([w], cond.exceptions, "none") for w in cond.all]
-        self.none = PhraseIndex(cond.none, cond.exceptions, "none") if cond.none else None
+        self.any = _Phrases(cond.any, cond, cues) if cond.any else None
+        self.all = [_Phrases([w], cond, cues) for w in cond.all]
+        self.none = _Phrases(cond.none, cond, cues) if cond.none else None
         self.pattern = compile_regex(normalize(cond.pattern)) if cond.pattern else None
+        self.guards = tuple(cond.not_in)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        """Words one of which must occur for the condition to hold (empty: unknown)."""
+        if self.pattern is not None or self.any is None or not self.any.screenable:
+            return ()
+        return self.any.triggers
 
     def spans(self, norm: str) -> list[tuple[int, int]]:
         """Where ``any``/``pattern`` match (for marking)."""
         found = self.any.find(norm) if self.any else []
         if self.pattern:
-            found += [m.span() for m in self.pattern.finditer(norm) if m.end() > m.start()]
-        return sorted(found)
+            found += [
+                m.span()
+                for m in self.pattern.finditer(norm)
+                if m.end() > m.start()
+                and not (self.guards and guarded(self.guards, norm, m.start(), m.end()))
+            ]
+        return sorted(set(found))
 
-    def holds(self, ctx: Context) -> bool | None:
-        """Whether the condition holds; None when its text is unknown."""
+    def holds(self, ctx: Context, claimed: list[tuple[int, int]] | None = None) -> bool | None:
+        """Whether the condition holds; None when its text is unknown.
+
+        ``claimed`` collects the reply's spans matched by ``any`` conditions; a ``none``
+        phrase inside one of them does not count (申请 in 申请不了 is part of the refusal,
+        not an offer to apply)."""
         norm = ctx.customer if self.scope == "customer" else ctx.norm
         if norm is None:
             return None
         if self.any or self.pattern:
-            distinct = {norm[a:b] for a, b in self.spans(norm)}
-            if len(distinct) < self.at_least:
+            spans = self.spans(norm)
+            if len({norm[a:b] for a, b in spans}) < self.at_least:
                 return False
+            if claimed is not None and self.scope == "reply":
+                # a match claims the rest of its clause: 别的 in 换不成别的 is its object
+                claimed.extend((a, clause_end(norm, b)) for a, b in spans)
         if any(not index.find(norm) for index in self.all):
             return False
-        return not (self.none and self.none.find(norm))
+        if self.none is None:
+            return True
+        return not self.none.occurs_outside(
+            norm, claimed if claimed and self.scope == "reply" else ()
+        )
 
 
 class CombinationChecker(Checker):
@@ -362,12 +461,21 @@ class CombinationChecker(Checker):
     def __init__(self, rule: CombinationRule, severity: Severity) -> None:
         super().__init__(rule, severity)
         self.spec = rule
-        self._tests = [_ConditionTest(c) for c in rule.conditions]
-        self._mark = _ConditionTest(rule.mark) if rule.mark else None
+        self._tests = [_ConditionTest(c, rule.cues) for c in rule.conditions]
+        self._mark = _ConditionTest(rule.mark, rule.cues) if rule.mark else None
+        # The first reply condition whose words are known screens replies for the engine.
+        for test in self._tests:
+            if test.scope == "reply" and test.triggers:
+                self.triggers = test.triggers
+                break
+        self.needs_customer = any(t.scope == "customer" for t in self._tests)
 
     def check(self, ctx: Context) -> list[Finding]:
+        if self.needs_customer and ctx.customer is None:
+            return []  # the customer's message is unknown: rules about it stay silent
+        claimed: list[tuple[int, int]] = []
         for test in self._tests:
-            if not test.holds(ctx):  # False, or None: the context it needs is unknown
+            if not test.holds(ctx, claimed):  # False, or None: the context is unknown
                 return []
         rule = self.spec
         if self._mark is not None:

@@ -27,12 +27,15 @@ from pydantic import (
     model_validator,
 )
 
+from .cues import CueSet, Guard
 from .errors import RuleFileError
 from .model import Position, Severity
 from .regex import backtracking, runs_linear
 
 RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_PATTERN = 10_000
+CUE_PREFIX = "@"
+"""A condition's phrase written ``@name`` stands for the cue set ``name``."""
 
 
 class _Strict(BaseModel):
@@ -106,6 +109,13 @@ class _RuleBase(_Strict):
     """Former ids, so renamed rules can still be disabled by their old names."""
     _origin: str = PrivateAttr(default="")
     _pack: str = PrivateAttr(default="")
+    _cues: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    @property
+    def cues(self) -> dict[str, CueSet]:
+        """The cue sets the rule references (``"@name"``), resolved by the loader."""
+        return self._cues
+
     placeholders: ClassVar[tuple[str, ...]] = ("match", "suggestions")
     """The ``{names}`` this kind's message may use."""
 
@@ -132,6 +142,9 @@ class _PhraseBase(_RuleBase):
     """``jieba``: a match must start and end on a word boundary of jieba's segmentation."""
     unless: list[str] = []
     """If the reply contains any of these, the rule stays silent (e.g. a follow-up promise)."""
+    not_in: list[Guard] = []
+    """Contexts in which a match does not count: conditional, question, customer, negated,
+    request (see :data:`replycoach.cues.Guard`)."""
 
 
 def check_message(message: str, allowed: Sequence[str]) -> str:
@@ -173,8 +186,12 @@ def _check_regex(pattern: str) -> None:
 
 
 def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
-    words = list(words)
-    useless = [e for e in exceptions if not any(w in e for w in words)]
+    words = [w for w in words if not w.startswith(CUE_PREFIX)]
+    if len(words) == 0:
+        return  # only cue sets: their matches vary, any exception may apply
+    useless = [
+        e for e in exceptions if not e.startswith(CUE_PREFIX) and not any(w in e for w in words)
+    ]
     if useless:
         raise ValueError(
             "@exceptions: an exception must contain one of the rule's words; these do not: "
@@ -296,7 +313,9 @@ class Condition(_Strict):
 
     ``any`` (or ``pattern``): at least ``at_least`` of these phrases (or the regex) occur;
     ``all``: every phrase occurs; ``none``: no phrase occurs. Given together, all must hold.
-    ``exceptions`` are longer strings inside which a phrase does not count.
+    A phrase written ``@name`` stands for the cue set ``name`` (``none: ["@apology"]``).
+    ``exceptions`` are longer strings inside which a phrase does not count; ``not_in`` the
+    contexts in which a match does not count (``[conditional, question, customer]``).
     """
 
     in_: Scope = Field("reply", alias="in")
@@ -306,6 +325,16 @@ class Condition(_Strict):
     pattern: str | None = None
     at_least: int = Field(1, ge=1, le=1000)
     exceptions: list[str] = []
+    not_in: list[Guard] = []
+
+    def references(self) -> list[tuple[str, int, str]]:
+        """The cue sets it names: (field, index, name)."""
+        return [
+            (field, i, phrase[len(CUE_PREFIX) :])
+            for field in ("any", "all", "none", "exceptions")
+            for i, phrase in enumerate(getattr(self, field))
+            if phrase.startswith(CUE_PREFIX)
+        ]
 
     @field_validator("pattern")
     @classmethod
@@ -366,12 +395,20 @@ Rule = Annotated[AnyRule, Field(discriminator="kind")]
 
 
 class RuleFile(_Strict):
-    """The top level of a rule file."""
+    """The top level of a rule file: its rules, and cue sets its rules (and the other files
+    of its pack) may reference as ``"@name"``."""
 
-    rules: list[Rule] = Field(min_length=1)
+    rules: list[Rule] = []
+    cues: list[CueSet] = []
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleFile:
+        if not self.rules and not self.cues:
+            raise ValueError("a rule file needs 'rules' (or 'cues')")
+        names = [c.name for c in self.cues]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"cue set(s) defined twice in this file: {', '.join(twice)}")
         seen: set[str] = set()
         for rule in self.rules:
             if rule.id in seen:
@@ -527,22 +564,20 @@ def _describe(error: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
-    """Validate the YAML text of a rule file; ``path`` is used in error messages.
+class _Parsed:
+    """One rule file, validated; its cue references not yet resolved."""
 
-    >>> rules = parse_rules('''
-    ... rules:
-    ...   - id: demo
-    ...     kind: existence
-    ...     severity: info
-    ...     message: 别说“{match}”
-    ...     words: [亲爱的]
-    ...     source: {file: x.txt, passage: y}
-    ...     examples: {flag: [亲爱的], clean: [您好]}
-    ... ''')
-    >>> rules[0].id
-    'demo'
-    """
+    def __init__(self, rules: list[AnyRule], cues: list[CueSet], refs: list[_Ref]) -> None:
+        self.rules = rules
+        self.cues = cues
+        self.refs = refs
+
+
+_Ref = tuple[AnyRule, str, str]
+"""A cue reference: the rule, the cue set's name, and ``path:line: field`` where it is."""
+
+
+def _parse(text: str, path: str) -> _Parsed:
     if len(text) > MAX_FILE_BYTES:
         raise RuleFileError([f"{path}:1: a rule file holds at most {MAX_FILE_BYTES:,} bytes"])
     loader = _LineLoader(text)
@@ -565,7 +600,7 @@ def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
     if not isinstance(data, dict):
         raise RuleFileError([f"{path}:1: a rule file is a mapping with the key 'rules'"])
     try:
-        rules = list(RuleFile.model_validate(data).rules)
+        parsed = RuleFile.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -579,34 +614,173 @@ def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
             number = node.start_mark.line + 1 if node is not None else 1
             problems.append(f"{path}:{number}: {where or 'file'}: {_clip(_describe(error))}")
         raise RuleFileError(problems) from None
-    nodes: list[yaml.Node] = []
-    for key, value in getattr(root, "value", []):
-        if getattr(key, "value", None) == "rules":
-            nodes = value.value
+    rules = list(parsed.rules)
     pack = Path(path).stem
-    for rule, node in zip(rules, nodes, strict=False):
-        rule._origin = f"{path}:{node.start_mark.line + 1}"
+    refs: list[_Ref] = []
+
+    def line_of(loc: list[int | str]) -> tuple[int, str]:
+        node, where = _node_for(root, loc)
+        return (node.start_mark.line + 1 if node is not None else 1), where
+
+    for i, rule in enumerate(rules):
+        number, _ = line_of(["rules", i])
+        rule._origin = f"{path}:{number}"
         rule._pack = pack
-    return rules
+        if isinstance(rule, CombinationRule):
+            conditions: list[tuple[list[int | str], Condition]] = [
+                (["conditions", j], c) for j, c in enumerate(rule.conditions)
+            ]
+            if rule.mark is not None:
+                conditions.append((["mark"], rule.mark))
+            for at, cond in conditions:
+                for field, k, name in cond.references():
+                    number, where = line_of(["rules", i, *at, field, k])
+                    refs.append((rule, name, f"{path}:{number}: {where}"))
+        for k, entry in enumerate(getattr(rule, "exceptions", [])):
+            if entry.startswith(CUE_PREFIX):
+                number, where = line_of(["rules", i, "exceptions", k])
+                refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
+    cues = list(parsed.cues)
+    for i, cue in enumerate(cues):
+        number, _ = line_of(["cues", i])
+        cue._origin = f"{path}:{number}"
+    return _Parsed(rules, cues, refs)
 
 
-def load_rules(path: str | Path) -> list[AnyRule]:
-    """Load and validate one rule file, or every ``*.yaml``/``*.yml`` in a directory.
+def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[AnyRule]:
+    """Resolve every ``@name`` against the cue sets of the default pack and of ``parsed``."""
+    known: dict[str, CueSet] = dict(default_cues()) if with_defaults else {}
+    problems: list[str] = []
+    for p in parsed:
+        for cue in p.cues:
+            if cue.name in known and known[cue.name] is not cue:
+                problems.append(
+                    f"{cue.origin}: cues: cue set '{cue.name}' is already defined "
+                    f"({known[cue.name].origin or 'default pack'}); choose another name"
+                )
+                continue
+            known[cue.name] = cue
+    for p in parsed:
+        for cue in p.cues:
+            for name in cue.antipatterns():
+                if name in known:
+                    cue._refs[name] = known[name]
+                else:
+                    problems.append(
+                        f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue "
+                        f"set '@{name}'"
+                    )
+        for rule, name, where in p.refs:
+            found = known.get(name)
+            if found is None:
+                problems.append(
+                    f"{where}: rule '{rule.id}': unknown cue set '@{name}' "
+                    f"(known: {', '.join(sorted(known)) or 'none'})"
+                )
+            else:
+                rule._cues[name] = found
+    if problems:
+        raise RuleFileError(problems)
+    return [rule for p in parsed for rule in p.rules]
 
-    Raises :class:`RuleFileError` naming the file, the line and the field.
+
+def parse_rules(text: str, path: str = "<string>") -> list[AnyRule]:
+    """Validate the YAML text of a rule file; ``path`` is used in error messages.
+
+    >>> rules = parse_rules('''
+    ... rules:
+    ...   - id: demo
+    ...     kind: existence
+    ...     severity: info
+    ...     message: 别说“{match}”
+    ...     words: [亲爱的]
+    ...     source: {file: x.txt, passage: y}
+    ...     examples: {flag: [亲爱的], clean: [您好]}
+    ... ''')
+    >>> rules[0].id
+    'demo'
     """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
-        return [rule for file in files for rule in load_rules(file)]
+    return _resolve([_parse(text, path)])
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RuleFileError([f"{path}:1: cannot read rule file: {exc.strerror}"]) from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise RuleFileError([f"{path}:{line}: rule files must be UTF-8"]) from None
-    return parse_rules(text, str(path))
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    return [path]
+
+
+def _parse_paths(paths: Iterable[str | Path]) -> list[_Parsed]:
+    """Every file once, even when named twice (by the configuration and the command line)."""
+    parsed: list[_Parsed] = []
+    problems: list[str] = []
+    seen: set[Path] = set()
+    for p in paths:
+        for file in _files(Path(p)):
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
+            try:
+                parsed.append(_parse(_read(file), str(file)))
+            except RuleFileError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise RuleFileError(problems)
+    return parsed
+
+
+def load_rules(path: str | Path) -> list[AnyRule]:
+    """Load and validate one rule file, or every ``*.yaml``/``*.yml`` in a directory.
+
+    Rules may reference the cue sets of the default pack and of the files loaded with them.
+    Raises :class:`RuleFileError` naming the file, the line and the field.
+    """
+    return _resolve(_parse_paths([path]))
+
+
+def load_cues(path: str | Path) -> dict[str, CueSet]:
+    """The cue sets of a file, or of every ``*.yaml`` in a directory, by name."""
+    cues: dict[str, CueSet] = {}
+    problems: list[str] = []
+    for parsed in _parse_paths([path]):
+        for cue in parsed.cues:
+            if cue.name in cues:
+                problems.append(f"{cue.origin}: cues: cue set '{cue.name}' is defined twice")
+            cues[cue.name] = cue
+    known = {**(_DEFAULT_CUES or {}), **cues}
+    for cue in cues.values():
+        for name in cue.antipatterns():
+            if name in known:
+                cue._refs[name] = known[name]
+            else:
+                problems.append(
+                    f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue set "
+                    f"'@{name}'"
+                )
+    if problems:
+        raise RuleFileError(problems)
+    return cues
+
+
+_DEFAULT_CUES: dict[str, CueSet] | None = None
+
+
+def default_cues() -> dict[str, CueSet]:
+    """The cue sets of the default pack (``rules/cues/*.yaml``), by name."""
+    global _DEFAULT_CUES
+    if _DEFAULT_CUES is None:
+        folder = default_rules_dir() / "cues"
+        _DEFAULT_CUES = load_cues(folder) if folder.is_dir() else {}
+    return _DEFAULT_CUES
 
 
 def default_rules_dir() -> Path:
@@ -620,25 +794,10 @@ def default_rules_dir() -> Path:
 
 def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:
     """Load several files or directories; all their problems are reported together.
-
-    A file named twice (by the configuration and the command line) is read once; a rule id
-    (or alias) defined in two files is an error naming both places.
-    """
-    rules: list[AnyRule] = []
+    A file's rules may reference the cue sets of any of them. A file named twice is read
+    once; a rule id (or alias) defined in two files is an error naming both places."""
+    rules = _resolve(_parse_paths(paths))
     problems: list[str] = []
-    seen_files: set[Path] = set()
-    for p in paths:
-        path = Path(p)
-        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
-        for file in files:
-            resolved = file.resolve()
-            if resolved in seen_files:
-                continue
-            seen_files.add(resolved)
-            try:
-                rules.extend(load_rules(file))
-            except RuleFileError as exc:
-                problems.extend(exc.problems)
     defined: dict[str, AnyRule] = {}
     for rule in rules:
         for name in (rule.id, *rule.aliases):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 
 from .engine import Engine
 from .model import Finding, Severity
-from .sources import Entry, InputError, SourceOptions, read_file
+from .sources import Entry, InputError, SourceOptions, is_streamed, read_file, stream_file
 
 
 @dataclass(frozen=True)
@@ -48,29 +48,53 @@ class FileResult:
     entries: int = 0
     findings: list[Located] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    warnings: list[InputError] = field(default_factory=list)
+    """Problems that do not stop a reply being checked (an unknown id in an inline
+    ``# replycoach: disable=``)."""
 
 
 Tick = Callable[[int, int], None]
 """Progress within a file: (entries done, entries in the file)."""
 
 
+def known_ids(engine: Engine) -> frozenset[str]:
+    """Names an inline ``disable=`` may use: rule ids, their aliases, ``all`` and ``*``."""
+    return frozenset(
+        {"all", "*"} | {r.id for r in engine.rules} | {a for r in engine.rules for a in r.aliases}
+    )
+
+
 def check_items(
     engine: Engine,
     path: str,
     encoding: str,
-    items: Sequence[Entry | InputError],
+    items: Iterable[Entry | InputError],
     ignore: frozenset[str] = frozenset(),
     tick: Tick | None = None,
 ) -> FileResult:
     """Check the entries of one file; inline and per-path silencing applied."""
     result = FileResult(path, encoding)
+    known: frozenset[str] | None = None
+    total = len(items) if isinstance(items, Sized) else 0
     for done, item in enumerate(items, 1):
         if tick is not None and done % 2000 == 0:
-            tick(done, len(items))
+            tick(done, max(total, done))
         if isinstance(item, InputError):
             result.errors.append(item)
             continue
         result.entries += 1
+        if item.disabled:
+            known = known if known is not None else known_ids(engine)
+            unknown = sorted(item.disabled - known)
+            if unknown:
+                result.warnings.append(
+                    InputError(
+                        item.path,
+                        item.line,
+                        f"unknown rule id {', '.join(map(repr, unknown))} in "
+                        "'# replycoach: disable=' (see 'replycoach rules')",
+                    )
+                )
         skip = ignore | item.disabled
         found = engine.check(item.text, position=item.position, customer=item.customer, ignore=skip)
         for finding in found:
@@ -88,7 +112,10 @@ def check_file(
     name: str | None = None,
     tick: Tick | None = None,
 ) -> FileResult:
-    """Read and check one phrase file."""
+    """Read and check one phrase file (line-based formats as a stream)."""
+    if data is None and is_streamed(name or path):
+        with stream_file(path, options, name=name) as (encoding, items):
+            return check_items(engine, name or path, encoding, items, ignore, tick)
     parsed = read_file(path, options, data=data, name=name)
     return check_items(engine, name or path, parsed.encoding, parsed.items, ignore, tick)
 
@@ -124,6 +151,10 @@ class Report:
     @property
     def errors(self) -> list[InputError]:
         return [err for f in self.files for err in f.errors]
+
+    @property
+    def warnings(self) -> list[InputError]:
+        return [w for f in self.files for w in f.warnings]
 
     def add(self, engine: Engine, items: Iterable[Entry | InputError], path: str = "") -> None:
         """Check loose entries (``--text``) as one more file."""

@@ -8,7 +8,9 @@
 - an approved rewrite that another rule flags;
 - a pattern alternative that matches none of its rule's own flag examples;
 - a pattern with a shape that backtracks catastrophically (``(a+)+$``; see
-  :mod:`replycoach.regex`).
+  :mod:`replycoach.regex`);
+- a cue set's ``match`` example it does not find, or ``no_match`` example it finds (the cue
+  sets defined in the tested files, and the default pack's when it is tested).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .cues import check_cue_examples
 from .engine import Engine
 from .errors import RuleFileError
 from .loader import (
@@ -25,6 +28,7 @@ from .loader import (
     PatternRule,
     PositionRule,
     default_rules_dir,
+    load_cues,
     load_rules,
 )
 from .normalize import normalize
@@ -164,6 +168,24 @@ def test_rules(paths: Sequence[str | Path], *, with_defaults: bool = True) -> li
         problems.extend(check_patterns(rule))
         if everyone is not None:
             problems.extend(check_rewrites(rule, everyone))
+    problems.extend(check_cues(paths))
+    return problems
+
+
+def check_cues(paths: Sequence[str | Path]) -> list[str]:
+    """Problems with the examples of the cue sets defined at ``paths`` (a directory's
+    ``cues/`` folder included: the default pack keeps its cue sets there)."""
+    folders = [Path(p) for p in paths]
+    folders += [p / "cues" for p in folders if p.is_dir() and (p / "cues").is_dir()]
+    problems = []
+    for folder in folders:
+        try:
+            cues = load_cues(folder)
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        for cue in cues.values():
+            problems.extend(f"{cue.origin}: {p}" for p in check_cue_examples(cue))
     return problems
 
 

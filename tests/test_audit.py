@@ -144,7 +144,7 @@ def test_cli_outputs_and_jobs(tmp_path: Path) -> None:
     table = tmp_path / "cards.csv"
     findings = tmp_path / "f.jsonl"
     report = tmp_path / "report.html"
-    code, out, _ = run(
+    code, out, err = run(
         "audit",
         str(EXAMPLE),
         "--json",
@@ -156,7 +156,8 @@ def test_cli_outputs_and_jobs(tmp_path: Path) -> None:
         "--html",
         str(report),
     )
-    assert code == 0 and "timing measured" in out
+    assert code == 1 and "timing measured" in err  # findings at or above fail-on: exit 1
+    assert "missing-greeting" in out
     data = json.loads(cards.read_text(encoding="utf-8"))
     assert data["conversations"] == 8 and data["timing"] == "measured"
     assert set(data["agents"]) == {"客服小美", "客服小丽", "客服阿杰"}

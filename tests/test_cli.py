@@ -142,10 +142,10 @@ def test_fix_rewrites_atomically_and_keeps_bytes(tmp_path: Path) -> None:
     original = "# 注释里的你不改\r\n你好，你的快递到了\r\n\r\n我保证\r\n".encode("gbk")
     path.write_bytes(original)
     code, out, err = run(["fix", str(path), "--diff"])
-    assert code == 0 and "-你好，你的快递到了" in out and "+您好，您的快递到了" in out
+    assert code == 1 and "-你好，你的快递到了" in out and "+您好，您的快递到了" in out
     assert path.read_bytes() == original
     code, _, err = run(["fix", str(path)])
-    assert code == 0 and "fixed 1 replies" in err
+    assert code == 0 and "fixed 1 reply" in err
     assert path.read_bytes() == "# 注释里的你不改\r\n您好，您的快递到了\r\n\r\n我保证\r\n".encode(
         "gbk"
     )

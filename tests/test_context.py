@@ -81,7 +81,7 @@ def test_packs_and_rule_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         "rule-options: {long-sentence: {max: one}}\n", encoding="utf-8"
     )
     code, _, err = run("check", "--text", long)
-    assert code == 2 and "rule-options for 'long-sentence': max" in err
+    assert code == 2 and ".replycoach.yaml:1: key 'rule-options.long-sentence': max" in err
 
 
 def test_service_and_stdio_take_the_customer() -> None:

@@ -345,7 +345,7 @@ def test_malformed_annotation_is_a_400(app: Any, data: str) -> None:
     c = TestClient(app, base_url=LOCAL)
     r = c.post("/v2/check", data={"data": data, "language": "zh-CN"})
     assert r.status_code in (400, 413)
-    assert r.json()["error"]["code"] in ("invalid_annotation", "body_too_large")
+    assert r.json()["error"]["code"] in ("invalid_request", "body_too_large")
 
 
 def test_annotation_offsets_still_map_back(app: Any) -> None:

@@ -33,7 +33,11 @@ def test_precision_verdict_holds(case: dict[str, str]) -> None:
         if f.rule == case["rule"]
     ]
     if case["verdict"] == "tp":
-        assert case["excerpt"] in found
+        # the same finding: its excerpt may now be longer or shorter (不能 → 不能开, a template
+        # spans the verb)
+        assert any(case["excerpt"] in f or f in case["excerpt"] for f in found), found
+    elif case["verdict"] == "unsure":
+        pytest.skip(f"unsure under RULE-INTENT: {case['note']}")
     elif case["verdict"] == "fp-known":
         pytest.xfail(f"known false positive: {case['note']}")
     else:

@@ -45,7 +45,7 @@ def test_gbk_and_utf16_are_detected() -> None:
     ]
     data = (PHRASES / "library.csv").read_text(encoding="utf-8").encode("utf-16")
     parsed = read_file("x.csv", data=data)
-    assert parsed.encoding == "utf-16" and len(parsed.items) == 6
+    assert parsed.encoding == "utf-16-le" and len(parsed.items) == 6
 
 
 def test_csv_column_option_and_position_map() -> None:

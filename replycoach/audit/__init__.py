@@ -388,6 +388,7 @@ class Audit:
     messages: int = 0
     timestamps: bool = False
     rule_counts: Counter[str] = field(default_factory=Counter)
+    severity_counts: Counter[str] = field(default_factory=Counter)
     by_agent: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_team: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_day: defaultdict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
@@ -420,6 +421,7 @@ class Audit:
             tally.conversations += 1
         for f in result.findings:
             self.rule_counts[f.finding.rule] += 1
+            self.severity_counts[f.finding.severity.value] += 1
             agent = f.agent or "unknown"
             if f.agent is None and f.index < len(result.messages):
                 agent = result.messages[f.index].agent or "unknown"
@@ -449,6 +451,7 @@ class Audit:
         self.messages += other.messages
         self.timestamps = self.timestamps or other.timestamps
         self.rule_counts.update(other.rule_counts)
+        self.severity_counts.update(other.severity_counts)
         for mine, theirs in (
             (self.by_agent, other.by_agent),
             (self.by_team, other.by_team),
@@ -460,6 +463,13 @@ class Audit:
         self.findings.extend(other.findings)
         self.worst = sorted([*self.worst, *other.worst], key=lambda r: -r.score)
         del self.worst[self.keep_worst :]
+
+    def exit_code(self, fail_on: str) -> int:
+        """1 if a finding is at or above ``fail_on`` (``never`` never fails), else 0."""
+        if fail_on == "never":
+            return 0
+        threshold = Severity(fail_on).rank
+        return int(any(Severity(s).rank >= threshold for s, n in self.severity_counts.items() if n))
 
     def scorecards(self) -> dict[str, Any]:
         """Per agent, per team and per day, as plain data (JSON-ready)."""

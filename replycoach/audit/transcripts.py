@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..sources import InputError
-from ..sources.decode import decode
+from ..sources.decode import SNIFF_BYTES, sniff, stream_lines
 
 ROLES = {
     "customer": "customer",
@@ -95,6 +96,17 @@ def _role(value: object) -> str | None:
     return ROLES.get(str(value).strip().lower()) if value is not None else None
 
 
+def _unicode(value: object, key: str) -> None:
+    """Strings from JSON can hold lone surrogates (``"\\ud800"``), which no file can store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"{key} has a lone surrogate ({value[exc.start]!r}), not valid Unicode"
+            ) from None
+
+
 def read_jsonl(path: str, lines: Iterable[str]) -> Iterator[Message | InputError]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -109,8 +121,16 @@ def read_jsonl(path: str, lines: Iterable[str]) -> Iterator[Message | InputError
             text = data.get("text")
             if not isinstance(text, str):
                 raise ValueError("text must be a string")
+            conversation = data.get("conversation", "")
+            if not isinstance(conversation, (str, int)) or isinstance(conversation, bool):
+                raise ValueError(f"conversation must be a string, got {conversation!r}")
+            for key in ("agent", "team"):
+                if data.get(key) is not None and not isinstance(data.get(key), str):
+                    raise ValueError(f"{key} must be a string, got {data.get(key)!r}")
+            for key in ("text", "agent", "team", "conversation"):
+                _unicode(data.get(key), key)
             yield Message(
-                str(data.get("conversation", "")),
+                str(conversation),
                 role,
                 text,
                 parse_time(data.get("time")),
@@ -119,18 +139,83 @@ def read_jsonl(path: str, lines: Iterable[str]) -> Iterator[Message | InputError
                 number,
                 data.get("team"),
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             yield InputError(path, number, f"bad message: {exc}")
+
+
+MAX_RECORD_LINES = 200
+"""A quoted CSV field may span lines; one still open after this many lines is taken for an
+unbalanced quote (reported, and reading goes on from the next line)."""
+
+
+def csv_records(
+    lines: Iterable[str], max_lines: int = MAX_RECORD_LINES
+) -> Iterator[tuple[int, str] | InputError]:
+    """Records of a CSV stream with the line each starts on: lines are joined while a quote
+    is open (RFC 4180: a record ends where its quotes balance). A quote still open after
+    ``max_lines`` lines (or at the end) is reported, and reading resumes on the line after
+    the one it opened on, so the rows it would swallow are still read. Memory is bounded by
+    ``max_lines`` lines."""
+    pending: deque[tuple[int, str]] = deque()
+    source = iter(enumerate(lines, 1))
+    while True:
+        if pending:
+            number, line = pending.popleft()
+        else:
+            step = next(source, None)
+            if step is None:
+                return
+            number, line = step
+        if line.count('"') % 2 == 0:
+            yield number, line
+            continue
+        parts = [line]
+        quotes = line.count('"')
+        taken: list[tuple[int, str]] = []
+        while quotes % 2 and len(parts) < max_lines:
+            if pending:
+                step = pending.popleft()
+            else:
+                step = next(source, None)
+                if step is None:
+                    break
+            taken.append(step)
+            parts.append(step[1])
+            quotes += step[1].count('"')
+        if quotes % 2 == 0:
+            yield number, "\n".join(parts)
+            continue
+        yield InputError(
+            "", number, "unbalanced quotes: the quote opened on this line never closes"
+        )
+        pending.extendleft(reversed(taken))
 
 
 def read_csv(
     path: str, lines: Iterable[str], mapping: Mapping[str, str]
 ) -> Iterator[Message | InputError]:
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
-    reader = csv.reader(lines, delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
+
+    def rows() -> Iterator[tuple[int, list[str]] | InputError]:
+        for record in csv_records(lines):
+            if isinstance(record, InputError):
+                yield InputError(path, record.line, record.message)
+                continue
+            number, text = record
+            try:
+                yield number, next(csv.reader([text], delimiter=delimiter), [])
+            except csv.Error as exc:
+                yield InputError(path, number, f"bad CSV row: {exc}")
+
+    stream = rows()
+    header: list[str] | None = None
+    for first in stream:
+        if isinstance(first, InputError):
+            yield first
+            continue
+        header = first[1]
+        break
+    if header is None:
         return
     names = [h.strip() for h in header]
     index: dict[str, int] = {}
@@ -150,8 +235,11 @@ def read_csv(
         i = index.get(field)
         return row[i] if i is not None and i < len(row) else None
 
-    for row in reader:
-        number = reader.line_num
+    for item in stream:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        number, row = item
         if not any(value.strip() for value in row):
             continue
         try:
@@ -168,7 +256,7 @@ def read_csv(
                 number,
                 cell(row, "team") or None,
             )
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             yield InputError(path, number, f"bad message: {exc}")
 
 
@@ -232,28 +320,28 @@ def read_log(
 
 class _Lines:
     """A file's lines, decoded one at a time (memory stays flat for any size). The encoding
-    is told from the start of the file (BOM, then UTF-8, else GB18030); a line that does not
-    decode is recorded in ``bad`` and read as empty."""
+    is decided from the start of the file (:func:`~replycoach.sources.decode.sniff`); a line
+    that does not decode is recorded in ``bad`` (with why) and read as empty."""
 
     def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
-        head = handle.read(1 << 16)
+        head = handle.read(SNIFF_BYTES)
         handle.seek(0)
-        self.encoding = decode(head[: head.rfind(b"\n") + 1] or head).encoding
-        if self.encoding == "utf-16":
-            raise ValueError("UTF-16 transcripts are not streamed; convert them to UTF-8")
+        self.sniffed = sniff(head, complete=len(head) < SNIFF_BYTES)
+        if self.sniffed.refused:
+            raise ValueError(self.sniffed.refused)
+        self.encoding = self.sniffed.encoding
         self.bad: list[int] = []
+        self.problems: dict[int, str] = {}
 
     def __iter__(self) -> Iterator[str]:
-        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-        for number, raw in enumerate(self.handle, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                yield raw.decode(encoding).rstrip("\r\n")
-            except UnicodeDecodeError:
+        for number, text, _end, problem in stream_lines(self.handle, self.sniffed):
+            if text is None:
                 self.bad.append(number)
+                self.problems[number] = problem or "line cannot be decoded"
                 yield ""
+            else:
+                yield text
 
 
 def read_messages(
@@ -287,28 +375,95 @@ def read_messages(
         for item in items:
             while reported < len(lines.bad):
                 bad = lines.bad[reported]
-                yield InputError(path, bad, f"line is not valid {lines.encoding.upper()}")
+                yield InputError(path, bad, lines.problems[bad])
                 reported += 1
             if isinstance(item, InputError) and item.line in lines.bad:
                 continue
             yield item
         for bad in lines.bad[reported:]:
-            yield InputError(path, bad, f"line is not valid {lines.encoding.upper()}")
+            yield InputError(path, bad, lines.problems[bad])
+
+
+class OutOfOrder(Exception):
+    """A conversation's messages are not together in the input."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        super().__init__(
+            f"{message.path}:{message.line}: conversation {message.conversation!r} comes back "
+            "after other conversations"
+        )
 
 
 def conversations(
-    items: Iterable[Message | InputError], errors: list[InputError]
+    items: Iterable[Message | InputError], errors: list[InputError], *, strict: bool = False
 ) -> Iterator[list[Message]]:
     """Group consecutive messages of the same conversation; input errors go to ``errors``.
-    Only one conversation is held in memory at a time."""
+    Only one conversation is held in memory at a time. With ``strict``, a conversation that
+    comes back after others raises :class:`OutOfOrder` (the input is not grouped)."""
     current: list[Message] = []
+    done: set[str] = set()
     for item in items:
         if isinstance(item, InputError):
             errors.append(item)
             continue
         if current and item.conversation != current[0].conversation:
             yield current
+            if strict:
+                done.add(current[0].conversation)
             current = []
+        if strict and not current and item.conversation in done:
+            raise OutOfOrder(item)
         current.append(item)
     if current:
         yield current
+
+
+def grouped_on_disk(
+    items: Iterable[Message | InputError], errors: list[InputError]
+) -> Iterator[list[Message]]:
+    """Conversations of input in any order, grouped through an on-disk index (SQLite in a
+    temporary folder), so memory stays bounded: conversations in order of first appearance,
+    each one's messages in input order."""
+    import pickle
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="replycoach-audit-") as folder:
+        db = sqlite3.connect(f"{folder}/messages.db")
+        try:
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute("PRAGMA temp_store=FILE")
+            db.execute("CREATE TABLE c (conv TEXT PRIMARY KEY, first INTEGER)")
+            db.execute("CREATE TABLE m (seq INTEGER PRIMARY KEY, conv TEXT, data BLOB)")
+            batch: list[tuple[int, str, bytes]] = []
+            for seq, item in enumerate(items):
+                if isinstance(item, InputError):
+                    errors.append(item)
+                    continue
+                batch.append((seq, item.conversation, pickle.dumps(item)))
+                if len(batch) >= 5000:
+                    _store(db, batch)
+            _store(db, batch)
+            db.execute("CREATE INDEX m_conv ON m (conv, seq)")
+            current: list[Message] = []
+            query = "SELECT m.conv, m.data FROM c JOIN m ON m.conv = c.conv ORDER BY c.first, m.seq"
+            for conv, data in db.execute(query):
+                if current and conv != current[0].conversation:
+                    yield current
+                    current = []
+                current.append(pickle.loads(data))
+            if current:
+                yield current
+        finally:
+            db.close()
+
+
+def _store(db: object, batch: list[tuple[int, str, bytes]]) -> None:
+    import sqlite3
+
+    assert isinstance(db, sqlite3.Connection)
+    db.executemany("INSERT OR IGNORE INTO c VALUES (?, ?)", [(c, s) for s, c, _ in batch])
+    db.executemany("INSERT INTO m VALUES (?, ?, ?)", batch)
+    batch.clear()

@@ -19,6 +19,16 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render(name: str, report: Report, rules: Sequence[AnyRule], *, color: bool = False) -> str:
-    """Render ``report`` in the format ``name``."""
+def render(
+    name: str,
+    report: Report,
+    rules: Sequence[AnyRule],
+    *,
+    color: bool = False,
+    fail_on: str = "warning",
+) -> str:
+    """Render ``report`` in the format ``name`` (``fail_on``: which findings a format that
+    tells failures from passes, JUnit, counts as failures)."""
+    if name == "junit":
+        return junit.render(report, rules, color=color, fail_on=fail_on)
     return RENDERERS[name](report, rules, color=color)

@@ -1,5 +1,7 @@
 """``--format junit``: JUnit XML for GitLab, Jenkins and other CI test reports: a test
-suite per file, a failing test case per finding (a passing one for a clean file)."""
+suite per file, a test case per finding, failing when the finding is at or above
+``--fail-on`` (as the exit code does) and passing with the finding as its output below it;
+a passing case for a clean file."""
 
 from __future__ import annotations
 
@@ -7,16 +9,24 @@ from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from ..loader import AnyRule
-from ..report import Report
+from ..model import Severity
+from ..report import Located, Report
 
 
-def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False) -> str:
+def _fails(loc: Located, fail_on: str) -> bool:
+    return fail_on != "never" and loc.finding.severity.rank >= Severity(fail_on).rank
+
+
+def render(
+    report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False, fail_on: str = "warning"
+) -> str:
     """The XML document."""
+    failing = sum(_fails(loc, fail_on) for loc in report.findings)
     root = ET.Element(
         "testsuites",
         name="replycoach",
         tests=str(0),
-        failures=str(len(report.findings) + len(report.errors)),
+        failures=str(failing + len(report.errors)),
     )
     total = 0
     for result in report.files:
@@ -27,7 +37,7 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
             "testsuite",
             name=result.path,
             tests=str(cases),
-            failures=str(len(result.findings) + len(result.errors)),
+            failures=str(sum(_fails(loc, fail_on) for loc in result.findings) + len(result.errors)),
         )
         for loc in result.findings:
             f = loc.finding
@@ -39,10 +49,12 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
                 file=loc.entry.path,
                 line=str(loc.entry.line),
             )
-            failure = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
-            failure.text = (
-                f"{loc.location()}: {f.severity.value} {f.rule} {f.message}\n{loc.entry.text}"
-            )
+            detail = f"{loc.location()}: {f.severity.value} {f.rule} {f.message}\n{loc.entry.text}"
+            if _fails(loc, fail_on):
+                failure = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
+                failure.text = detail
+            else:
+                ET.SubElement(case, "system-out").text = detail
         for err in result.errors:
             case = ET.SubElement(
                 suite,

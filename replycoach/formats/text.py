@@ -41,17 +41,29 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
     return "".join(line + "\n" for line in lines)
 
 
+_PLURALS = {"reply": "replies"}
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 finding``, ``2 findings``, ``1 reply``, ``0 replies``.
+
+    >>> plural(1, "finding"), plural(2, "reply")
+    ('1 finding', '2 replies')
+    """
+    return f"{n:,} {noun if n == 1 else _PLURALS.get(noun, noun + 's')}"
+
+
 def render_summary(report: Report) -> str:
     """One line: how many findings of which severity in how many replies."""
     by_sev = {"error": 0, "warning": 0, "info": 0}
     for loc in report.findings:
         by_sev[loc.finding.severity.value] += 1
     text = (
-        f"{len(report.findings)} findings ({by_sev['error']} error, {by_sev['warning']} warning, "
-        f"{by_sev['info']} info) in {report.entries} replies"
+        f"{plural(len(report.findings), 'finding')} ({by_sev['error']} error, "
+        f"{by_sev['warning']} warning, {by_sev['info']} info) in {plural(report.entries, 'reply')}"
     )
     if report.errors:
-        text += f"; {len(report.errors)} input errors"
+        text += f"; {plural(len(report.errors), 'input error')}"
     return text
 
 

@@ -1,11 +1,10 @@
 """What the local service does, independent of how requests arrive (HTTP or stdio): request
-and response models, the operations, LanguageTool-compatible answers, and the engine that
-reloads without dropping requests.
+and response models, the operations, and the engine that reloads without dropping requests.
+LanguageTool-compatible answers are in :mod:`replycoach.service.languagetool`.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 import threading
 import time
@@ -211,134 +210,10 @@ class Service:
             reload_error=self.reload_error,
         )
 
-    # ------------------------------------------------------------ LanguageTool compatibility
-
-    def languagetool(
-        self,
-        text: str,
-        language: str,
-        enabled: str | None,
-        disabled: str | None,
-        enabled_only: bool = False,
-    ) -> dict[str, Any]:
-        """An answer in LanguageTool's ``/v2/check`` JSON shape (offsets in UTF-16 units)."""
-        if len(text) > MAX_TEXT:
-            raise ServiceError(
-                413, "text_too_long", f"a text holds at most {MAX_TEXT} characters, got {len(text)}"
-            )
-        code = language if language in LT_LANGUAGES else "zh-CN"
-        engine = self.engine
-        names = set(engine.rule_ids()) | {r.id for r in engine.rules}
-        wanted = [r for r in (enabled or "").split(",") if r.strip() in names]
-        unwanted = [r for r in (disabled or "").split(",") if r.strip() in names]
-        if wanted or unwanted:
-            only = wanted if enabled_only and wanted else None
-            engine = engine.configure(enable=wanted, disable=unwanted, only=only)
-        rules = {r.id: r for r in engine.rules}
-        where = _Offsets(text)
-        matches = [
-            _lt_match(text, f, rules[f.rule].description or f.message, where)
-            for f in engine.check(text)
-        ]
-        long_code, name = LT_LANGUAGES[code]
-        return {
-            "software": {
-                "name": "replycoach",
-                "version": __version__,
-                "buildDate": None,
-                "apiVersion": 1,
-                "status": "",
-                "premium": False,
-            },
-            "warnings": {"incompleteResults": False},
-            "language": {
-                "name": name,
-                "code": long_code,
-                "detectedLanguage": {"name": name, "code": long_code, "confidence": 1.0},
-            },
-            "matches": matches,
-        }
-
-
-LT_LANGUAGES: dict[str, tuple[str, str]] = {
-    "zh-CN": ("zh-CN", "Chinese"),
-    "zh": ("zh-CN", "Chinese"),
-    "zh-TW": ("zh-TW", "Chinese (Traditional)"),
-    "auto": ("zh-CN", "Chinese"),
-}
-"""Languages answered (every other is answered as zh-CN, as LanguageTool's auto would)."""
-
-LT_LANGUAGE_LIST = [
-    {"name": "Chinese", "code": "zh", "longCode": "zh-CN"},
-    {"name": "Chinese (Traditional)", "code": "zh", "longCode": "zh-TW"},
-]
-
-_ISSUE_TYPE = {
-    "honorific-you": "register",
-    "rude-language": "register",
-    "privacy-leak": "legal",
-}
-_SENTENCE_END = re.compile(r"[。！？!?~～…\n]")
-SENTENCE_AROUND = 100
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript and LanguageTool count."""
     return len(text) + len(_ASTRAL.findall(text))
 
 
-class _Offsets:
-    """UTF-16 offsets and sentence bounds of one text, computed once for all its findings
-    (per finding, a long text with many findings took quadratic time)."""
-
-    def __init__(self, text: str) -> None:
-        self.ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-        self.starts = [m.start() for m in _SENTENCE_END.finditer(text)]
-        self.astral = [m.start() for m in _ASTRAL.finditer(text)]
-
-    def utf16(self, index: int) -> int:
-        """The UTF-16 offset of code point ``index``."""
-        return index + bisect.bisect_left(self.astral, index)
-
-    def sentence(self, start: int, end: int) -> tuple[int, int]:
-        """The sentence around ``[start, end)``, its end punctuation included."""
-        i = bisect.bisect_right(self.ends, start)
-        left = self.ends[i - 1] if i else 0
-        j = bisect.bisect_left(self.starts, end)
-        right = self.ends[j] if j < len(self.starts) else -1
-        return left, right
-
-
-def _lt_match(text: str, f: Finding, description: str, where: _Offsets) -> dict[str, Any]:
-    left = max(0, f.start - 40)
-    right = min(len(text), f.end + 40)
-    sentence_start, sentence_end = where.sentence(f.start, f.end)
-    if sentence_end < 0:
-        sentence_end = len(text)
-    # at most SENTENCE_AROUND characters either side: 20,000 findings in one 20,000-character
-    # sentence would otherwise make a 1.2 GB answer
-    sentence_start = max(sentence_start, f.start - SENTENCE_AROUND)
-    sentence = text[sentence_start : min(sentence_end, f.end + SENTENCE_AROUND)]
-    return {
-        "message": f.message,
-        "shortMessage": f.rule,
-        "replacements": [{"value": s} for s in f.suggestions],
-        "offset": where.utf16(f.start),
-        "length": utf16_len(f.excerpt),
-        "context": {
-            "text": text[left:right],
-            "offset": utf16_len(text[left : f.start]),
-            "length": utf16_len(f.excerpt),
-        },
-        "sentence": sentence.strip(),
-        "type": {"typeName": "Other"},
-        "rule": {
-            "id": f.rule,
-            "description": description,
-            "issueType": _ISSUE_TYPE.get(f.rule, "style"),
-            "category": {"id": "CUSTOMER_SERVICE", "name": "客服话术"},
-        },
-        "ignoreForIncompleteSentence": False,
-        "contextForSureMatch": 0,
-    }
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")

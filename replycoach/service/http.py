@@ -8,7 +8,6 @@ server keeps serving.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import hmac
 import json
 import signal
@@ -20,7 +19,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
@@ -28,7 +27,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from . import (
-    LT_LANGUAGE_LIST,
     BatchRequest,
     BatchResponse,
     CheckRequest,
@@ -40,6 +38,7 @@ from . import (
     RuleInfo,
     Service,
     ServiceError,
+    languagetool,
 )
 from .guard import (
     DEFAULT_MAX_HEAD,
@@ -324,60 +323,25 @@ def create_app(
     async def rules() -> Response:
         return _json([r.model_dump() for r in service.rules()])
 
-    def lt_answer(
-        text: str | None,
-        data: str | None,
-        language: str,
-        enabled: str | None,
-        disabled: str | None,
-        enabled_only: str | None,
-    ) -> Response:
-        mapping: Callable[[int], int] | None = None
-        if text is None and data is not None:
-            text, mapping = _annotated_text(data)
-        if text is None:
-            text = ""  # nothing to check: an empty answer (LanguageTool would say 400)
-        answer = service.languagetool(text, language, enabled, disabled, enabled_only == "true")
-        if mapping is not None:
-            for match in answer["matches"]:
-                match["offset"] = mapping(match["offset"])
-        return _json(answer)
+    @app.post("/v2/check", **languagetool.ROUTE_POST)
+    async def lt_check_post(request: Request) -> Response:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            form = await request.form()
+            params = {k: v for k, v in form.items() if isinstance(v, str)}
+        else:
+            params = languagetool.parse_body(await request.body(), content_type)
+        merged = {**request.query_params, **params}
+        return await offload(lambda _: _json(languagetool.answer(service.engine, merged)))
 
-    lt_doc = (
-        "LanguageTool-compatible check: LanguageTool's JSON answer, offsets in UTF-16 "
-        "code units. Other LanguageTool parameters (mode, level, motherTongue, "
-        "preferredVariants, ...) are accepted and ignored."
-    )
-
-    @app.post("/v2/check", description=lt_doc, operation_id="lt_check_post", responses=errors)
-    async def lt_check_post(
-        text: str | None = Form(None),
-        data: str | None = Form(None),
-        language: str = Form("auto"),
-        enabledRules: str | None = Form(None),
-        disabledRules: str | None = Form(None),
-        enabledOnly: str | None = Form(None),
-    ) -> Response:
-        return await offload(
-            lambda _: lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
-        )
-
-    @app.get("/v2/check", description=lt_doc, operation_id="lt_check_get", responses=errors)
-    async def lt_check_get(
-        text: str | None = None,
-        data: str | None = None,
-        language: str = "auto",
-        enabledRules: str | None = None,
-        disabledRules: str | None = None,
-        enabledOnly: str | None = None,
-    ) -> Response:
-        return await offload(
-            lambda _: lt_answer(text, data, language, enabledRules, disabledRules, enabledOnly)
-        )
+    @app.get("/v2/check", **languagetool.ROUTE_GET)
+    async def lt_check_get(request: Request) -> Response:
+        params = dict(request.query_params)
+        return await offload(lambda _: _json(languagetool.answer(service.engine, params)))
 
     @app.get("/v2/languages")
     async def languages() -> Response:
-        return _json(LT_LANGUAGE_LIST)
+        return _json(languagetool.LANGUAGE_LIST)
 
     def openapi() -> dict[str, Any]:
         """The schema, with the rule ids loaded at start as the values ``rules`` takes."""
@@ -412,53 +376,6 @@ def create_app(
     wrapped = HostOriginGuard(wrapped, hosts, cors_origins)
     wrapped.fastapi = app  # for tests and for the OpenAPI schema
     return wrapped
-
-
-def _annotated_text(data: str) -> tuple[str, Callable[[int], int]]:
-    """LanguageTool's ``data`` parameter: text parts are checked, markup is skipped (or read
-    as its ``interpretAs``); offsets are mapped back to the whole annotated text. A malformed
-    annotation is a 400 (``invalid_annotation``)."""
-    from . import utf16_len
-
-    def bad(why: str) -> ServiceError:
-        return ServiceError(400, "invalid_annotation", f"data: {why}")
-
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
-        raise bad("not valid JSON") from None
-    parts = document.get("annotation") if isinstance(document, dict) else None
-    if not isinstance(parts, list):
-        raise bad('expected {"annotation": [...]}')
-    plain: list[str] = []
-    anchors: list[int] = []  # offsets in plain (UTF-16) where a part starts
-    shifts: list[int] = []  # the matching offsets in the original
-    plain_len = original_len = 0
-    for n, part in enumerate(parts):
-        if not isinstance(part, dict) or not ("text" in part or "markup" in part):
-            raise bad(f"annotation[{n}] must be an object with 'text' or 'markup'")
-        fields = {k: part.get(k) for k in ("text", "markup", "interpretAs") if k in part}
-        if any(not isinstance(v, str) for v in fields.values()):
-            raise bad(f"annotation[{n}]: 'text', 'markup' and 'interpretAs' must be strings")
-        if "text" in part:
-            shown, width = part["text"], utf16_len(part["text"])
-            anchors.append(plain_len)
-            shifts.append(original_len)
-        else:
-            shown, width = part.get("interpretAs", ""), utf16_len(part["markup"])
-            anchors.append(plain_len)
-            shifts.append(original_len + width)
-        plain.append(shown)
-        plain_len += utf16_len(shown)
-        original_len += width
-
-    def mapping(offset: int) -> int:
-        i = bisect.bisect_right(anchors, offset) - 1
-        if i < 0:
-            return offset
-        return shifts[i] + offset - anchors[i]
-
-    return "".join(plain), mapping
 
 
 def is_loopback(host: str) -> bool:

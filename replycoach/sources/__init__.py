@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -171,17 +172,17 @@ class SourceOptions:
     def is_reply_key(self, key: str) -> bool:
         if self.column is not None:
             return key.strip() == self.column
-        return key.strip().lower() in REPLY_COLUMNS
+        return _simplified(key) in REPLY_COLUMNS
 
     def is_position_key(self, key: str) -> bool:
         if self.position_column is not None:
             return key.strip() == self.position_column
-        return key.strip().lower() in POSITION_COLUMNS
+        return _simplified(key) in POSITION_COLUMNS
 
     def is_customer_key(self, key: str) -> bool:
         if self.customer_column is not None:
             return key.strip() == self.customer_column
-        return key.strip().lower() in CUSTOMER_COLUMNS
+        return _simplified(key) in CUSTOMER_COLUMNS
 
     def position_of(self, value: str | None) -> str | None:
         """The position a scene/group value stands for, else the default position."""
@@ -193,6 +194,17 @@ class SourceOptions:
             if mapped is not None:
                 return mapped
         return self.position
+
+
+def _simplified(key: str) -> str:
+    """A header or key as the default column names are written: lower case, simplified
+    script and half-width (話術 and 话术 name the same column)."""
+    key = key.strip().lower()
+    if key.isascii():
+        return key
+    from ..normalize import normalize
+
+    return normalize(key)
 
 
 _NONE: frozenset[str] = frozenset()
@@ -211,7 +223,7 @@ def disabled_rules(*comments: str) -> frozenset[str]:
 
 
 def _readers() -> dict[str, ModuleType]:
-    from . import excel, jsondoc, table, text, yamldoc
+    from . import excel, jsondoc, table, text, unsupported, yamldoc
 
     return {
         ".txt": text,
@@ -222,11 +234,12 @@ def _readers() -> dict[str, ModuleType]:
         ".yaml": yamldoc,
         ".yml": yamldoc,
         ".xlsx": excel,
+        ".xls": unsupported,
     }
 
 
-SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".yaml", ".yml", ".xlsx")
-"""File endings read when a directory is given."""
+SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".yaml", ".yml", ".xlsx", ".xls")
+"""File endings read when a directory is given (.xls to say it is not supported)."""
 
 
 def reader_for(path: str | Path) -> ModuleType:
@@ -254,6 +267,36 @@ def read_file(
     reader = reader_for(name)
     parsed: Parsed = reader.read(name, data, options)
     return parsed
+
+
+def is_streamed(name: str | Path) -> bool:
+    """Whether files of this name are read and fixed as streams (line-based formats)."""
+    from .stream import STREAMED
+
+    return Path(str(name)).suffix.lower() in STREAMED
+
+
+@contextmanager
+def stream_file(
+    path: str | Path, options: SourceOptions | None = None, *, name: str | None = None
+) -> Iterator[tuple[str, Iterator[Entry | InputError]]]:
+    """The encoding and the entries of a line-based phrase file, read as a stream (memory
+    bounded by the longest entry) while the ``with`` block lasts."""
+    from .stream import open_sniffed
+
+    options = options or SourceOptions()
+    name = name or str(path)
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        yield "", iter([InputError(name, 1, f"cannot read file: {exc.strerror or exc}")])
+        return
+    with handle:
+        sniffed = open_sniffed(handle)
+        if sniffed.refused:
+            yield sniffed.encoding, iter([InputError(name, 1, sniffed.refused)])
+            return
+        yield sniffed.encoding, reader_for(name).stream(name, handle, sniffed, options)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from json.decoder import scanstring  # type: ignore[attr-defined]
+from typing import BinaryIO
 
-from . import Entry, InputError, Parsed, SourceOptions, raise_on_errors, splice
-from .decode import decode, encode
+from . import Entry, FixError, InputError, Parsed, SourceOptions, raise_on_errors, splice
+from .decode import Sniffed, decode, encode
+from .stream import Discard, Writer, lines_of
 from .tree import Found, Node, replies
 
 _WS = " \t\n\r"
+_NEWLINE = re.compile("\n")
 
 
 class _Scanner:
     def __init__(self, text: str, base: int = 0, base_line: int = 1) -> None:
         self.text = text
-        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+        self.newlines = [m.start() for m in _NEWLINE.finditer(text)]
         self.base_line = base_line
 
     def where(self, offset: int) -> tuple[int, int]:
@@ -76,12 +80,15 @@ def _found(
     parsed = Parsed(decoded.encoding)
     text = decoded.join()
     found: list[tuple[Found, int]] = []
+    if decoded.refused:
+        parsed.items.append(InputError(name, 1, decoded.refused))
+        return parsed, found, text
     if name.lower().endswith(".jsonl"):
         offset = 0
         bad = set(decoded.bad_lines)
         for number, (line, end) in enumerate(zip(decoded.lines, decoded.newlines, strict=True), 1):
             if number in bad:
-                parsed.items.append(InputError(name, number, "line is not valid UTF-8"))
+                parsed.items.append(InputError(name, number, decoded.problem(number)))
             elif line.strip():
                 try:
                     json.loads(line)
@@ -92,13 +99,15 @@ def _found(
                     found.extend((f, offset) for f in replies(root, options))
             offset += len(line) + len(end)
     else:
-        if decoded.bad_lines:
-            parsed.items.append(InputError(name, decoded.bad_lines[0], "line is not valid UTF-8"))
-            return parsed, found, text
+        # A line that cannot be decoded is blank in ``text``: reported, and the rest is
+        # still read when the document parses without it.
+        for number in decoded.bad_lines:
+            parsed.items.append(InputError(name, number, decoded.problem(number)))
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
-            parsed.items.append(InputError(name, exc.lineno, f"not valid JSON: {exc.msg}"))
+            if not decoded.bad_lines:
+                parsed.items.append(InputError(name, exc.lineno, f"not valid JSON: {exc.msg}"))
             return parsed, found, text
         root, _ = _Scanner(text).value(0)
         found.extend((f, 0) for f in replies(root, options))
@@ -123,6 +132,78 @@ def _found(
 def read(name: str, data: bytes, options: SourceOptions) -> Parsed:
     """Entries of a .json or .jsonl file."""
     return _found(name, data, options)[0]
+
+
+def _entry(name: str, f: Found) -> Entry:
+    assert f.node.value is not None
+    return Entry(
+        name,
+        f.node.line,
+        f.node.value,
+        f.node.column,
+        f.position,
+        where=f.pointer or "/",
+        context=f.context,
+        customer=f.customer,
+    )
+
+
+def _jsonl_line(
+    name: str, number: int, line: str, options: SourceOptions
+) -> list[Found] | InputError:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as exc:
+        return InputError(name, number, f"not valid JSON: {exc.msg}")
+    root, _ = _Scanner(line, base_line=number).value(0)
+    return list(replies(root, options))
+
+
+def stream(
+    name: str, handle: BinaryIO, sniffed: Sniffed, options: SourceOptions
+) -> Iterator[Entry | InputError]:
+    """Entries of a .jsonl stream, one line at a time."""
+    for number, line, _end, problem in lines_of(handle, sniffed):
+        if line is None:
+            yield InputError(name, number, problem or "line cannot be decoded")
+        elif line.strip():
+            found = _jsonl_line(name, number, line, options)
+            if isinstance(found, InputError):
+                yield found
+            else:
+                yield from (_entry(name, f) for f in found)
+
+
+def rewrite_stream(
+    name: str,
+    src: BinaryIO,
+    dst: BinaryIO | Discard,
+    sniffed: Sniffed,
+    fix: Callable[[Entry], str],
+    options: SourceOptions,
+) -> bool:
+    """Write the fixed .jsonl to ``dst`` line by line; True if anything changed."""
+    out = Writer(dst, sniffed)
+    changed = False
+    for number, line, end, problem in lines_of(src, sniffed):
+        if line is None:
+            raise FixError(f"line {number}: {problem}")
+        if line.strip():
+            found = _jsonl_line(name, number, line, options)
+            if isinstance(found, InputError):
+                raise FixError(f"line {number}: {found.message}")
+            edits = []
+            for f in found:
+                entry = _entry(name, f)
+                new = fix(entry)
+                if new != entry.text:
+                    raw = line[f.node.start : f.node.end]
+                    edits.append((f.node.start, f.node.end, _dump_like(raw, entry.text, new)))
+            if edits:
+                changed = True
+                line = splice(line, edits)
+        out.write(line + end)
+    return changed
 
 
 def _dump_like(raw: str, old: str, new: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from . import (
     CUSTOMER_COLUMNS,
@@ -26,10 +26,12 @@ from . import (
     InputError,
     Parsed,
     SourceOptions,
+    _simplified,
     raise_on_errors,
     splice,
 )
-from .decode import decode, encode
+from .decode import Sniffed, decode, encode
+from .stream import BadLine, Discard, Record, Writer, lines_of, records
 
 
 class Field(NamedTuple):
@@ -61,13 +63,15 @@ class BadRow:
     message: str
 
 
-def tokenize(text: str, delimiter: str, quoting: bool) -> Iterator[Row | BadRow]:
+def tokenize(
+    text: str, delimiter: str, quoting: bool, first_line: int = 1
+) -> Iterator[Row | BadRow]:
     """Rows of ``text`` with the position of every field. A row with a quote that never
     closes (or junk after a closing quote) is reported, and reading resumes on the next
     line after where that row began."""
     n = len(text)
     pos = 0
-    line = 1
+    line = first_line
     line_start = 0
     unquoted = re.compile(f"[^{re.escape(delimiter)}\n]*")
     while pos < n:
@@ -158,7 +162,7 @@ def _is_header(values: list[str], options: SourceOptions) -> bool:
     if options.column is not None and not options.column.isdigit():
         return any(v.strip() == options.column for v in values)
     known = {*REPLY_COLUMNS, *POSITION_COLUMNS, *CUSTOMER_COLUMNS}
-    return any(v.strip().lower() in known for v in values)
+    return any(_simplified(v) in known for v in values)
 
 
 @dataclass(frozen=True)
@@ -169,10 +173,18 @@ class _Layout:
     customer: int | None = None
 
 
-def _layout(header: list[str] | None, width: int, options: SourceOptions) -> _Layout | str:
+def _layout(header: list[str] | None, values: list[str], options: SourceOptions) -> _Layout | str:
+    width = len(values)
     names = [h.strip() for h in header] if header else [str(i + 1) for i in range(width)]
     if options.column is not None and options.column.isdigit():
         reply = int(options.column) - 1
+        if reply < 0:
+            return "--column numbers start at 1"
+    elif options.column is not None and header is None:
+        return (
+            f"no column named {options.column!r}: the first row has "
+            f"{', '.join(v.strip() for v in values)}; name the reply column with --column"
+        )
     elif header is not None:
         matches = [i for i, name in enumerate(names) if options.is_reply_key(name)]
         if not matches:
@@ -191,43 +203,39 @@ def _layout(header: list[str] | None, width: int, options: SourceOptions) -> _La
     return _Layout(reply, position, names, customer)
 
 
-def _walk(
-    name: str, data: bytes, options: SourceOptions
-) -> tuple[Parsed, list[tuple[Entry, Field]]]:
-    decoded = decode(data)
-    parsed = Parsed(decoded.encoding)
-    text = decoded.join()
-    for number in decoded.bad_lines:
-        parsed.items.append(InputError(name, number, "line is not valid UTF-8"))
-    tsv = name.lower().endswith(".tsv")
-    rows = tokenize(text, "\t" if tsv else ",", quoting=not tsv)
-    pairs: list[tuple[Entry, Field]] = []
-    layout: _Layout | str | None = None
-    bad = set(decoded.bad_lines)
-    for row in rows:
+class _Table:
+    """Rows to entries, one row at a time: the first row decides the layout."""
+
+    def __init__(self, name: str, options: SourceOptions) -> None:
+        self.name, self.options = name, options
+        self.layout: _Layout | None = None
+        self.stopped = False
+
+    def take(self, row: Row | BadRow) -> Iterator[tuple[Entry, Field] | InputError]:
+        name, options = self.name, self.options
+        if self.stopped:
+            return
         if isinstance(row, BadRow):
-            parsed.items.append(InputError(name, row.line, row.message))
-            continue
-        if row.line in bad:
-            continue
+            yield InputError(name, row.line, row.message)
+            return
         values = [f.value for f in row.fields]
-        if layout is None:
+        if self.layout is None:
             header = values if _is_header(values, options) else None
-            layout = _layout(header, len(values), options)
+            layout = _layout(header, values, options)
             if isinstance(layout, str):
-                parsed.items.append(InputError(name, row.line, layout))
-                return parsed, pairs
+                self.stopped = True
+                yield InputError(name, row.line, layout)
+                return
+            self.layout = layout
             if header is not None:
-                continue
-        assert isinstance(layout, _Layout)
+                return
+        layout = self.layout
         if layout.reply >= len(row.fields):
-            parsed.items.append(
-                InputError(name, row.line, f"row has {len(row.fields)} columns, no reply column")
-            )
-            continue
+            yield InputError(name, row.line, f"row has {len(row.fields)} columns, no reply column")
+            return
         cell = row.fields[layout.reply]
         if not cell.value.strip():
-            continue
+            return
         scene = (
             row.fields[layout.position].value
             if layout.position is not None and layout.position < len(row.fields)
@@ -255,14 +263,97 @@ def _walk(
             context=context,
             customer=asked or None,
         )
-        pairs.append((entry, cell))
-        parsed.items.append(entry)
+        yield entry, cell
+
+
+def _walk(
+    name: str, data: bytes, options: SourceOptions
+) -> tuple[Parsed, list[tuple[Entry, Field]]]:
+    decoded = decode(data)
+    parsed = Parsed(decoded.encoding)
+    text = decoded.join()
+    if decoded.refused:
+        parsed.items.append(InputError(name, 1, decoded.refused))
+        return parsed, []
+    for number in decoded.bad_lines:
+        parsed.items.append(InputError(name, number, decoded.problem(number)))
+    tsv = name.lower().endswith(".tsv")
+    pairs: list[tuple[Entry, Field]] = []
+    bad = set(decoded.bad_lines)
+    table = _Table(name, options)
+    for row in tokenize(text, "\t" if tsv else ",", quoting=not tsv):
+        if isinstance(row, Row) and row.line in bad:
+            continue
+        for item in table.take(row):
+            if isinstance(item, InputError):
+                parsed.items.append(item)
+            else:
+                pairs.append(item)
+                parsed.items.append(item[0])
     return parsed, pairs
 
 
 def read(name: str, data: bytes, options: SourceOptions) -> Parsed:
     """Entries of a .csv or .tsv file."""
     return _walk(name, data, options)[0]
+
+
+def _streamed(
+    name: str, handle: BinaryIO, sniffed: Sniffed, options: SourceOptions
+) -> Iterator[tuple[Record, list[tuple[Entry, Field] | InputError]] | InputError]:
+    tsv = name.lower().endswith(".tsv")
+    table = _Table(name, options)
+    for record in records(lines_of(handle, sniffed), quoting=not tsv):
+        if isinstance(record, BadLine):
+            yield InputError(name, record.line, record.message)
+            continue
+        items = [
+            item
+            for row in tokenize(record.text, "\t" if tsv else ",", not tsv, record.line)
+            for item in table.take(row)
+        ]
+        yield record, items
+
+
+def stream(
+    name: str, handle: BinaryIO, sniffed: Sniffed, options: SourceOptions
+) -> Iterator[Entry | InputError]:
+    """Entries of a .csv or .tsv stream, one record at a time."""
+    for step in _streamed(name, handle, sniffed, options):
+        if isinstance(step, InputError):
+            yield step
+            continue
+        for item in step[1]:
+            yield item if isinstance(item, InputError) else item[0]
+
+
+def rewrite_stream(
+    name: str,
+    src: BinaryIO,
+    dst: BinaryIO | Discard,
+    sniffed: Sniffed,
+    fix: Callable[[Entry], str],
+    options: SourceOptions,
+) -> bool:
+    """Write the fixed table to ``dst`` record by record; True if anything changed."""
+    out = Writer(dst, sniffed)
+    tsv = name.lower().endswith(".tsv")
+    changed = False
+    for step in _streamed(name, src, sniffed, options):
+        if isinstance(step, InputError):
+            raise FixError(f"line {step.line}: {step.message}")
+        record, items = step
+        edits = []
+        for item in items:
+            if isinstance(item, InputError):
+                raise FixError(f"line {item.line}: {item.message}")
+            edit = _edit(item[0], item[1], fix(item[0]), tsv)
+            if edit is not None:
+                edits.append(edit)
+        if edits:
+            changed = True
+        out.write(splice(record.text, edits) if edits else record.text)
+    return changed
 
 
 def _quote(value: str) -> str:
@@ -278,12 +369,17 @@ def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: Source
     tsv = name.lower().endswith(".tsv")
     edits = []
     for entry, cell in pairs:
-        new = fix(entry)
-        if new == entry.text:
-            continue
-        if tsv and any(c in new for c in "\t\r\n"):
-            raise FixError(f"line {entry.line}: the fix would put a tab or line end in a TSV field")
-        needs_quotes = any(c in new for c in ',"\r\n')
-        raw = _quote(new) if (cell.quoted or (needs_quotes and not tsv)) else new
-        edits.append((cell.start, cell.end, raw))
+        edit = _edit(entry, cell, fix(entry), tsv)
+        if edit is not None:
+            edits.append(edit)
     return encode(decoded, splice(text, edits))
+
+
+def _edit(entry: Entry, cell: Field, new: str, tsv: bool) -> tuple[int, int, str] | None:
+    if new == entry.text:
+        return None
+    if tsv and any(c in new for c in "\t\r\n"):
+        raise FixError(f"line {entry.line}: the fix would put a tab or line end in a TSV field")
+    needs_quotes = any(c in new for c in ',"\r\n')
+    raw = _quote(new) if (cell.quoted or (needs_quotes and not tsv)) else new
+    return cell.start, cell.end, raw

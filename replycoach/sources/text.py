@@ -9,13 +9,15 @@ rule for that reply.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 from . import Entry, FixError, InputError, Parsed, SourceOptions, disabled_rules
-from .decode import decode, encode
+from .decode import Decoded, Sniffed, decode, encode
+from .stream import Discard, Line, Writer, lines_of
 
 _COMMENT = re.compile(r"\s*#(\s|$)")
-_TRAILING_DIRECTIVE = re.compile(r"\s+#\s*replycoach:.*$")
+_DIRECTIVE_START = re.compile(r"#\s*replycoach:")
 
 
 def is_comment(line: str) -> bool:
@@ -27,45 +29,102 @@ def _split_directive(line: str) -> tuple[str, str]:
     """The reply and a trailing ``# replycoach:`` comment, if any."""
     if "#" not in line:
         return line, ""
-    m = _TRAILING_DIRECTIVE.search(line)
-    return (line[: m.start()], m.group()) if m else (line, "")
+    # Found from the '#', not with a leading r"\s+" that backtracks over long blank runs.
+    for m in _DIRECTIVE_START.finditer(line):
+        if m.start() > 0 and line[m.start() - 1].isspace():
+            body = line[: m.start()].rstrip()
+            return body, line[len(body) :]
+    return line, ""
+
+
+def _walk(
+    name: str, lines: Iterable[Line], options: SourceOptions
+) -> Iterator[tuple[Line, Entry | InputError | None]]:
+    """Every line, with the entry it holds (or why it cannot be read, or None)."""
+    previous = ""
+    for line_info in lines:
+        number, line, _end, problem = line_info
+        if line is None:
+            yield line_info, InputError(name, number, problem or "line cannot be decoded")
+            previous = ""
+            continue
+        if not line.strip() or is_comment(line):
+            previous = line if is_comment(line) else ""
+            yield line_info, None
+            continue
+        text, trailing = _split_directive(line)
+        disabled = disabled_rules(previous, trailing)
+        yield line_info, Entry(name, number, text, 1, options.position, disabled=disabled)
+        previous = ""
+
+
+def _decoded_lines(decoded: Decoded) -> Iterator[Line]:
+    bad = set(decoded.bad_lines)
+    for number, (line, end) in enumerate(zip(decoded.lines, decoded.newlines, strict=False), 1):
+        if number in bad:
+            yield number, None, end, decoded.problem(number)
+        else:
+            yield number, line, end, None
 
 
 def read(name: str, data: bytes, options: SourceOptions) -> Parsed:
     """Entries of a .txt file, and :class:`InputError` for lines that cannot be decoded."""
     decoded = decode(data)
     parsed = Parsed(decoded.encoding)
-    bad = set(decoded.bad_lines)
-    previous = ""
-    for number, line in enumerate(decoded.lines, 1):
-        if number in bad:
-            parsed.items.append(
-                InputError(name, number, f"line is not valid {decoded.encoding.upper()}")
-            )
-            previous = ""
-            continue
-        if not line.strip() or is_comment(line):
-            previous = line if is_comment(line) else ""
-            continue
-        text, trailing = _split_directive(line)
-        parsed.items.append(
-            Entry(
-                name, number, text, 1, options.position, disabled=disabled_rules(previous, trailing)
-            )
-        )
-        previous = ""
+    if decoded.refused:
+        parsed.items.append(InputError(name, 1, decoded.refused))
+        return parsed
+    parsed.items.extend(
+        item for _, item in _walk(name, _decoded_lines(decoded), options) if item is not None
+    )
     return parsed
+
+
+def stream(
+    name: str, handle: BinaryIO, sniffed: Sniffed, options: SourceOptions
+) -> Iterator[Entry | InputError]:
+    """Entries of a .txt stream, one line at a time."""
+    for _, item in _walk(name, lines_of(handle, sniffed), options):
+        if item is not None:
+            yield item
 
 
 def rewrite(name: str, data: bytes, fix: Callable[[Entry], str], options: SourceOptions) -> bytes:
     """The file with each reply line replaced by ``fix(entry)``; everything else, encoding,
     BOM and line ends included, byte for byte."""
     decoded = decode(data)
+    if decoded.refused:
+        raise FixError(decoded.refused)
     if decoded.bad_lines:
-        raise FixError(f"line {decoded.bad_lines[0]} is not valid UTF-8")
+        raise FixError(f"line {decoded.bad_lines[0]}: {decoded.problem(decoded.bad_lines[0])}")
     lines = list(decoded.lines)
     for item in read(name, data, options).items:
         if isinstance(item, Entry):
             line = lines[item.line - 1]
             lines[item.line - 1] = fix(item) + line[len(item.text) :]
     return encode(decoded, decoded.join(lines))
+
+
+def rewrite_stream(
+    name: str,
+    src: BinaryIO,
+    dst: BinaryIO | Discard,
+    sniffed: Sniffed,
+    fix: Callable[[Entry], str],
+    options: SourceOptions,
+) -> bool:
+    """Write the fixed file to ``dst`` line by line; True if anything changed. A line that
+    cannot be decoded raises :class:`FixError` (whole file or nothing)."""
+    out = Writer(dst, sniffed)
+    changed = False
+    for (number, line, end, _), item in _walk(name, lines_of(src, sniffed), options):
+        if isinstance(item, InputError):
+            raise FixError(f"line {number}: {item.message}")
+        assert line is not None
+        if item is not None:
+            new = fix(item)
+            if new != item.text:
+                changed = True
+                line = new + line[len(item.text) :]
+        out.write(line + end)
+    return changed

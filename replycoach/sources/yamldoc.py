@@ -80,12 +80,18 @@ def _found(
     parsed = Parsed(decoded.encoding)
     text = decoded.join()
     pairs: list[tuple[Found, Entry]] = []
-    if decoded.bad_lines:
-        parsed.items.append(InputError(name, decoded.bad_lines[0], "line is not valid UTF-8"))
+    if decoded.refused:
+        parsed.items.append(InputError(name, 1, decoded.refused))
         return parsed, pairs, text
+    # A line that cannot be decoded is blank in ``text``: reported, and the rest is still
+    # read when the document parses without it.
+    for number in decoded.bad_lines:
+        parsed.items.append(InputError(name, number, decoded.problem(number)))
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
+        if decoded.bad_lines:
+            return parsed, pairs, text
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         parsed.items.append(
@@ -114,6 +120,7 @@ def _found(
         )
         pairs.append((f, entry))
         parsed.items.append(entry)
+    parsed.items.sort(key=lambda item: item.line)
     return parsed, pairs, text
 
 

@@ -1,0 +1,540 @@
+"""Cue sets, templates and context guards: the parts of the rule language that say what a
+reply *means* rather than which strings it holds.
+
+- A **cue set** is a named, reusable set of phrases and templates (``apology``, ``refusal``,
+  ``hedge``…), defined once in YAML (``rules/cues/*.yaml`` for the default pack, or under
+  ``cues:`` in a team's rule file) and referenced from any condition as ``"@name"``.
+- A **template** is a regular expression over the normalised text with named slots:
+  ``(?:不能|无法|没法){verb}`` or ``{verb}不了`` holds for any verb, so no verb is listed.
+  Slots: see :data:`SLOTS`.
+- A **context guard** drops a match that stands inside a conditional (如果…, …的话), a
+  question (…吗, 能不能), after the customer as subject (您取消不了), after a negation
+  (无法保证) or after a request or purpose (请保证, 为了保证). A cue set or a rule declares
+  the guards once, in ``not_in``, and they apply to every phrase and template.
+
+The model is LanguageTool's pattern rules (a token pattern, its ``<antipattern>``s and an
+``<exception scope="previous">``) and Vale's ``sequence`` check, cut down to what Chinese
+service replies need.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .normalize import normalize
+
+try:  # the regex parser, to find the literals every match of a template must contain
+    import re._parser as _sre_parse  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre_parse  # type: ignore[no-redef,unused-ignore]
+
+Guard = Literal["conditional", "if-clause", "question", "customer", "other", "negated", "request"]
+"""Contexts in which a match does not count:
+
+- ``conditional``: 如果/要是/假如/万一/一旦… earlier in the clause or the clause before,
+  or …的话 around it (如果改不了, 改不了的话, 否则没办法查询, 没有的话是无法延迟的);
+- ``if-clause``: narrower, only the if-clause itself (如果不清楚尺码…), not its consequence
+  (如果是换新的话，应该会冻结 is still a guess) nor a threat (否则我就差评了);
+- ``question``: the clause is a question (…吗, …？, 能不能, 是不是, 是否, 请问);
+- ``customer``: the customer is the subject right before it (您取消不了, 你不知道);
+- ``other``: someone else than the agent is the subject right before it (配送员都不知道);
+- ``negated``: a negation right before it (无法保证, 不一定, 没办法给您保证);
+- ``request``: a request or a purpose right before it (请保证, 为了保证, 务必保证).
+"""
+
+GUARDS: tuple[str, ...] = (
+    "conditional",
+    "if-clause",
+    "question",
+    "customer",
+    "other",
+    "negated",
+    "request",
+)
+
+_HAN = "\u4e00-\u9fff"
+_PARTICLES = "的了吗呢吧啊哦呀哈啦嘛么哟噢喔哇咯呐"
+SLOTS: dict[str, str] = {
+    "verb": f"[{_HAN}](?<![{_PARTICLES}是很太也都就还才又再])",
+    "han": f"[{_HAN}]",
+    "num": "[0-9零一二两三四五六七八九十百千万几半]+",
+    "gap": r"[^，,。！!？?；;：:\n \t~～…]{0,8}?",
+    "end": rf"(?=[{_PARTICLES}亲～~]*(?:$|[，,。.！!？?；;：:\n \t~～…]))",
+}
+"""Template slots: ``{verb}`` a Chinese character that is not a particle or an adverb
+(the verb after 不能, before 不了); ``{han}`` any Chinese character; ``{num}`` a number;
+``{gap}`` up to eight characters within the clause; ``{end}`` the end of the clause, after
+any sentence-final particles (不可以的哦。)."""
+
+_SLOT = re.compile(r"\{([a-z_]+)\}")
+
+
+def expand_template(template: str) -> str:
+    """The regular expression of a template: each ``{slot}`` replaced by its pattern.
+
+    >>> expand_template("{verb}不了")[-2:]
+    '不了'
+    """
+
+    def slot(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in SLOTS:
+            raise ValueError(f"unknown slot {{{name}}}; slots are {', '.join(SLOTS)}")
+        return "(?:" + SLOTS[name] + ")"
+
+    return _SLOT.sub(slot, template)
+
+
+def _check_template(template: str) -> None:
+    if not template:
+        raise ValueError("a template must not be empty")
+    pattern = expand_template(template)
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"template {template!r} is not a valid pattern: {exc}") from None
+    if compiled.match(""):
+        raise ValueError(f"template {template!r} matches the empty string")
+
+
+# ---------------------------------------------------------------- the YAML models
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CueExamples(_Strict):
+    """Texts the cue set must find (``match``) and must not find (``no_match``)."""
+
+    match: list[str] = []
+    no_match: list[str] = []
+
+
+class CueSet(_Strict):
+    """A named set of phrases and templates, referenced from rules as ``"@name"``."""
+
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    description: str = ""
+    phrases: list[str] = []
+    templates: list[str] = []
+    """Regular expressions over the normalised text with slots (:data:`SLOTS`)."""
+    exceptions: list[str] = []
+    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了), or
+    ``"@name"``: a cue set whose matches a match may not overlap."""
+    not_in: list[Guard] = []
+    """Contexts in which a match does not count (:data:`Guard`)."""
+    examples: CueExamples = CueExamples()
+    _origin: str = PrivateAttr(default="")
+    _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    def antipatterns(self) -> list[str]:
+        """Names of the cue sets its exceptions reference (``"@name"``)."""
+        return [e[1:] for e in self.exceptions if e.startswith("@")]
+
+    @property
+    def refs(self) -> dict[str, CueSet]:
+        """The cue sets its exceptions reference, resolved by the loader."""
+        return self._refs
+
+    @property
+    def origin(self) -> str:
+        """``path:line`` where the cue set is defined."""
+        return self._origin
+
+    @field_validator("templates")
+    @classmethod
+    def _templates_compile(cls, value: list[str]) -> list[str]:
+        for template in value:
+            _check_template(template)
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> CueSet:
+        if not (self.phrases or self.templates):
+            raise ValueError("a cue set needs phrases or templates")
+        return self
+
+
+# ---------------------------------------------------------------- context guards
+
+_CLAUSE_BREAKS = "，,。！!？?；;：:\n\t ~～…、/"
+_SENTENCE_BREAKS = "。！!？?\n~～"
+_CONDITIONAL_BEFORE = re.compile(
+    r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|否则|不然|"
+    r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
+)
+_IF_BEFORE = re.compile(
+    r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|"
+    r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
+)
+_QUESTION_IN_CLAUSE = re.compile(
+    r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
+    r"请问|为什么|为啥|难道|怎么回事|怎么(?:办|退|换|弄|处理|申请|操作|用|查|算)"
+)
+_QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}]*")
+_QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
+_QUESTION_END = re.compile(
+    rf"(?:[吗么嘛][{_PARTICLES}]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}]*$"
+)
+_CUSTOMER_BEFORE = re.compile(
+    r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
+    rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
+)
+_OTHER_BEFORE = re.compile(
+    r"(?:他|她|它|他们|她们|对方|配送员|快递员|师傅|商家|厂家|司机|别人|客户)(?:也|都|还|就|可能)*$"
+)
+_NEGATED_SCOPE = re.compile(
+    r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)(?:给您|向您|为您|跟您)?(?:保证|肯定|确定|承诺)"
+)
+_VOW_GOES_ON = "是会能要可不没都也就给让"
+_REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
+_NEGATED_BEFORE = re.compile(
+    r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会)?"
+    r"(?:先|为您|给您|向您|跟您|帮您|对您|和您|给|跟|对)?$"
+)
+_REQUEST_BEFORE = re.compile(
+    r"(?:请|务必|必须|需要|需|须|要|得|为了|为(?!您|你)|以|以便|并|最好|尽量|记得|确保|用来|用于|才能|才可以)"
+    r"(?:您|你|亲|买家)?(?:能|要|一定|尽量|务必|先|都)?$"
+)
+
+
+_BREAK = re.compile("[" + re.escape(_CLAUSE_BREAKS) + "]")
+
+
+@lru_cache(maxsize=64)
+def _breaks(norm: str) -> list[int]:
+    """Positions of the clause breaks in ``norm`` (cached: a text's matches share them)."""
+    return [m.start() for m in _BREAK.finditer(norm)]
+
+
+def _clause(norm: str, start: int, end: int) -> tuple[int, int]:
+    breaks = _breaks(norm)
+    i = bisect_left(breaks, start)
+    left = breaks[i - 1] + 1 if i else 0
+    j = bisect_left(breaks, end)
+    right = breaks[j] if j < len(breaks) else len(norm)
+    return left, right
+
+
+def clause_end(norm: str, at: int) -> int:
+    """Where the clause that holds ``norm[at - 1]`` ends (its break, or the end)."""
+    breaks = _breaks(norm)
+    j = bisect_left(breaks, at)
+    return breaks[j] if j < len(breaks) else len(norm)
+
+
+def _previous_clause_start(norm: str, clause_start: int) -> int:
+    """Start of the clause before the one starting at ``clause_start`` (within a sentence)."""
+    at = clause_start - 1
+    if at < 0 or norm[at] in _SENTENCE_BREAKS:
+        return clause_start
+    breaks = _breaks(norm)
+    i = bisect_left(breaks, at)
+    return breaks[i - 1] + 1 if i else 0
+
+
+def in_context(guard: str, norm: str, start: int, end: int) -> bool:
+    """Whether the match ``norm[start:end]`` stands in the context ``guard``.
+
+    >>> in_context("conditional", "如果改不了，您可以拒收", 2, 5)
+    True
+    >>> in_context("customer", "您取消不了的话我帮您取消", 2, 5)
+    True
+    >>> in_context("question", "是改不了吗", 1, 4)
+    True
+    >>> in_context("question", "这个改不了", 2, 5)
+    False
+    """
+    return _in_context(guard, norm, start, end, *_clause(norm, start, end))
+
+
+def guarded(guards: Sequence[str], norm: str, start: int, end: int) -> bool:
+    """Whether the match stands in any of the contexts ``guards``."""
+    left, right = _clause(norm, start, end)
+    return any(_in_context(g, norm, start, end, left, right) for g in guards)
+
+
+def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: int) -> bool:
+    if guard == "conditional":
+        before = _previous_clause_start(norm, left)
+        return (
+            _CONDITIONAL_BEFORE.search(norm, before, start) is not None
+            or "的话" in norm[end : right + 2]
+            or "的话" in norm[_previous_clause_start(norm, left) : start]
+        )
+    if guard == "if-clause":
+        return _IF_BEFORE.search(norm, left, start) is not None or "的话" in norm[end : right + 2]
+    if guard == "question":
+        tail = norm[end : right + 1]
+        return (
+            _QUESTION_IN_CLAUSE.search(norm, left, right) is not None
+            or _QUESTION_END.match(tail) is not None
+            or _QUESTION_TAIL.fullmatch(norm, end, right) is not None
+            or (
+                norm[left:right].rstrip().endswith("呢")
+                and _QUESTION_WORD.search(norm, left, right) is not None
+            )
+        )
+    if guard == "customer":
+        return _CUSTOMER_BEFORE.search(norm[max(left, start - 14) : start]) is not None
+    if guard == "other":
+        return _OTHER_BEFORE.search(norm[max(left, start - 8) : start]) is not None
+    if guard == "negated":
+        return (
+            _NEGATED_BEFORE.search(norm[max(left, start - 8) : start]) is not None
+            or _NEGATED_SCOPE.search(norm, left, start) is not None
+        )
+    if guard == "request":
+        return _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None or (
+            end < len(norm)
+            and norm[end] not in _VOW_GOES_ON
+            and _REQUEST_AFTER.search(norm, end, right) is not None
+        )
+    raise ValueError(f"unknown context {guard!r}")
+
+
+# ---------------------------------------------------------------- matching
+
+
+def _pure(items: list[tuple[Any, Any]]) -> str | None:
+    """The string a parsed sequence stands for when it is all literals (lookarounds, being
+    zero-width, are left out)."""
+    items = [(op, arg) for op, arg in items if str(op) not in ("ASSERT", "ASSERT_NOT")]
+    if all(str(op) == "LITERAL" for op, _ in items):
+        return "".join(chr(arg) for _, arg in items)
+    return None
+
+
+def _alternatives(op: Any, arg: Any) -> list[str] | None:
+    """The strings a group of literal alternatives stands for (``(?:不能|无法)``)."""
+    name = str(op)
+    if name == "SUBPATTERN":
+        items = list(arg[-1])
+        if len(items) == 1:
+            return _alternatives(*items[0])
+        pure = _pure(items)
+        return [pure] if pure is not None else None
+    if name == "BRANCH":
+        out = []
+        for branch in arg[1]:
+            pure = _pure(list(branch))
+            if pure is None:
+                return None
+            out.append(pure)
+        return out
+    if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):
+        return [chr(a) for _, a in arg]
+    return None
+
+
+def _literal_sets(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """Strings one of which every match of the parsed sequence ``items`` contains: the
+    strongest of its runs of literals and literal alternatives (``不(?:了|上)`` → 不了, 不上)."""
+    best: frozenset[str] | None = None
+    current = [""]
+
+    def consider(candidate: Iterable[str] | None) -> None:
+        nonlocal best
+        found = frozenset(candidate or ())
+        if not found or not all(found):
+            return
+        if best is None or min(map(len, found)) > min(map(len, best)):
+            best = found
+
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            current = [c + chr(arg) for c in current]
+            continue
+        if name in ("ASSERT", "ASSERT_NOT", "AT"):
+            continue  # zero-width
+        alternatives = _alternatives(op, arg)
+        if alternatives is not None and len(current) * len(alternatives) <= 64:
+            current = [c + a for c in current for a in alternatives]
+            continue
+        consider(current)
+        current = [""]
+        if name == "SUBPATTERN":
+            consider(_literal_sets(list(arg[-1])))
+        elif name == "BRANCH":
+            found: set[str] = set()
+            for branch in arg[1]:
+                sub = _literal_sets(list(branch))
+                if not sub:
+                    found = set()
+                    break
+                found |= sub
+            consider(found)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
+            consider(_literal_sets(list(arg[2])))
+    consider(current)
+    return best
+
+
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Literal strings one of which every match of ``pattern`` contains (``None``: none
+    found). The engine screens replies for them before running a rule.
+
+    >>> sorted(required_literals("(?:不能|无法)[a-z]"))
+    ['不能', '无法']
+    """
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except re.error:
+        return None
+    return _literal_sets(list(parsed))
+
+
+_ONE_CHAR_SLOTS = ("verb", "han")
+
+
+class CueMatcher:
+    """Finds the matches of phrases and templates, minus exceptions and guarded contexts.
+
+    Speed: the phrases and the templates that start with a literal share one regex (the
+    regex engine skips ahead on their first characters). A template that starts with a
+    one-character slot (``{verb}不了``) is matched from its literal part (``不了``) and the
+    character before it is tested against the slot, so no regex tries every position."""
+
+    def __init__(
+        self,
+        phrases: Iterable[str] = (),
+        templates: Iterable[str] = (),
+        exceptions: Sequence[str] = (),
+        not_in: Iterable[str] = (),
+        antipatterns: Sequence[CueMatcher] = (),
+    ) -> None:
+        exceptions = [e for e in exceptions if not e.startswith("@")]
+        self.antipatterns = tuple(antipatterns)
+        words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
+        pieces = [re.escape(w) for w in words]
+        led: dict[str, list[str]] = {}
+        for template in templates:
+            head = _SLOT.match(template)
+            if head and head.group(1) in _ONE_CHAR_SLOTS and len(template) > head.end():
+                led.setdefault(head.group(1), []).append(
+                    normalize(expand_template(template[head.end() :]))
+                )
+            else:
+                pieces.append(normalize(expand_template(template)))
+        self.regex = re.compile("|".join(f"(?:{p})" for p in pieces)) if pieces else None
+        self.led = [
+            (re.compile(SLOTS[slot]), re.compile("|".join(f"(?:{p})" for p in rest)))
+            for slot, rest in led.items()
+        ]
+        self.guards = tuple(dict.fromkeys(not_in))
+        self.exceptions = [normalize(e) for e in exceptions]
+        self.except_regex = (
+            re.compile("|".join(re.escape(e) for e in sorted(self.exceptions, key=len)[::-1]))
+            if self.exceptions
+            else None
+        )
+        self.longest_exception = max(map(len, self.exceptions), default=0)
+        triggers: set[str] = set(words)
+        self.screenable = True
+        for template in templates:
+            found = required_literals(normalize(expand_template(template)))
+            if found is None:
+                self.screenable = False
+            else:
+                triggers |= found
+        self.triggers: tuple[str, ...] = tuple(sorted(triggers)) if self.screenable else ()
+
+    def _excepted(self, norm: str, start: int, end: int) -> bool:
+        """Whether an exception (antipattern) occurs overlapping the match."""
+        rx = self.except_regex
+        if rx is None:
+            return False
+        lo = max(0, start - self.longest_exception + 1)
+        hi = min(len(norm), end + self.longest_exception - 1)
+        for at in range(lo, end):
+            m = rx.match(norm, at, hi)
+            if m is not None and m.end() > start:
+                return True
+        return False
+
+    def _candidates(self, norm: str) -> list[tuple[int, int]]:
+        spans = [m.span() for m in self.regex.finditer(norm)] if self.regex else []
+        for slot, rest in self.led:
+            for m in rest.finditer(norm):
+                if m.start() > 0 and slot.fullmatch(norm, m.start() - 1, m.start()):
+                    spans.append((m.start() - 1, m.end()))
+        if self.led and len(spans) > 1:
+            spans.sort(key=lambda s: (s[0], -s[1]))
+            kept: list[tuple[int, int]] = []
+            for span in spans:
+                if not kept or span[0] >= kept[-1][1]:
+                    kept.append(span)
+            spans = kept
+        return spans
+
+    def accepted(self, norm: str) -> Iterator[tuple[int, int]]:
+        """The accepted matches in ``norm`` (normalised text), one by one."""
+        for start, end in self._candidates(norm):
+            if start == end:
+                continue
+            if self.except_regex is not None and self._excepted(norm, start, end):
+                continue
+            if self.antipatterns and overlaps_any(self.antipatterns, norm, start, end):
+                continue
+            if self.guards and guarded(self.guards, norm, start, end):
+                continue
+            yield start, end
+
+    def find(self, norm: str) -> list[tuple[int, int]]:
+        """Spans of the accepted matches in ``norm`` (normalised text)."""
+        return list(self.accepted(norm))
+
+
+def overlaps_any(antipatterns: Sequence[CueMatcher], norm: str, start: int, end: int) -> bool:
+    """Whether a candidate match of one of the ``antipatterns`` overlaps ``[start, end)``."""
+    lo = max(0, start - 12)
+    window = norm[lo : end + 12]
+    return any(
+        a < end - lo and start - lo < b for m in antipatterns for a, b in m._candidates(window)
+    )
+
+
+_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[CueSet, CueMatcher]] = {}
+
+
+def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
+    """The matcher of a cue set, with ``extra_guards`` (the rule's) added; cached per
+    cue set object."""
+    key = (id(cue), tuple(extra_guards))
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is cue:
+        return hit[1]
+    matcher = CueMatcher(
+        cue.phrases,
+        cue.templates,
+        cue.exceptions,
+        [*cue.not_in, *extra_guards],
+        [compile_cue(c) for c in cue.refs.values()],
+    )
+    if len(_COMPILED) > 4096:
+        _COMPILED.clear()
+    _COMPILED[key] = (cue, matcher)
+    return matcher
+
+
+def check_cue_examples(cue: CueSet) -> list[str]:
+    """Problems with a cue set's own examples."""
+    matcher = compile_cue(cue)
+    problems = []
+    for text in cue.examples.match:
+        if not matcher.find(normalize(text)):
+            problems.append(f"cue set '{cue.name}': match example {text!r} is not found")
+    for text in cue.examples.no_match:
+        found = matcher.find(normalize(text))
+        if found:
+            spans = [text[a:b] for a, b in found]
+            problems.append(f"cue set '{cue.name}': no_match example {text!r} found {spans}")
+    return problems

@@ -1,0 +1,152 @@
+"""The hand-labelled recall sets (tests/data/labelled/): well-formed, and the rules hold the floor.
+
+The floors are the baseline measured before the rules were rewritten for issue 10
+(tests/data/labelled/README.md): recall may not fall below it for any rule with at least 10
+positives, and the false-positive rate may not rise above the larger of the baseline and
+0.5 %. Raise them as the rules improve.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import replycoach
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "labelled"
+FILES = {
+    "replies.jsonl": {"id", "text", "source", "stratum", "labels", "note"},
+    "pairs.jsonl": {
+        "id",
+        "conversation",
+        "customer",
+        "reply",
+        "source",
+        "stratum",
+        "labels",
+        "note",
+    },
+    "positions.jsonl": {"id", "conversation", "position", "text", "source", "labels", "note"},
+    "ecd_replies.jsonl": {"id", "text", "source", "stratum", "labels", "note"},
+    "ecd_pairs.jsonl": {
+        "id",
+        "conversation",
+        "customer",
+        "reply",
+        "source",
+        "stratum",
+        "labels",
+        "note",
+    },
+}
+# rule -> (recall floor, false-positive ceiling) on the real files. Raised after the rules
+# were restated with cue sets, templates and context guards (issue 10); before, flat-refusal
+# held 0.26, vague-answer 0.06, complaint-without-apology 0.06 and absolute-promise's
+# false-positive rate was 0.009.
+FLOORS = {
+    "honorific-you": (0.97, 0.005),
+    "pronoun-balance": (0.83, 0.005),
+    "missing-greeting": (0.94, 0.005),
+    "flat-refusal": (0.95, 0.005),
+    "vague-answer": (0.93, 0.005),
+    "complaint-without-apology": (0.9, 0.005),
+    "absolute-promise": (None, 0.005),
+}
+
+pytestmark = pytest.mark.skipif(
+    not (DATA / "replies.jsonl").exists(), reason="labelled real excerpts are not in the sdist"
+)
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    with open(DATA / name, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _recall_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("recall", ROOT / "bench" / "recall.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_labelled_file_is_well_formed(name: str) -> None:
+    items = _load(name)
+    ids = [item["id"] for item in items]
+    assert len(ids) == len(set(ids))
+    known = set(replycoach.Engine.default().rule_ids())
+    for item in items:
+        assert set(item) == FILES[name], item["id"]
+        assert item["labels"], item["id"]
+        assert set(item["labels"]) <= known, item["id"]
+        assert set(item["labels"].values()) <= {"flag", "clean", "unsure"}, item["id"]
+        if "unsure" in item["labels"].values():
+            assert item["note"], f"{item['id']}: an unsure label needs a note"
+
+
+@pytest.mark.parametrize("name", ["written.jsonl", "written2.jsonl"])
+def test_written_set_is_well_formed(name: str) -> None:
+    items = _load(name)
+    assert len({item["id"] for item in items}) == len(items)
+    known = set(replycoach.Engine.default().rule_ids())
+    for item in items:
+        assert "text" in item or {"customer", "reply"} <= set(item), item["id"]
+        assert item["labels"] and set(item["labels"]) <= known, item["id"]
+        assert set(item["labels"].values()) <= {"flag", "clean", "unsure"}, item["id"]
+        if item.get("position") is not None:
+            assert item["position"] in {"first", "last"}, item["id"]
+        if "unsure" in item["labels"].values():
+            assert item["note"], f"{item['id']}: an unsure label needs a note"
+
+
+def test_sample_sizes() -> None:
+    assert len(_load("replies.jsonl")) >= 400
+    assert len(_load("pairs.jsonl")) >= 300
+    assert len(_load("positions.jsonl")) >= 120
+    assert len(_load("ecd_replies.jsonl")) >= 240
+    assert len(_load("ecd_pairs.jsonl")) >= 120
+    assert len(_load("written2.jsonl")) >= 250
+
+
+def test_ecd_files_hold_only_their_rules() -> None:
+    """ECD replies are judged on the eight reply rules, ECD pairs on the three context rules."""
+    reply_rules = {
+        "pronoun-balance",
+        "honorific-you",
+        "absolute-promise",
+        "flat-refusal",
+        "vague-answer",
+        "blame-shifting",
+        "rude-language",
+        "privacy-leak",
+    }
+    pair_rules = {"complaint-without-apology", "bare-unavailable", "blunt-bargain-refusal"}
+    for item in _load("ecd_replies.jsonl"):
+        assert set(item["labels"]) == reply_rules and item["source"] == "ecd_sample", item["id"]
+    for item in _load("ecd_pairs.jsonl"):
+        assert set(item["labels"]) == pair_rules and item["source"] == "ecd_sample", item["id"]
+
+
+@pytest.fixture(scope="module")
+def real_scores() -> dict[str, dict[str, Any]]:
+    recall = _recall_module()
+    files = [DATA / name for name in recall.REAL]
+    scores: dict[str, dict[str, Any]] = recall.score(replycoach.Engine.default(), files)
+    return scores
+
+
+@pytest.mark.parametrize("rule", sorted(FLOORS))
+def test_rule_holds_the_floor(rule: str, real_scores: dict[str, dict[str, Any]]) -> None:
+    floor, ceiling = FLOORS[rule]
+    s = real_scores[rule]
+    if floor is not None:
+        assert s["recall"] >= floor, [m["text"] for m in s["misses"]]
+    assert s["fp_rate"] <= ceiling, [m["text"] for m in s["false_positives"]]
