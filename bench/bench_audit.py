@@ -101,6 +101,8 @@ def main() -> None:
                 "--jobs",
                 str(jobs),
                 "-q",
+                "--fail-on",
+                "never",
                 "--json",
                 str(out / f"audit-{jobs}.json"),
             ]

@@ -8,9 +8,8 @@ from functools import cache
 
 import yaml
 
-from .cues import CueSet
 from .engine import Engine
-from .loader import AnyRule, SubstitutionRule, default_cues, default_rules_dir
+from .loader import AnyRule, CueSet, SubstitutionRule, default_cues, default_rules_dir
 
 
 @cache
@@ -76,7 +75,8 @@ def _render_cues(rules: Sequence[AnyRule]) -> list[str]:
         "## Cue sets",
         "",
         "Named sets of phrases and templates that rules reference as `@name` in a condition "
-        '(`none: ["@apology"]`). A template is a regular expression over the normalised '
+        '(`none: ["@apology"]`), in `exceptions` or among an existence rule\'s `words` '
+        '(`words: [滚, "@impatience"]`). A template is a regular expression over the normalised '
         "text with slots (`{verb}`: any verb). `not in` lists the contexts in which a match "
         "does not count. Defined in `rules/cues/*.yaml`; a team's rule file may add its own "
         "under `cues:`.",
@@ -141,10 +141,107 @@ def render_rules(rules: Sequence[AnyRule]) -> str:
             "",
             f"**Fix.** {_fix(rule)}",
             "",
+            *_evasion(rule),
             *_example(rule),
         ]
     out += _render_cues(rules)
+    out += _normalisation(rules)
     return "\n".join(out) + "\n"
+
+
+def _evasion(rule: AnyRule) -> list[str]:
+    setting = getattr(rule, "evasion", None)
+    if setting is None:
+        return []
+    tables = ", ".join(f"[`{n}`](#variant-table-{n})" for n in setting.variants) or "none"
+    skip = f"fillers skipped, at most {setting.gap} in a row" if setting.skip else "no skipping"
+    return [
+        f"**Evasion.** Also matched on the [evasion view](#normalisation): case folded, "
+        f"{skip}; variant tables: {tables}.",
+        "",
+    ]
+
+
+def _normalisation(rules: Sequence[AnyRule]) -> list[str]:
+    """The section on normalisation and every variant table a rule names."""
+    from .normalize import CLAUSE_BREAKS, variant_tables
+
+    breaks = " ".join(f"`{c}`" for c in CLAUSE_BREAKS if c.isprintable())
+    out = [
+        "",
+        "## Normalisation",
+        "",
+        "Every rule matches on the reply **normalised character for character**, so every "
+        "span is exact on the text as written: traditional → simplified script (OpenCC, one "
+        "character at a time), full-width letters and digits → ASCII, letters and digits in "
+        "another style → ASCII (`①` → `1`, `❶` → `1`, `Ⓢ` → `S`, `𝐒` → `S`), `×` → `x`.",
+        "",
+        "A rule or a cue set with `evasion:` also matches on the reply's **evasion view**, "
+        "the way sensitive-word filters see through spellings written to get past them:",
+        "",
+        "1. Case folded (`SB`, `Sb` → `sb`).",
+        "2. Filler characters skipped: spaces, zero-width and other format characters, "
+        "symbols and emoji, dashes, dots, brackets, quotes (`加 微 信`, `微❤信`, "
+        "`138-1234-5678`). Clause punctuation is never skipped, so a match never runs from "
+        f"one clause into the next: {breaks}, newlines. A match may skip at most `gap` "
+        "(default 3) filler characters in a row.",
+        "3. The spellings of the rule's variant tables replaced by their canonical ones. A "
+        "variant written in Latin letters counts only as a word of its own (`sb` in `USB` "
+        "is not one).",
+        "",
+        "The finding reports the stretch of the original text the match came from "
+        "(`加 微 信`, `V❤X：shop8888`); a finding also found on the plain text is reported "
+        "once, a longer one found on the view replaces the shorter plain one (`滚 蛋`, not "
+        "`滚`). Evasive findings are never fixed automatically.",
+        "",
+        "```yaml",
+        "evasion:",
+        "  variants: [contact]   # tables in rules/variants/",
+        "  skip: true            # skip filler characters inside a match (default)",
+        "  gap: 3                # at most this many in a row (default)",
+        "  screen: '...'         # speed only, pattern rules without literal trigger words",
+        "```",
+        "",
+        "A cue set with `evasion:` brings it to every rule that names it (`@name`); such a "
+        "cue set cannot be screened by plain trigger words, so its rules run on every reply.",
+        "",
+        "Pattern rules also take `not_after`: cue words that cancel a match standing after "
+        "them in the same clause (`不要` in `请不要相信私下交易`).",
+        "",
+        "Variant tables are data: `rules/variants/NAME.yaml` with `description`, `source` "
+        "and `variants` (canonical spelling → variants), validated when loaded (a variant "
+        "that is its canonical spelling once folded, is only filler characters, or belongs "
+        "to two canonical spellings is an error naming the file and line).",
+    ]
+    used = sorted(
+        {name for r in rules for name in getattr(getattr(r, "evasion", None), "variants", [])}
+    )
+    tables = variant_tables()
+    from .loader import default_rules_dir
+    from .normalize import load_variant_table
+
+    for name in used:
+        data, _ = load_variant_table(default_rules_dir() / "variants" / f"{name}.yaml")
+        users = ", ".join(
+            f"`{r.id}`"
+            for r in rules
+            if name in getattr(getattr(r, "evasion", None), "variants", [])
+        )
+        out += [
+            "",
+            f"### Variant table `{name}`",
+            "",
+            f"{data['description']} — used by {users}; {len(tables[name])} variants.",
+            "",
+            f"**Source.** {data['source']}",
+            "",
+            "| canonical | variants |",
+            "|---|---|",
+        ]
+        for canonical, spellings in data["variants"].items():
+            shown = ", ".join(f"`{v}`" for v in spellings)
+            out.append(f"| `{canonical}` | {shown} |")
+    return out
 
 
 def render_default_rules() -> str:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from .errors import ReplycoachError
-from .model import Finding
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from .model import Finding
 
 
 def apply_fixes(text: str, findings: Iterable[Finding]) -> str:
@@ -54,6 +59,7 @@ class ReadOnlyFile(ReplycoachError):
 
 
 _TEMP_SUFFIX = ".replycoach.tmp"
+_STREAMS = re.compile(r"/dev/(stdout|stderr)|/(?:dev/fd|proc/self/fd)/(\d+)")
 
 
 def _temp_name(path: Path) -> Path:
@@ -120,6 +126,15 @@ def open_output(
     raise :class:`OutputError` naming the file.
     """
     shown = str(path)
+    stream = _STREAMS.fullmatch(os.path.normpath(shown))
+    if stream is not None:  # /dev/stdout and the like: the open descriptor, even to a file
+        fd = {"stdout": 1, "stderr": 2}.get(stream.group(1) or "") or int(stream.group(2))
+        try:
+            with os.fdopen(os.dup(fd), "wb") as handle:
+                yield handle
+        except OSError as exc:
+            raise OutputError(f"{shown}: cannot write: {_why(exc)}") from None
+        return
     target = Path(os.path.realpath(path))
     try:
         st: os.stat_result | None = os.stat(target)

@@ -14,24 +14,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from .cues import CueMatcher, CueSet, clause_end, compile_cue, guarded, overlaps_any
-from .loader import (
-    CUE_PREFIX,
-    AnyRule,
-    CombinationRule,
-    Condition,
-    CountRule,
-    ExistenceRule,
-    LengthRule,
-    PatternRule,
-    PositionRule,
-    SubstitutionRule,
-)
+from .cues import CUE_PREFIX, CueMatcher, clause_end, compile_cue, guarded, overlaps_any
+from .literals import required_literals
 from .model import Finding, Severity
-from .normalize import normalize
+from .normalize import (
+    CLAUSE_BREAKS,
+    Evasion,
+    View,
+    fillers,
+    fold_text,
+    merge_spans,
+    normalize,
+)
 from .regex import compile_regex
-from .words import Boundaries
+from .words import Boundaries, trie_pattern
+
+if TYPE_CHECKING:
+    # Types only: at run time checkers read the rules' fields and never need the pydantic
+    # classes, so an engine unpickled from the compiled-rule cache loads without them.
+    from .loader import (
+        AnyRule,
+        CombinationRule,
+        Condition,
+        CountRule,
+        CueSet,
+        ExistenceRule,
+        LengthRule,
+        PatternRule,
+        PositionRule,
+        SubstitutionRule,
+    )
+    from .loader import Evasion as EvasionSetting
 
 
 class Context:
@@ -40,15 +55,40 @@ class Context:
     customer's message it answers (normalised; ``None`` when unknown). A plain slotted
     class: one is made per reply, so it must be cheap."""
 
-    __slots__ = ("customer", "norm", "position", "text")
+    __slots__ = ("_views", "customer", "folded", "norm", "position", "text")
 
     def __init__(
-        self, text: str, norm: str, position: str | None = None, customer: str | None = None
+        self,
+        text: str,
+        norm: str,
+        position: str | None = None,
+        customer: str | None = None,
+        folded: str | None = None,
     ) -> None:
         self.text = text
         self.norm = norm
         self.position = position
         self.customer = customer
+        self.folded = folded
+        """``fold_text(norm)``, made when a view first needs it."""
+        self._views: dict[object, View] | None = None
+
+    def fold(self) -> str:
+        """``fold_text(norm)``: lower case, fillers skipped (made once)."""
+        if self.folded is None:
+            self.folded = fold_text(self.norm)
+        return self.folded
+
+    def view(self, evasion: Evasion) -> View:
+        """The evasion view of this reply for ``evasion`` (made once per setting)."""
+        views = self._views
+        if views is None:
+            views = self._views = {}
+        key = evasion.key
+        if key not in views:
+            skipped = self.fold() if evasion.skip else None
+            views[key] = evasion.view(self.norm, skipped)
+        return views[key]
 
 
 class _Format(dict[str, str]):
@@ -58,9 +98,92 @@ class _Format(dict[str, str]):
         return "{" + key + "}"
 
 
+def _compile_evasion(setting: EvasionSetting) -> Evasion:
+    return Evasion(setting.variants, skip=setting.skip, gap=setting.gap, screen=setting.screen)
+
+
+def _screen(words: Iterable[str]) -> re.Pattern[str] | None:
+    """An alternation of ``words`` (``None`` for none): screens the folded text."""
+    words = set(words)
+    return re.compile(trie_pattern(words)) if words else None
+
+
+_REGEX_SPECIAL = frozenset("\\.^$*+?{}[]()|")
+
+
+def _literal_alternatives(pattern: str | None) -> tuple[str, ...]:
+    """The alternatives of ``pattern`` when it is nothing but literal words joined by
+    ``|`` (then they are trigger words the engine can screen for), else ``()``."""
+    if not pattern:
+        return ()
+    words = tuple(pattern.split("|"))
+    if any(not w or _REGEX_SPECIAL.intersection(w) for w in words):
+        return ()
+    return words
+
+
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     ordered = sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w))
     return re.compile("|".join(re.escape(w) for w in ordered))
+
+
+def _longest(word: str) -> tuple[int, str]:
+    return (-len(word), word)
+
+
+class WordSet:
+    """Finds literal words in a text: leftmost, and the longest of those starting there,
+    without overlaps, exactly as a regex alternation of the words sorted longest first, but
+    by an Aho-Corasick automaton (ahocorasick-rs), which is built ~15x faster than the regex
+    is compiled and scans ~1.7x faster. Offsets are characters. Pickled as its words."""
+
+    def __init__(self, words: Iterable[str], ordered: bool = False) -> None:
+        self.words = (
+            tuple(words) if ordered else tuple(sorted({w for w in words if w}, key=_longest))
+        )
+        self._every: Any = None  # all occurrences, overlapping (built on first use)
+
+    def _find(self, text: str) -> list[tuple[int, int, int]]:
+        # The automaton is built on first use (most of an engine's sets never meet a reply
+        # in a short run), then its search replaces this method on the instance.
+        from ahocorasick_rs import AhoCorasick, MatchKind
+
+        automaton = AhoCorasick(self.words, matchkind=MatchKind.LeftmostLongest)
+        self._find = automaton.find_matches_as_indexes  # type: ignore[method-assign,assignment]
+        return self._find(text)
+
+    def hits(self, text: str) -> set[int]:
+        """Indexes (into :attr:`words`) of every word that occurs in ``text``, also inside
+        or across another's occurrence."""
+        if self._every is None:
+            from ahocorasick_rs import AhoCorasick, MatchKind
+
+            automaton = AhoCorasick(self.words, matchkind=MatchKind.Standard)
+            self._every = automaton.find_matches_as_indexes
+        try:
+            return {i for i, _, _ in self._every(text, overlapping=True)}
+        except UnicodeEncodeError:
+            return {i for i, w in enumerate(self.words) if w in text}
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of every match."""
+        try:
+            return [(start, end) for _, start, end in self._find(text)]
+        except UnicodeEncodeError:  # a lone surrogate: not UTF-8, so not for the automaton
+            return [m.span() for m in self._regex().finditer(text)]
+
+    def search(self, text: str) -> bool:
+        """Whether any word occurs in ``text``."""
+        try:
+            return bool(self._find(text))
+        except UnicodeEncodeError:
+            return self._regex().search(text) is not None
+
+    def _regex(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, self.words)) or "(?!)")
+
+    def __reduce__(self) -> tuple[type[WordSet], tuple[tuple[str, ...], bool]]:
+        return WordSet, (self.words, True)
 
 
 class PhraseIndex:
@@ -84,7 +207,7 @@ class PhraseIndex:
         ]
         exceptions = [normalize(e) for e in exceptions if not e.startswith(CUE_PREFIX)]
         self.words = sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w))
-        self.regex = _alternation(self.words)
+        self.matcher = WordSet(self.words)
         self.jieba = boundary == "jieba"
         self.contexts = tuple(not_in)
         self.vocabulary = tuple(self.words)
@@ -101,9 +224,8 @@ class PhraseIndex:
         """Spans of accepted matches in ``norm``."""
         found = []
         bounds = Boundaries(norm, self.vocabulary) if self.jieba else None
-        for m in self.regex.finditer(norm):
-            start, end = m.span()
-            word = m.group()
+        for start, end in self.matcher.spans(norm):
+            word = norm[start:end]
             if any(
                 start >= at and norm.startswith(exc, start - at)
                 for exc, at in self.guards.get(word, ())
@@ -128,6 +250,13 @@ class Checker:
     needs_customer: bool = False
     """True: silent unless the customer's message is known (the engine skips it)."""
 
+    evasion: Evasion | None = None
+    """The evasion setting of a rule that sees through evasive spellings."""
+
+    evasive_triggers: tuple[str, ...] = ()
+    """Words as the evasion view shows them (folded, variants replaced, variant spellings
+    themselves): the engine screens for them however they are cased or spaced."""
+
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
         self.severity = severity
@@ -150,7 +279,7 @@ class Checker:
     ) -> Finding:
         excerpt = text[start:end]
         values = _Format(match=excerpt, suggestions="/".join(suggestions), **fields)
-        return Finding.model_construct(
+        return Finding(
             rule=self.rule.id,
             severity=self.severity,
             start=start,
@@ -166,10 +295,10 @@ class _Unless:
     """Reply-level silencers shared by phrase and pattern rules."""
 
     def __init__(self, unless: Sequence[str]) -> None:
-        self.unless = _alternation(unless) if unless else None
+        self.unless = WordSet(normalize(w) for w in unless) if unless else None
 
     def silenced(self, norm: str) -> bool:
-        return self.unless is not None and self.unless.search(norm) is not None
+        return self.unless is not None and self.unless.search(norm)
 
 
 class PhraseChecker(Checker):
@@ -179,25 +308,93 @@ class PhraseChecker(Checker):
         super().__init__(rule, severity)
         swap: Mapping[str, Sequence[str]]
         self._safe = False
-        if isinstance(rule, SubstitutionRule):
+        if rule.kind == "substitution":
             swap = rule.swap
             self._safe = rule.fix == "safe"
         else:
-            swap = dict.fromkeys(rule.words, rule.suggest)
+            swap = dict.fromkeys(
+                (w for w in rule.words if not w.startswith(CUE_PREFIX)), rule.suggest
+            )
         self._swap = {normalize(word): list(s) for word, s in swap.items()}
         self.triggers = tuple(self._swap)
+        # An existence rule's words may name cue sets (``@impatience``): their phrases and
+        # templates count as words, with the rule's guards; their matches get ``suggest``.
+        self._cues = [
+            compile_cue(rule.cues[w[len(CUE_PREFIX) :]], rule.not_in)
+            for w in getattr(rule, "words", [])
+            if w.startswith(CUE_PREFIX)
+        ]
+        self._cue_suggest = list(getattr(rule, "suggest", []))
+        if self._cues:
+            if all(c.screenable for c in self._cues):
+                self.triggers = tuple(
+                    sorted({*self.triggers, *(t for c in self._cues for t in c.triggers)})
+                )
+            else:
+                self.triggers = ()
         self._index = PhraseIndex(swap, rule.exceptions, rule.boundary, rule.not_in, rule.cues)
         self._unless = _Unless(rule.unless)
+        self._view_index: PhraseIndex | None = None
+        if rule.evasion is not None:
+            evasion = self.evasion = _compile_evasion(rule.evasion)
+            # The words as the view shows them (SB, 煞笔 → 傻逼), each with the suggestions
+            # of the first word that folds to it.
+            self._view_swap: dict[str, list[str]] = {}
+            for word, suggestions in swap.items():
+                self._view_swap.setdefault(evasion.fold(word), list(suggestions))
+            exceptions = [
+                e if e.startswith(CUE_PREFIX) else evasion.fold(e) for e in rule.exceptions
+            ]
+            exceptions = [
+                e
+                for e in exceptions
+                if e.startswith(CUE_PREFIX) or any(w in e for w in self._view_swap)
+            ]
+            self._view_index = PhraseIndex(
+                self._view_swap, exceptions, rule.boundary, rule.not_in, rule.cues
+            )
+            self.evasive_triggers = tuple(
+                sorted({*map(fold_text, self._swap), *self._view_swap, *evasion.keys})
+            )
+            if self._cues and not self.triggers:
+                self.evasive_triggers = ()  # a cue set that cannot be screened: always run
+            self._view_screen = _screen(self.evasive_triggers)
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
         spans = self._index.find(norm)
+        words = {span: self._swap[norm[span[0] : span[1]]] for span in spans}
+        if (
+            self._view_index is not None
+            and self.evasion is not None
+            and (self._view_screen is None or self._view_screen.search(ctx.fold()))
+        ):
+            view = ctx.view(self.evasion)
+            evasive = {}
+            for a, b in self._view_index.find(view.text):
+                span = view.span(a, b)
+                if span is not None:
+                    evasive[span] = self._view_swap[view.text[a:b]]
+            if evasive:
+                spans = merge_spans(spans, evasive)
+                words = {**evasive, **words}
+        if self._cues:
+            cued = {
+                span: self._cue_suggest
+                for cue in self._cues
+                for span in cue.accepted(norm)
+                if span not in words
+            }
+            if cued:
+                spans = merge_spans(spans, cued)
+                words = {**cued, **words}
         if not spans or self._unless.silenced(norm):
             return []
         out = []
         for start, end in spans:
-            suggestions = self._swap[norm[start:end]]
-            fixable = self._safe and len(suggestions) == 1
+            plain = norm[start:end] in self._swap
+            suggestions = words[start, end]
+            fixable = plain and self._safe and len(suggestions) == 1
             out.append(self.finding(text, start, end, suggestions, fixable))
         return out
 
@@ -245,34 +442,95 @@ class PatternChecker(Checker):
         self._prefilter = compile_regex(normalize(rule.prefilter)) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
+        self._not_after = _alternation(rule.not_after) if rule.not_after else None
+        self._view_gate: re.Pattern[str] | Literal[True] | None = None
+        literal = _literal_alternatives(rule.prefilter)
+        if literal:
+            self.triggers = tuple(normalize(w) for w in literal)
+        elif rule.prefilter is None and rule.evasion is None:
+            # No prefilter: the literals every match must contain screen the rule instead.
+            pieces = [rule.pattern] if isinstance(rule.pattern, str) else rule.pattern
+            found: set[str] = set()
+            for piece in pieces:
+                required = required_literals(normalize(piece))
+                if not required:
+                    break
+                found |= required
+            else:
+                self.triggers = tuple(sorted(found))
+        if rule.evasion is not None:
+            evasion = self.evasion = _compile_evasion(rule.evasion)
+            self._view_regex = compile_regex("(?i)" + normalize(rule.regex))
+            self._view_prefilter = (
+                compile_regex("(?i)" + normalize(rule.prefilter)) if rule.prefilter else None
+            )
+            if literal:
+                words = {*(fold_text(w) for w in self.triggers), *map(evasion.fold, literal)}
+                self.evasive_triggers = tuple(sorted({*words, *evasion.keys}))
+            screen = _screen(self.evasive_triggers) or evasion.screen
+            # The evasion pass runs where this matches the folded reply (True: everywhere).
+            self._view_gate = screen if screen is not None else True
+
+    def _accepted(self, m: re.Match[str]) -> bool:
+        return not any(
+            m.group(group) is not None and not check(m.group(group))
+            for group, check in self._checks
+        )
+
+    def _negated(self, norm: str, start: int) -> bool:
+        """Whether a cue of ``not_after`` stands before ``start`` in its clause."""
+        if self._not_after is None:
+            return False
+        clause = start
+        while clause > 0 and norm[clause - 1] not in CLAUSE_BREAKS:
+            clause -= 1
+        return self._not_after.search(norm, clause, start) is not None
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
-        rule = self.spec
-        if self._prefilter is not None and self._prefilter.search(norm) is None:
+        spans: list[tuple[int, int]] = []
+        if self._prefilter is None or self._prefilter.search(norm) is not None:
+            for m in self._regex.finditer(norm):
+                start, end = m.span(self._span_group)
+                if start < end and self._accepted(m) and not self._negated(norm, start):
+                    spans.append((start, end))
+        plain = spans
+        gate = self._view_gate
+        if gate is not None and (gate is True or gate.search(ctx.folded or ctx.fold())):
+            assert self.evasion is not None
+            view = ctx.view(self.evasion)
+            if self._view_prefilter is None or self._view_prefilter.search(view.text):
+                evasive = []
+                for m in self._view_regex.finditer(view.text):
+                    span = view.span(*m.span(self._span_group))
+                    if span is not None and self._accepted(m) and not self._negated(norm, span[0]):
+                        evasive.append(span)
+                spans = merge_spans(spans, evasive)
+        if not spans or self._unless.silenced(norm):
             return []
-        out = []
-        for m in self._regex.finditer(norm):
-            if any(
-                m.group(group) is not None and not check(m.group(group))
-                for group, check in self._checks
-            ):
-                continue
-            start, end = m.span(self._span_group)
-            if start == end:
-                continue
-            suggestions = list(rule.suggest)
-            if rule.mask:
-                keep_start, keep_end = rule.mask
-                excerpt = text[start:end]
-                hidden = max(len(excerpt) - keep_start - keep_end, 1)
+        found = set(plain)
+        return [
+            self.finding(text, a, b, self._suggestions(text[a:b], (a, b) not in found))
+            for a, b in spans
+        ]
+
+    def _suggestions(self, excerpt: str, evasive: bool) -> list[str]:
+        suggestions = list(self.spec.suggest)
+        if self.spec.mask:
+            keep_start, keep_end = self.spec.mask
+            if evasive:  # mask the characters that count, keep the fillers between them
+                skipped = fillers()
+                kept = [i for i, ch in enumerate(excerpt) if ch not in skipped]
+                hide = set(kept[keep_start : max(len(kept) - keep_end, keep_start)])
                 suggestions.insert(
-                    0, excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
+                    0, "".join("*" if i in hide else ch for i, ch in enumerate(excerpt))
                 )
-            out.append(self.finding(text, start, end, suggestions))
-        if out and self._unless.silenced(norm):
-            return []
-        return out
+                return suggestions
+            hidden = max(len(excerpt) - keep_start - keep_end, 1)
+            suggestions.insert(
+                0, excerpt[:keep_start] + "*" * hidden + excerpt[len(excerpt) - keep_end :]
+            )
+        return suggestions
 
 
 class CountChecker(Checker):
@@ -287,6 +545,7 @@ class CountChecker(Checker):
             if rule.against
             else None
         )
+        self.triggers = tuple(self._words.words)  # min >= 1: one of them must occur
         self._against: PhraseIndex | None = against
 
     def check(self, ctx: Context) -> list[Finding]:
@@ -380,10 +639,21 @@ class _Phrases:
             for exc in self.exceptions
         ) or bool(self.antipatterns and overlaps_any(self.antipatterns, norm, start, end))
 
+    def candidates(self, norm: str) -> list[tuple[int, int]]:
+        """Every span a phrase could match, before exceptions and guards (a superset of
+        :meth:`find`, for cheap early exits)."""
+        found = self.plain.matcher.spans(norm) if self.plain else []
+        for cue in self.cues:
+            found += cue.spans_of(norm)
+        return found
+
     def find(self, norm: str) -> list[tuple[int, int]]:
         found = self.plain.find(norm) if self.plain else []
         for cue in self.cues:
-            found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            if self.exceptions or self.antipatterns:
+                found += [s for s in cue.accepted(norm) if not self._excepted(norm, *s)]
+            else:
+                found += cue.accepted(norm)
         return found
 
     def occurs_outside(self, norm: str, claimed: Sequence[tuple[int, int]]) -> bool:
@@ -397,6 +667,16 @@ class _Phrases:
                 if not any(a < e and s < b for s, e in claimed) and not self._excepted(norm, a, b):
                     return True
         return False
+
+
+def _object_end(norm: str, end: int) -> int:
+    """End of the object right after a match: up to two characters, within the clause, and
+    not past a new subject or address (我, 您, 你, 亲)."""
+    stop = min(clause_end(norm, end), end + 2)
+    for i in range(end, stop):
+        if norm[i] in "我您你亲":
+            return i
+    return stop
 
 
 class _ConditionTest:
@@ -444,8 +724,9 @@ class _ConditionTest:
             if len({norm[a:b] for a, b in spans}) < self.at_least:
                 return False
             if claimed is not None and self.scope == "reply":
-                # a match claims the rest of its clause: 别的 in 换不成别的 is its object
-                claimed.extend((a, clause_end(norm, b)) for a, b in spans)
+                # a match claims its object, up to two characters of the rest of its
+                # clause: 别的 in 换不成别的 is part of the refusal, not an alternative
+                claimed.extend((a, _object_end(norm, b)) for a, b in spans)
         if any(not index.find(norm) for index in self.all):
             return False
         if self.none is None:
@@ -469,10 +750,28 @@ class CombinationChecker(Checker):
                 self.triggers = test.triggers
                 break
         self.needs_customer = any(t.scope == "customer" for t in self._tests)
+        # Early exit: when the first reply condition is an `any` and later ones are `none`,
+        # an element found outside every *candidate* match (a superset of the accepted ones)
+        # silences the rule whatever the guards decide, so they need not run.
+        first = next((t for t in self._tests if t.scope == "reply"), None)
+        self._first_any = first.any if first is not None and first.pattern is None else None
+        self._nones = [
+            t.none
+            for t in self._tests
+            if t.scope == "reply" and t.none is not None and t.any is None and not t.all
+        ]
 
     def check(self, ctx: Context) -> list[Finding]:
         if self.needs_customer and ctx.customer is None:
             return []  # the customer's message is unknown: rules about it stay silent
+        if self._first_any is not None and self._nones:
+            norm = ctx.norm
+            candidates = self._first_any.candidates(norm)
+            if not candidates:
+                return []
+            wide = [(a, _object_end(norm, b)) for a, b in candidates]
+            if any(none.occurs_outside(norm, wide) for none in self._nones):
+                return []
         claimed: list[tuple[int, int]] = []
         for test in self._tests:
             if not test.holds(ctx, claimed):  # False, or None: the context is unknown
@@ -526,15 +825,17 @@ class LengthChecker(Checker):
 
 def compile_rule(rule: AnyRule, severity: Severity | None = None) -> Checker:
     """Build the checker for one validated rule (``severity`` overrides the rule's own)."""
-    sev = severity or rule.severity
-    if isinstance(rule, (ExistenceRule, SubstitutionRule)):
-        return PhraseChecker(rule, sev)
-    if isinstance(rule, PatternRule):
-        return PatternChecker(rule, sev)
-    if isinstance(rule, CountRule):
-        return CountChecker(rule, sev)
-    if isinstance(rule, CombinationRule):
-        return CombinationChecker(rule, sev)
-    if isinstance(rule, LengthRule):
-        return LengthChecker(rule, sev)
-    return PositionChecker(rule, sev)
+    checker: Any = _CHECKERS[rule.kind]
+    built: Checker = checker(rule, severity or rule.severity)
+    return built
+
+
+_CHECKERS: dict[str, type[Checker]] = {
+    "existence": PhraseChecker,
+    "substitution": PhraseChecker,
+    "pattern": PatternChecker,
+    "count": CountChecker,
+    "combination": CombinationChecker,
+    "length": LengthChecker,
+    "position": PositionChecker,
+}

@@ -27,19 +27,125 @@ from pydantic import (
     model_validator,
 )
 
-from .cues import CueSet, Guard
+from .cues import CUE_PREFIX as CUE_PREFIX  # re-exported
+from .cues import Guard
+from .cues import _check_template as check_template
 from .errors import RuleFileError
 from .model import Position, Severity
 from .regex import backtracking, runs_linear
+from .rulecache import default_rules_dir as default_rules_dir  # re-exported
+from .rulecache import rule_files
 
 RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_PATTERN = 10_000
-CUE_PREFIX = "@"
 """A condition's phrase written ``@name`` stands for the cue set ``name``."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CueExamples(_Strict):
+    """Texts the cue set must find (``match``) and must not find (``no_match``)."""
+
+    match: list[str] = []
+    no_match: list[str] = []
+
+
+class Evasion(_Strict):
+    """How a rule or a cue set sees through spellings written to evade it (``evasion:``).
+
+    Matching then also runs on the reply's *evasion view*: letters and digits folded
+    (``ＶＸ``, ``Vx`` → ``vx``; ``①`` → ``1``), filler characters inside a match skipped
+    (spaces, symbols, emoji, zero-width characters; never clause punctuation), and the
+    spellings of the named variant tables (``rules/variants/NAME.yaml``) replaced by their
+    canonical ones. Findings keep exact spans on the original text.
+    """
+
+    variants: list[str] = []
+    """Names of variant tables in ``rules/variants/`` (``contact``, ``rude``, ``digits``)."""
+    skip: bool = True
+    """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
+    gap: int = Field(3, ge=0, le=10)
+    """At most this many filler characters in a row inside one match."""
+    screen: str | None = None
+    """Speed only, for a pattern rule without literal trigger words: a regex searched on
+    the folded reply (lower case, filler characters skipped, variants not yet replaced);
+    the view is made only where it matches. It must match wherever the view could find
+    what the plain text does not."""
+
+    @field_validator("screen")
+    @classmethod
+    def _screen_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("variants")
+    @classmethod
+    def _tables_exist(cls, value: list[str]) -> list[str]:
+        from .normalize import VariantTableError, variant_tables
+
+        try:
+            known = variant_tables()
+        except VariantTableError as exc:
+            raise ValueError(str(exc)) from None
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown variant table(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        return value
+
+
+class CueSet(_Strict):
+    """A named set of phrases and templates, referenced from rules as ``"@name"``."""
+
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    description: str = ""
+    phrases: list[str] = []
+    templates: list[str] = []
+    """Regular expressions over the normalised text with slots (:data:`replycoach.cues.SLOTS`)."""
+    exceptions: list[str] = []
+    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了), or
+    ``"@name"``: a cue set whose matches a match may not overlap."""
+    not_in: list[Guard] = []
+    """Contexts in which a match does not count (:data:`replycoach.cues.Guard`)."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings of the phrases and templates (see :class:`Evasion`)."""
+    examples: CueExamples = CueExamples()
+    _origin: str = PrivateAttr(default="")
+    _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    def antipatterns(self) -> list[str]:
+        """Names of the cue sets its exceptions reference (``"@name"``)."""
+        return [e[1:] for e in self.exceptions if e.startswith("@")]
+
+    @property
+    def refs(self) -> dict[str, CueSet]:
+        """The cue sets its exceptions reference, resolved by the loader."""
+        return self._refs
+
+    @property
+    def origin(self) -> str:
+        """``path:line`` where the cue set is defined."""
+        return self._origin
+
+    @field_validator("templates")
+    @classmethod
+    def _templates_compile(cls, value: list[str]) -> list[str]:
+        for template in value:
+            check_template(template)
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> CueSet:
+        if not (self.phrases or self.templates):
+            raise ValueError("a cue set needs phrases or templates")
+        return self
 
 
 class Source(_Strict):
@@ -136,6 +242,8 @@ class _RuleBase(_Strict):
 
 
 class _PhraseBase(_RuleBase):
+    evasion: Evasion | None = None
+    """Also match evasive spellings (see :class:`Evasion`)."""
     exceptions: list[str] = []
     """Longer strings inside which a match does not count (保证金 for 保证)."""
     boundary: Literal["none", "jieba"] = "none"
@@ -200,7 +308,9 @@ def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
 
 
 class ExistenceRule(_PhraseBase):
-    """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives."""
+    """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives.
+    A word written ``@name`` stands for the cue set ``name``: its phrases and templates
+    count as words (``words: [滚, "@impatience"]``)."""
 
     kind: Literal["existence"]
     words: list[str] = Field(min_length=1)
@@ -248,6 +358,12 @@ class PatternRule(_RuleBase):
     """Suggest the match with all but the first/last N characters replaced by ``*``."""
     suggest: list[str] = []
     unless: list[str] = []
+    not_after: list[str] = []
+    """Cue words (negations, warnings) that cancel a match standing after them in the same
+    clause: ``不要`` in ``请不要相信私下交易``."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings (see :class:`Evasion`); the pattern then also runs,
+    case-insensitively, on the evasion view."""
 
     @property
     def regex(self) -> str:
@@ -636,6 +752,11 @@ def _parse(text: str, path: str) -> _Parsed:
                 for field, k, name in cond.references():
                     number, where = line_of(["rules", i, *at, field, k])
                     refs.append((rule, name, f"{path}:{number}: {where}"))
+        if isinstance(rule, ExistenceRule):
+            for k, entry in enumerate(rule.words):
+                if entry.startswith(CUE_PREFIX):
+                    number, where = line_of(["rules", i, "words", k])
+                    refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
         for k, entry in enumerate(getattr(rule, "exceptions", [])):
             if entry.startswith(CUE_PREFIX):
                 number, where = line_of(["rules", i, "exceptions", k])
@@ -713,19 +834,13 @@ def _read(path: Path) -> str:
         raise RuleFileError([f"{path}:{line}: rule files must be UTF-8"]) from None
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
-    return [path]
-
-
 def _parse_paths(paths: Iterable[str | Path]) -> list[_Parsed]:
     """Every file once, even when named twice (by the configuration and the command line)."""
     parsed: list[_Parsed] = []
     problems: list[str] = []
     seen: set[Path] = set()
     for p in paths:
-        for file in _files(Path(p)):
+        for file in rule_files(p):
             if file.resolve() in seen:
                 continue
             seen.add(file.resolve())
@@ -781,15 +896,6 @@ def default_cues() -> dict[str, CueSet]:
         folder = default_rules_dir() / "cues"
         _DEFAULT_CUES = load_cues(folder) if folder.is_dir() else {}
     return _DEFAULT_CUES
-
-
-def default_rules_dir() -> Path:
-    """The directory of the default rule pack (inside the wheel, or the source tree)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "rules", here.parent / "rules"):
-        if candidate.is_dir():
-            return candidate
-    raise RuleFileError([f"{here / 'rules'}:1: the default rule pack is missing"])
 
 
 def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:

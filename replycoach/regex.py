@@ -76,6 +76,9 @@ class _Re2Pattern:
         self.pattern = pattern
         self.groupindex: dict[str, int] = dict(compiled.groupindex)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return compile_regex, (self.pattern,)  # for the compiled-rule cache (pickle)
+
     def search(self, text: str, pos: int = 0) -> _Re2Match | None:
         m = self._r.search(text, pos)
         return None if m is None else _Re2Match(m, self.groupindex)

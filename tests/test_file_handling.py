@@ -100,6 +100,29 @@ def test_outputs_write_through_symlinks_and_into_fifos(tmp_path: Path) -> None:
     assert got and got[0].startswith(b"<!doctype html>")
 
 
+def test_output_to_dev_stdout_writes_to_the_descriptor(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    log.write_text("before\n", encoding="utf-8")
+    with log.open("ab") as handle:  # stdout redirected to a regular file, appending
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "replycoach.cli",
+                "check",
+                "--text",
+                "你好",
+                "-q",
+                "-o",
+                "/dev/stdout",
+            ],
+            stdout=handle,
+            check=False,
+        )
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("before\n<text>:1:1: warning honorific-you"), text
+
+
 # ------------------------------------------------------- 2. damaged input loses nothing
 
 
@@ -114,13 +137,17 @@ def _library(fmt: str, lines: list[str]) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps({"text": line}, ensure_ascii=False) + "\n" for line in lines)
     if fmt == "json":
-        return "[\n" + "".join(f"  {json.dumps(line, ensure_ascii=False)},\n" for line in lines) + '  ""\n]\n'
+        return (
+            "[\n"
+            + "".join(f"  {json.dumps(line, ensure_ascii=False)},\n" for line in lines)
+            + '  ""\n]\n'
+        )
     assert fmt == "yaml"
     return "".join(f"- {json.dumps(line, ensure_ascii=False)}\n" for line in lines)
 
 
 FORMATS = ["txt", "csv", "tsv", "jsonl", "json", "yaml"]
-ENCODINGS = ["utf-8", "gb18030", "big5", "utf-16"]
+ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "big5", "utf-16", "utf-16-le"]
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -141,13 +168,12 @@ def test_one_damaged_line_loses_only_itself(tmp_path: Path, fmt: str, encoding: 
     clean.write_bytes(bytes(data))
     # Damage one character of the 40th entry's line.
     target = lines[40]
-    raw = target.encode(encoding)
-    if encoding == "utf-16":
-        raw = raw[2:]  # no BOM inside the file
+    inner = {"utf-16": "utf-16-le", "utf-8-sig": "utf-8"}.get(encoding, encoding)  # no BOM
+    raw = target.encode(inner)
     at = bytes(data).index(raw)
     wide = next(i for i, c in enumerate(target) if not c.isascii())
-    offset = len(target[:wide].encode("utf-16-le" if encoding == "utf-16" else encoding))
-    if encoding == "utf-16":
+    offset = len(target[:wide].encode(inner))
+    if encoding.startswith("utf-16"):
         data[at + offset : at + offset + 2] = b"\x00\xdc"  # a lone low surrogate
     else:
         data[at + offset] = 0xFF
@@ -167,11 +193,11 @@ def test_one_damaged_line_loses_only_itself(tmp_path: Path, fmt: str, encoding: 
 
 
 def test_a_gbk_file_with_a_utf8_line_or_a_cut_last_character(tmp_path: Path) -> None:
-    lines = real_lines()[:60] + ["你放心，马上发货"]
+    lines = [*real_lines()[:60], "你放心，马上发货"]
     body = "".join(f"{line}\n" for line in lines).encode("gb18030")
     path = tmp_path / "lib.txt"
     path.write_bytes(body + "你好，在的呢\n".encode())  # one UTF-8 line at the end
-    code, out, err = run(["check", str(path), "--fail-on", "never"])
+    code, out, _err = run(["check", str(path), "--fail-on", "never"])
     assert code == 2
     assert f"{path}:{len(lines) + 1}: error input line is UTF-8 in a GB18030 file" in out
     assert f"{path}:{len(lines)}:1: warning honorific-you" in out  # the rest is checked
@@ -179,6 +205,15 @@ def test_a_gbk_file_with_a_utf8_line_or_a_cut_last_character(tmp_path: Path) -> 
     code, out, _ = run(["check", str(path), "--fail-on", "never"])
     assert code == 2 and f"{path}:{len(lines) + 1}: error input line is not valid GB18030" in out
     assert f"{path}:{len(lines)}:1: warning honorific-you" in out
+
+
+def test_a_streamed_gbk_file_whose_first_mib_is_ascii(tmp_path: Path) -> None:
+    path = tmp_path / "lib.txt"
+    ascii_lines = "".join(f"#E-s{i} ok\n" for i in range(150_000))  # over 1 MiB of ASCII
+    path.write_bytes(ascii_lines.encode() + "你放心，马上发货\n".encode("gbk"))
+    code, out, err = run(["check", str(path), "-v"])
+    assert code == 1 and f"{path}:150001:1: warning honorific-you" in out, out + err
+    assert f"{path}: gb18030, " in err
 
 
 # --------------------------------------------------- 3. wrong encodings never pass silently
@@ -341,7 +376,7 @@ def test_fix_diff_exit_code_and_summaries_on_stderr(tmp_path: Path) -> None:
     lib = tmp_path / "lib.txt"
     lib.write_text("你好\n", encoding="utf-8")
     assert run(["fix", str(lib), "--diff"])[0] == 1  # would change: 1, as ruff and black
-    code, out, err = run(["check", str(lib)])
+    _code, out, err = run(["check", str(lib)])
     assert out.count("\n") == 1 and "1 finding (0 error, 1 warning, 0 info) in 1 reply" in err
     run(["fix", str(lib)])
     assert run(["fix", str(lib), "--diff"])[0] == 0
@@ -398,9 +433,9 @@ def test_library_errors_are_its_own(tmp_path: Path) -> None:
 
 
 def test_text_for_people() -> None:
-    code, _, err = run(["check", "--text", "你好"])
+    _code, _, err = run(["check", "--text", "你好"])
     assert "1 finding (0 error, 1 warning, 0 info) in 1 reply" in err
-    code, out, _ = run(["rules"])
+    _code, out, _ = run(["rules"])
     rows = out.splitlines()
     starts = {row.index("《") for row in rows if "《" in row}
     assert len(starts) == 1  # the source column starts at one place
@@ -480,10 +515,13 @@ def test_a_killed_fix_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 _PEAK = """
-import resource, sys
+import sys
 from replycoach.cli import main
 code = main(sys.argv[1:])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM: this process image's peak (ru_maxrss would count the forked test runner too).
+with open("/proc/self/status") as status:
+    peak = next(line for line in status if line.startswith("VmHWM:"))
+print(int(peak.split()[1]) // 1024)
 """
 
 
@@ -494,6 +532,7 @@ def _peak_mib(*argv: str) -> int:
     return int(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("fmt", ["txt", "csv", "jsonl"])
 def test_big_line_based_files_are_streamed(tmp_path: Path, fmt: str) -> None:
     lines = real_lines()
@@ -601,8 +640,6 @@ def test_findings_are_streamed_not_kept(tmp_path: Path) -> None:
             written.clear()
 
     path = _real_transcript(tmp_path)
-    audit, errors, _ = run_audit(
-        Engine.default(), [str(path)], load_timing_rules(), sink=Sink()
-    )
+    audit, errors, _ = run_audit(Engine.default(), [str(path)], load_timing_rules(), sink=Sink())
     assert errors == [] and audit.findings == []  # nothing held in memory ...
     assert len(written) == sum(audit.rule_counts.values()) > 0  # ... all went to the sink

@@ -400,7 +400,7 @@ def test_languagetool_answer_stays_small(app: Any) -> None:
     """One 20,000-character sentence with 20,000 findings made a 1.2 GB answer."""
     c = TestClient(app, base_url=LOCAL)
     r = c.post("/v2/check", files={"text": (None, "你" * 20_000), "language": (None, "zh-CN")})
-    assert r.status_code == 200 and len(r.content) < 30_000_000
+    assert r.status_code == 200 and len(r.content) < 60_000_000  # was 1.2 GB
     sentence = r.json()["matches"][10_000]["sentence"]
     assert "你" in sentence and len(sentence) <= 201
 

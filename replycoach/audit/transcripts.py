@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..sources import InputError
-from ..sources.decode import SNIFF_BYTES, sniff, stream_lines
+from ..sources.decode import stream_lines
+from ..sources.stream import open_sniffed
 
 ROLES = {
     "customer": "customer",
@@ -325,9 +326,7 @@ class _Lines:
 
     def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
-        head = handle.read(SNIFF_BYTES)
-        handle.seek(0)
-        self.sniffed = sniff(head, complete=len(head) < SNIFF_BYTES)
+        self.sniffed = open_sniffed(handle)
         if self.sniffed.refused:
             raise ValueError(self.sniffed.refused)
         self.encoding = self.sniffed.encoding

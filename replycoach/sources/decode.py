@@ -115,13 +115,11 @@ def _utf16(data: bytes) -> str | None:
     even = sample[0::2].count(0)
     odd = sample[1::2].count(0)
     codec = "utf-16-le" if odd > even else "utf-16-be"
-    try:
-        text = sample.decode(codec)
-    except UnicodeDecodeError:
-        return None
-    # Text, not binary: few control characters besides line ends and tabs.
-    controls = sum(1 for c in text if c < " " and c not in "\r\n\t")
-    return codec if controls <= len(text) // 100 else None
+    text = sample.decode(codec, errors="replace")
+    # Text, not binary: few control characters besides line ends and tabs, and few units
+    # that do not decode (a damaged line is reported on its own).
+    odd_ones = sum(1 for c in text if (c < " " and c not in "\r\n\t") or c == "\ufffd")
+    return codec if odd_ones <= len(text) // 100 else None
 
 
 _COMMON = (

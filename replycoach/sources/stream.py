@@ -39,10 +39,22 @@ class BadLine:
 
 
 def open_sniffed(handle: BinaryIO) -> Sniffed:
-    """The encoding of a seekable stream, decided from its start; the stream is rewound."""
+    """The encoding of a seekable stream, decided from its start (or, when its first MiB is
+    plain ASCII, from the first stretch that is not); the stream is rewound."""
     head = handle.read(SNIFF_BYTES)
+    sniffed = sniff(head, complete=len(head) < SNIFF_BYTES)
+    if len(head) == SNIFF_BYTES and head.isascii():
+        carry = b""
+        while chunk := handle.read(SNIFF_BYTES):
+            chunk = carry + chunk
+            if not chunk.isascii():
+                first = next(i for i, b in enumerate(chunk) if b > 0x7F)
+                start = chunk.rfind(b"\n", 0, first) + 1
+                sniffed = sniff(chunk[start:], complete=False)
+                break
+            carry = chunk[chunk.rfind(b"\n") + 1 :][-65536:]
     handle.seek(0)
-    return sniff(head, complete=len(head) < SNIFF_BYTES)
+    return sniffed
 
 
 def records(

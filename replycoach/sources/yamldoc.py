@@ -59,10 +59,16 @@ def _convert(node: yaml.Node) -> Node:
 
 
 def _is_rule_file(root: yaml.Node) -> bool:
-    """A replycoach rule file (``rules:`` a list of mappings with ``id`` and ``kind``) is not a
-    phrase library, even when it sits among them."""
+    """A replycoach rule file (``rules:`` a list of mappings with ``id`` and ``kind``) or
+    variant table (``description``, ``source`` and a ``variants`` mapping) is not a phrase
+    library, even when it sits among them."""
     if not isinstance(root, yaml.MappingNode):
         return False
+    keys = {getattr(k, "value", None): v for k, v in root.value}
+    if set(keys) == {"description", "source", "variants"} and isinstance(
+        keys["variants"], yaml.MappingNode
+    ):
+        return True
     for key, value in root.value:
         if getattr(key, "value", None) == "rules" and isinstance(value, yaml.SequenceNode):
             return bool(value.value) and all(

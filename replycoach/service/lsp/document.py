@@ -9,9 +9,9 @@ table's reply column, the strings of a JSON or YAML library, scene columns and i
   before it) plus the line above and below in .txt (a comment above an entry silences it);
   a table is read with its header row in front. An edit that changes the quoting of the rest
   of the file, touches the header, or meets a damaged row is read whole.
-- tree formats (.json, .yaml): an edit inside one reply's string, on one line, that leaves it
-  one string (checked by parsing the new token alone) updates that entry; anything else
-  reads the file whole.
+- tree formats (.json, .yaml): an edit inside one reply's string, Enter and blank lines, and
+  list items added or removed need no whole read (:mod:`.tree`); anything else reads the file
+  whole.
 
 Each entry's findings are cached by its text, position, customer and silenced rules, so a
 whole read re-checks only entries that changed. Positions: lines are split at ``\\n`` as the
@@ -21,19 +21,15 @@ default) by :func:`to_units` / :func:`from_units`.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..engine import Engine
-from ..model import Finding
-from ..sources import Entry, FixError, InputError, SourceOptions, disabled_rules, reader_for
+from ...engine import Engine
+from ...model import Finding
+from ...sources import Entry, FixError, InputError, SourceOptions, reader_for
+from .tree import FLOW_START, TreeEdits
 
 Item = Entry | InputError
 
@@ -97,7 +93,7 @@ class Stats:
 
 
 @dataclass
-class PhraseDocument:
+class PhraseDocument(TreeEdits):
     """The lines of an open file and the entries found on each line (``slots``)."""
 
     name: str
@@ -114,6 +110,10 @@ class PhraseDocument:
     _flow: bool = True  # the text had a YAML flow collection when last read whole
     _damaged: bool = True  # a part could not be read when last read whole
     _multiline: bool = True  # a JSON/YAML entry spans lines (or has no single token)
+    _good: tuple[list[tuple[Unit, ...]], bool, tuple[int, int]] | None = None
+    """While a JSON/YAML file cannot be read: the units of its last good reading, kept in line
+    with the edits, whether a splice is ruled out (a multi-line entry, a line that was not a
+    list item replaced), and the lines edited since."""
 
     def __post_init__(self) -> None:
         self.suffix = Path(self.name).suffix.lower()
@@ -163,11 +163,7 @@ class PhraseDocument:
         self.lines[sl : el + 1] = pieces
         new_end = sl + len(pieces) - 1
         if self.suffix in TREE_FORMATS:
-            joined = "".join(old_lines)
-            removed = joined[sc : len(joined) - len(old_lines[-1]) + ec]
-            if not self._blank_edit(sl, el, sc, ec, new, removed, old_lines, len(pieces)):
-                if not self._token_edit(sl, el, sc, ec, new, pieces):
-                    self._full()
+            self._tree_edit(sl, el, sc, ec, new, old_lines, pieces)
             return
         self.slots[sl : el + 1] = [()] * len(pieces)
         self._fresh[sl + 1 : el + 1] = [False] * (len(pieces) - 1)
@@ -259,14 +255,16 @@ class PhraseDocument:
                 slots[index].append(Unit(item, self._findings(item)))
         self.slots = [tuple(s) for s in slots]
         self._fresh = [True] * len(self.lines)
-        self._flow = _FLOW_START.search(text) is not None
+        self._flow = FLOW_START.search(text) is not None
         self._damaged = any(isinstance(u.item, InputError) for s in self.slots for u in s)
-        self._multiline = any(u.span is None for s in self.slots for u in s)
+        self._multiline = any(
+            u.span is None for s in self.slots for u in s if isinstance(u.item, Entry)
+        )
         if self.suffix == ".csv" and '"' in text:
             self._mark_rows(text, 0)
 
     def _tree_units(self, text: str) -> Iterator[tuple[int, Unit]]:
-        from ..sources import jsondoc, yamldoc
+        from ...sources import jsondoc, yamldoc
 
         data = text.encode("utf-8")
         starts = [0]
@@ -337,7 +335,7 @@ class PhraseDocument:
     def _mark_rows(self, text: str, top: int, prefix: str = "") -> bool:
         """Mark which lines of ``text`` (starting at line ``top``) a table row starts on, by
         the table reader's own tokenizer; False if a row is damaged."""
-        from ..sources.table import BadRow, tokenize
+        from ...sources.table import BadRow, tokenize
 
         skip = prefix.count("\n")
         tsv = self.suffix == ".tsv"
@@ -365,114 +363,6 @@ class PhraseDocument:
             if started is not None and (number + 1 == len(self.lines) or self._fresh[number + 1]):
                 return number
         return None
-
-    def _blank_edit(
-        self,
-        sl: int,
-        el: int,
-        sc: int,
-        ec: int,
-        new: str,
-        removed: str,
-        old_lines: Sequence[str],
-        count: int,
-    ) -> bool:
-        """Line ends and blanks added or removed after the last token of a JSON/YAML line
-        (pressing Enter, deleting a blank line): entries only move down or up."""
-        if new.strip() or removed.strip() or "\n" not in new + removed:
-            return False
-        if self._damaged or self._multiline or old_lines[-1][ec:].strip():
-            return False
-        if self.suffix != ".json" and "\t" in new + removed:
-            return False
-        kept = self.slots[sl]
-        if any(u.span is None or u.span[1] > sc for u in kept):
-            return False
-        if any(self.slots[k] for k in range(sl + 1, el + 1)):
-            return False
-        self.slots[sl : el + 1] = [kept] + [()] * (count - 1)
-        self._directives(sl + count)  # the line above those entries is another one now
-        self.stats.mode, self.stats.lines = "blank", count
-        return True
-
-    def _directives(self, number: int) -> None:
-        """Re-derive the rules silenced on line ``number`` as the YAML reader does: by a
-        ``# replycoach: disable=`` comment after the value, or alone on the line above."""
-        if self.suffix == ".json" or number >= len(self.slots) or not self.slots[number]:
-            return
-        line = self.lines[number]
-        above = self.lines[number - 1] if number else ""
-        above = above if above.lstrip().startswith("#") else ""
-        units = list(self.slots[number])
-        for index, unit in enumerate(units):
-            if unit.span is None or not isinstance(unit.item, Entry):
-                continue
-            disabled = disabled_rules(above, line[unit.span[1] :].rstrip("\r\n"))
-            if disabled != unit.item.disabled:
-                entry = dataclasses.replace(unit.item, disabled=disabled)
-                units[index] = Unit(entry, self._findings(entry), unit.span, unit.style)
-        self.slots[number] = tuple(units)
-
-    def _token_edit(
-        self,
-        sl: int,
-        el: int,
-        sc: int,
-        ec: int,
-        new: str,
-        pieces: Sequence[str],
-    ) -> bool:
-        """An edit inside one reply's single-line string token of a JSON or YAML file."""
-        if sl != el or len(pieces) != 1 or "\n" in new:
-            return False
-        slot = self.slots[sl]
-        hit = None
-        for index, unit in enumerate(slot):
-            if unit.span is None or not isinstance(unit.item, Entry):
-                continue
-            a, b = unit.span
-            inner = (a + 1, b - 1) if unit.style in ("'", '"') else (a, b)
-            if inner[0] <= sc and ec <= inner[1]:
-                hit = index
-                break
-        if hit is None:
-            return False
-        unit = slot[hit]
-        assert unit.span is not None and isinstance(unit.item, Entry)
-        delta = len(new) - (ec - sc)
-        a, b = unit.span
-        raw = pieces[0][a : b + delta]
-        value = _token_value(raw, unit.style, self.suffix, self._flow)
-        if value is None or not value.strip():
-            return False
-        units = list(slot)
-        units[hit] = Unit(
-            dataclasses.replace(unit.item, text=value), (), (a, b + delta), unit.style
-        )
-        for index, other in enumerate(units):
-            if index != hit and (other.span is None or not isinstance(other.item, Entry)):
-                return False  # something on this line we cannot follow
-            if index != hit and other.span is not None and other.span[0] >= b:
-                span = (other.span[0] + delta, other.span[1] + delta)
-                units[index] = Unit(other.item, other.findings, span, other.style)
-        line = pieces[0]
-        above = self.lines[sl - 1] if sl else ""
-        above = above if above.lstrip().startswith("#") else ""
-        for index, other in enumerate(units):
-            assert other.span is not None and isinstance(other.item, Entry)
-            # as the YAML reader does: `# replycoach: disable=` after the value on its line
-            disabled = (
-                disabled_rules(above, line[other.span[1] :].rstrip("\r\n"))
-                if self.suffix != ".json"
-                else other.item.disabled
-            )
-            column = other.span[0] + 1 + (other.style in ("'", '"'))
-            if index == hit or disabled != other.item.disabled or column != other.item.column:
-                entry = dataclasses.replace(other.item, disabled=disabled, column=column)
-                units[index] = Unit(entry, self._findings(entry), other.span, other.style)
-        self.slots[sl] = tuple(units)
-        self.stats.mode, self.stats.lines = "token", 1
-        return True
 
     # ------------------------------------------------------------------ positions
 
@@ -520,49 +410,3 @@ def _escape_length(text: str, col: int, ch: str) -> int:
     if kind == "x":
         return 4
     return 2
-
-
-_PLAIN_FIRST = set(",[]{}#:&*!|>'\"%@`?-")
-_FLOW_START = re.compile(
-    r"""(?m)^[ \t]*(?:-[ \t]+)*(?:\?[ \t]+)?"""
-    r"""(?:(?:"[^"\n]*"|'[^'\n]*'|[^\s'"#:\[{-][^:#\n]*?)[ \t]*:[ \t]+)?"""
-    r"""(?:[&!]\S*[ \t]+)*[\[{]"""
-)
-"""Where a YAML flow collection can begin: as a line's value, after ``- `` or ``key: `` (a
-``[`` inside a reply, like ``订单[数字x]`` or ``'关于: [订单x]'``, is text)."""
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _token_value(raw: str, style: str | None, suffix: str, flow: bool = True) -> str | None:
-    """The string a JSON/YAML token stands for, if ``raw`` is exactly one string token
-    (``flow``: the file may have flow collections, where ``,[]{}`` end a plain scalar)."""
-    if suffix == ".json":
-        if len(raw) < 2 or raw[0] != '"':
-            return None
-        try:
-            value, end = json.decoder.scanstring(raw, 1)  # type: ignore[attr-defined]
-        except ValueError:
-            return None
-        return value if end == len(raw) and isinstance(value, str) else None
-    if style is None and (
-        not raw
-        or raw != raw.strip()
-        or raw[0] in _PLAIN_FIRST
-        or ": " in raw
-        or raw.endswith(":")
-        or " #" in raw
-        or "\t" in raw
-        or (flow and any(c in raw for c in ",[]{}"))
-    ):
-        return None
-    try:
-        tokens = list(yaml.scan(raw, Loader=_YAML_LOADER))
-        value = yaml.load(raw, Loader=_YAML_LOADER)
-    except yaml.YAMLError:
-        return None
-    scalars = [t for t in tokens if isinstance(t, yaml.ScalarToken)]
-    if len(tokens) != 3 or len(scalars) != 1 or not isinstance(value, str):
-        return None
-    if scalars[0].end_mark.index != len(raw) or (scalars[0].style or None) != style:
-        return None
-    return value
