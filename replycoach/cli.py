@@ -274,6 +274,21 @@ def _build_parser() -> argparse.ArgumentParser:
         help="allow browser pages from ORIGIN (repeatable; default: none)",
     )
     serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this Host name (repeatable; default: the bound "
+        "address and localhost; '*': any)",
+    )
+    serve.add_argument(
+        "--budget",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="answer 503 to a request that takes longer (default 10)",
+    )
+    serve.add_argument(
         "--max-body",
         type=int,
         default=64 * 1024,
@@ -929,6 +944,8 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         token=args.token,
         cors_origins=args.cors_origin,
         max_body=args.max_body,
+        allow_hosts=args.allow_host,
+        budget=args.budget,
     )
 
 

@@ -28,6 +28,7 @@ from .normalize import (
     merge_spans,
     normalize,
 )
+from .regex import compile_regex
 from .words import Boundaries, trie_pattern
 
 if TYPE_CHECKING:
@@ -440,14 +441,14 @@ class PatternChecker(Checker):
     def __init__(self, rule: PatternRule, severity: Severity) -> None:
         super().__init__(rule, severity)
         self.spec = rule
-        self._regex = re.compile(normalize(rule.regex))
+        self._regex = compile_regex(normalize(rule.regex))
         checks = rule.validate_
         self._checks: list[tuple[str | int, Callable[[str], bool]]] = (
             [(0, _VALIDATORS[checks])]
             if isinstance(checks, str)
             else [(group, _VALIDATORS[name]) for group, name in (checks or {}).items()]
         )
-        self._prefilter = re.compile(normalize(rule.prefilter)) if rule.prefilter else None
+        self._prefilter = compile_regex(normalize(rule.prefilter)) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         self._unless = _Unless(rule.unless)
         self._not_after = _alternation(rule.not_after) if rule.not_after else None
@@ -468,9 +469,9 @@ class PatternChecker(Checker):
                 self.triggers = tuple(sorted(found))
         if rule.evasion is not None:
             evasion = self.evasion = _compile_evasion(rule.evasion)
-            self._view_regex = re.compile(normalize(rule.regex), re.IGNORECASE)
+            self._view_regex = compile_regex("(?i)" + normalize(rule.regex))
             self._view_prefilter = (
-                re.compile(normalize(rule.prefilter), re.IGNORECASE) if rule.prefilter else None
+                compile_regex("(?i)" + normalize(rule.prefilter)) if rule.prefilter else None
             )
             if literal:
                 words = {*(fold_text(w) for w in self.triggers), *map(evasion.fold, literal)}
@@ -696,7 +697,7 @@ class _ConditionTest:
         self.any = _Phrases(cond.any, cond, cues) if cond.any else None
         self.all = [_Phrases([w], cond, cues) for w in cond.all]
         self.none = _Phrases(cond.none, cond, cues) if cond.none else None
-        self.pattern = re.compile(normalize(cond.pattern)) if cond.pattern else None
+        self.pattern = compile_regex(normalize(cond.pattern)) if cond.pattern else None
         self.guards = tuple(cond.not_in)
 
     @property

@@ -10,9 +10,11 @@ reported with the file, the line and the field, e.g.::
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from string import Formatter
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -30,10 +32,12 @@ from .cues import Guard
 from .cues import _check_template as check_template
 from .errors import RuleFileError
 from .model import Position, Severity
+from .regex import backtracking, runs_linear
 from .rulecache import default_rules_dir as default_rules_dir  # re-exported
 from .rulecache import rule_files
 
 RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+MAX_PATTERN = 10_000
 """A condition's phrase written ``@name`` stands for the cue set ``name``."""
 
 
@@ -218,6 +222,14 @@ class _RuleBase(_Strict):
         """The cue sets the rule references (``"@name"``), resolved by the loader."""
         return self._cues
 
+    placeholders: ClassVar[tuple[str, ...]] = ("match", "suggestions")
+    """The ``{names}`` this kind's message may use."""
+
+    @field_validator("message")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        return check_message(value, cls.placeholders)
+
     @property
     def origin(self) -> str:
         """``path:line`` where the rule is defined (empty when built in code)."""
@@ -243,14 +255,42 @@ class _PhraseBase(_RuleBase):
     request (see :data:`replycoach.cues.Guard`)."""
 
 
+def check_message(message: str, allowed: Sequence[str]) -> str:
+    """``message`` if its ``{placeholders}`` are all among ``allowed``, bare (no format spec
+    such as ``{match:>9999}``, no conversion, no index or attribute); else ValueError."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(message)]
+    except ValueError as exc:
+        raise ValueError(f"not a valid message: {exc} (write {{{{ and }}}} for braces)") from None
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in allowed:
+            raise ValueError(
+                f"unknown placeholder {{{name[:40]}}}; this kind's messages may use "
+                + ", ".join(f"{{{a}}}" for a in allowed)
+            )
+        if spec or conversion:
+            raise ValueError(f"placeholder {{{name}}} takes no format spec or conversion")
+    return message
+
+
 def _check_regex(pattern: str) -> None:
     """Raise ValueError (reported at the field) unless ``pattern`` is a usable regex."""
     if not pattern:
         raise ValueError("a pattern must not be empty")
+    if len(pattern) > MAX_PATTERN:
+        raise ValueError(f"a pattern holds at most {MAX_PATTERN} characters")
     try:
         re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
+    why = backtracking(pattern)
+    if why and not runs_linear(pattern):
+        raise ValueError(
+            f"this pattern can take exponential or polynomial time ({why}); rewrite it so "
+            "that every piece of text can be matched one way only"
+        )
 
 
 def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
@@ -297,6 +337,7 @@ class SubstitutionRule(_PhraseBase):
 
 
 Check = Literal["cn-id-checksum", "luhn"]
+_Keep = Annotated[int, Field(ge=0, le=1000)]
 
 
 class PatternRule(_RuleBase):
@@ -311,7 +352,9 @@ class PatternRule(_RuleBase):
     validate_: Check | dict[str, Check] | None = Field(default=None, alias="validate")
     prefilter: str | None = None
     """A cheap regex that must match somewhere before ``pattern`` is tried (speed only)."""
-    mask: tuple[int, int] | None = None
+    mask: (
+        tuple[Annotated[int, Field(ge=0, le=1000)], Annotated[int, Field(ge=0, le=1000)]] | None
+    ) = None
     """Suggest the match with all but the first/last N characters replaced by ``*``."""
     suggest: list[str] = []
     unless: list[str] = []
@@ -356,8 +399,9 @@ class CountRule(_RuleBase):
     words: list[str] = Field(min_length=1)
     against: list[str] = []
     exceptions: list[str] = []
-    min: int = Field(default=2, ge=1)
-    ratio: float = Field(default=1.0, ge=0)
+    min: int = Field(default=2, ge=1, le=10_000)
+    ratio: float = Field(default=1.0, ge=0, le=10_000, allow_inf_nan=False)
+    placeholders: ClassVar[tuple[str, ...]] = ("match", "suggestions", "count", "against")
 
     @model_validator(mode="after")
     def _exceptions_contain_words(self) -> CountRule:
@@ -395,7 +439,7 @@ class Condition(_Strict):
     all: list[str] = []
     none: list[str] = []
     pattern: str | None = None
-    at_least: int = Field(1, ge=1)
+    at_least: int = Field(1, ge=1, le=1000)
     exceptions: list[str] = []
     not_in: list[Guard] = []
 
@@ -440,10 +484,11 @@ class LengthRule(_RuleBase):
     """Flags a stretch of text longer than ``max`` characters with none of ``breaks``."""
 
     kind: Literal["length"]
-    max: int = Field(40, ge=2)
+    max: int = Field(40, ge=2, le=100_000)
     breaks: str = "，。！？；：、,.!?;:~～…\n \t"
-    min_han: float = Field(0.5, ge=0, le=1)
+    min_han: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)
     """Share of Chinese characters a stretch needs to count (URLs and codes do not)."""
+    placeholders: ClassVar[tuple[str, ...]] = ("match", "suggestions", "length", "max")
     sentence_marks: str = "的了是在您你我会要哦呢吗吧就也都请能可让把给"
     """A stretch needs one of these to be a sentence (product titles, names and addresses
     have none); empty: every stretch counts."""
@@ -515,6 +560,61 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_EXPANDED = 100_000
+MAX_EXPANDED_CHARS = 4_000_000
+
+
+def _check_expansion(root: yaml.Node, path: str) -> None:
+    """Refuse a document whose aliases expand it beyond :data:`MAX_EXPANDED` values or
+    :data:`MAX_EXPANDED_CHARS` characters (an alias bomb: 568 bytes can stand for
+    gigabytes), that refers to itself, or that nests deeper than :data:`MAX_DEPTH`. The node
+    graph is walked once, each shared node sized once, nothing is expanded."""
+    sizes: dict[int, tuple[int, int]] = {}
+    distinct = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            if key in sizes:
+                continue
+            if key in open_nodes:
+                raise RuleFileError(
+                    [f"{path}:{node.start_mark.line + 1}: a YAML alias refers to itself"]
+                )
+            if len(open_nodes) >= MAX_DEPTH:
+                raise RuleFileError(
+                    [f"{path}:{node.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels"]
+                )
+            open_nodes.add(key)
+            distinct += 1
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        open_nodes.discard(key)
+        count, chars = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+        for child in children:
+            c, n = sizes[id(child)]
+            count, chars = count + c, chars + n
+        sizes[key] = (count, chars)
+        if count > max(MAX_EXPANDED, 2 * distinct) or chars > MAX_EXPANDED_CHARS:
+            raise RuleFileError(
+                [
+                    f"{path}:{node.start_mark.line + 1}: YAML aliases expand this to over "
+                    f"{MAX_EXPANDED:,} values or {MAX_EXPANDED_CHARS:,} characters "
+                    "(an alias bomb?); write the values out or use fewer aliases"
+                ]
+            )
+
+
 def _node_for(root: yaml.Node | None, loc: Sequence[int | str]) -> tuple[yaml.Node | None, str]:
     """Walk the YAML node tree along a pydantic error location; return the deepest node
     reached and the location written as ``rules[3].severity``."""
@@ -549,13 +649,23 @@ def _kind_of(node: yaml.MappingNode) -> str | None:
     return None
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _describe(error: Any) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "literal_error" or kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
         expected = expected.replace("'", "").replace(" or ", ", ")
-        return f"{value!r} is not one of {expected}"
+        return f"{_SHORT.repr(value)} is not one of {expected}"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -584,15 +694,23 @@ _Ref = tuple[AnyRule, str, str]
 
 
 def _parse(text: str, path: str) -> _Parsed:
+    if len(text) > MAX_FILE_BYTES:
+        raise RuleFileError([f"{path}:1: a rule file holds at most {MAX_FILE_BYTES:,} bytes"])
     loader = _LineLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _check_expansion(root, path)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "1"
         problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleFileError([f"{path}:{line}: not valid YAML: {problem}"]) from None
+        raise RuleFileError([f"{path}:{line}: not valid YAML: {_clip(problem)}"]) from None
+    except RecursionError:
+        raise RuleFileError([f"{path}:1: nested deeper than {MAX_DEPTH} levels"]) from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of 5,000 digits
+        raise RuleFileError([f"{path}:1: not valid YAML: {_clip(str(exc))}"]) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -610,7 +728,7 @@ def _parse(text: str, path: str) -> _Parsed:
                 error = {**error, "msg": rest}
             node, where = _node_for(root, loc)
             number = node.start_mark.line + 1 if node is not None else 1
-            problems.append(f"{path}:{number}: {where or 'file'}: {_describe(error)}")
+            problems.append(f"{path}:{number}: {where or 'file'}: {_clip(_describe(error))}")
         raise RuleFileError(problems) from None
     rules = list(parsed.rules)
     pack = Path(path).stem
@@ -717,10 +835,15 @@ def _read(path: Path) -> str:
 
 
 def _parse_paths(paths: Iterable[str | Path]) -> list[_Parsed]:
+    """Every file once, even when named twice (by the configuration and the command line)."""
     parsed: list[_Parsed] = []
     problems: list[str] = []
+    seen: set[Path] = set()
     for p in paths:
         for file in rule_files(p):
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
             try:
                 parsed.append(_parse(_read(file), str(file)))
             except RuleFileError as exc:
@@ -777,8 +900,22 @@ def default_cues() -> dict[str, CueSet]:
 
 def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:
     """Load several files or directories; all their problems are reported together.
-    A file's rules may reference the cue sets of any of them."""
-    return _resolve(_parse_paths(paths))
+    A file's rules may reference the cue sets of any of them. A file named twice is read
+    once; a rule id (or alias) defined in two files is an error naming both places."""
+    rules = _resolve(_parse_paths(paths))
+    problems: list[str] = []
+    defined: dict[str, AnyRule] = {}
+    for rule in rules:
+        for name in (rule.id, *rule.aliases):
+            first = defined.setdefault(name, rule)
+            if first is not rule:
+                problems.append(
+                    f"{rule.origin or '<rule>'}: rule id '{name}' is already defined at "
+                    f"{first.origin or '<rule>'}"
+                )
+    if problems:
+        raise RuleFileError(problems)
+    return rules
 
 
 def rule_file_schema() -> dict[str, Any]:
