@@ -142,8 +142,9 @@ async def test_table_columns_scenes_and_inline_disable(
     found = await opened(client, tmp_path / "notes.txt", text)
     assert [span(d) for d in found] == [(3, 0, 3, 1)]
 
-    found = await opened(client, tmp_path / "lib.json", '["他说\\"你\\"好"]')
-    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 6, 0, 7))]
+    # 你 after escaped quotes (a 你 inside quotes is quoted copy: honorific-you skips it)
+    found = await opened(client, tmp_path / "lib.json", '["他说\\"好\\"你"]')
+    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 9, 0, 10))]
 
     found = await opened(client, tmp_path / "broken.json", '["你好",\n')
     assert [d.code for d in found] == ["input-error"]
