@@ -156,8 +156,8 @@ async def test_table_columns_scenes_and_inline_disable(
     found = await opened(client, tmp_path / "notes.txt", text)
     assert [span(d) for d in found] == [(3, 0, 3, 1)]
 
-    found = await opened(client, tmp_path / "lib.json", '["他说\\"你\\"好"]')
-    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 6, 0, 7))]
+    found = await opened(client, tmp_path / "lib.json", '["他说\\"好\\"，你看"]')
+    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 10, 0, 11))]
 
     found = await opened(client, tmp_path / "broken.json", '["你好",\n')
     assert [d.code for d in found] == ["input-error"]
@@ -265,7 +265,7 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
     assert message.type == lsp.MessageType.Error and "'fatal'" in message.message
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
 async def utf32_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     capabilities = lsp.ClientCapabilities(
         general=lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf32])
@@ -278,7 +278,7 @@ async def utf32_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-d
     await lsp_client.shutdown_session()
 
 
-@pytest.mark.asyncio
+@pytest.mark.asyncio(loop_scope="module")
 async def test_negotiated_utf32_positions(utf32_client: LanguageClient, tmp_path: Path) -> None:
     found = await opened(utf32_client, tmp_path / "a.txt", "😀你好\n")
     assert [span(d) for d in found] == [(0, 1, 0, 2)]
