@@ -106,10 +106,12 @@ def main() -> None:
     from replycoach.normalize import fold_text, normalize
 
     for name, eng in (("default", engine), ("default + compliance", compliance)):
-        screen = eng._screens[1]  # the screen used when the customer's message is unknown
+        screen = eng._screens_unplaced[1]  # used when the customer and position are unknown
         fold = eng._fold
-        chosen = [screen.select(fold_text(normalize(t)) if fold else normalize(t)) for t in texts]
-        skipped = sum(1 for c in chosen if len(c) == len(screen.always))
+        norms = [normalize(t) for t in texts]
+        chosen = [screen.select(fold_text(n) if fold else n, n) for n in norms]
+        always = set(screen.always)
+        skipped = sum(1 for c in chosen if always.issuperset(c))
         print(
             f"trigger screen ({name}): {skipped / len(texts):.1%} of replies hold no trigger "
             f"word and run only the {len(screen.always)} unscreened of "

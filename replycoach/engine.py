@@ -91,10 +91,16 @@ class Engine:
         # that sees through evasive spellings (``evasion:``), the screen runs on the folded
         # text (lower case, filler characters skipped), so that 傻 逼 or SB still reach
         # their rule; every trigger word is folded the same way.
+        # Position rules are left out of the screens used when the position is unknown.
         self._fold = any(c.evasion is not None for c in self.checkers)
         self._screens = (
             _Screen(self.checkers, self._fold),
             _Screen([c for c in self.checkers if not c.needs_customer], self._fold),
+        )
+        placed = [c for c in self.checkers if not c.needs_position]
+        self._screens_unplaced = (
+            _Screen(placed, self._fold),
+            _Screen([c for c in placed if not c.needs_customer], self._fold),
         )
 
     @property
@@ -216,7 +222,8 @@ class Engine:
         )
         findings: list[Finding] = []
         screened = ctx.fold() if self._fold else ctx.norm
-        checkers = self._screens[ctx.customer is None].select(screened)
+        screens = self._screens if position is not None else self._screens_unplaced
+        checkers = screens[ctx.customer is None].select(screened, ctx.norm)
         if ignore:
             if "*" in ignore or "all" in ignore:
                 return findings
@@ -265,18 +272,58 @@ class _Screen:
         self.owners = tuple(tuple(owners[w]) for w in self.words.words)
         self.always = tuple(c for c, s in zip(self.checkers, self.screened, strict=True) if not s)
         self.always_at = frozenset(i for i, s in enumerate(self.screened) if not s)
+        # The checkers chosen are a bit mask (bit i: checker i), so that choosing them is a
+        # few integer operations; each mask's tuple of checkers is made once.
+        self.masks = tuple(sum(1 << i for i in found) for found in self.owners)
+        self.always_mask = sum(1 << i for i in self.always_at)
+        self._chosen: dict[int, tuple[Checker, ...]] = {self.always_mask: self.always}
+        # Screened checkers that may also fire where a word that folds to nothing occurs in
+        # the normalised text, or a pattern matches the folded text (an evasion screen).
+        self.gated = tuple(
+            (1 << i, c.screen_raw, c.screen_gates)
+            for i, c in enumerate(self.checkers)
+            if fold and self.screened[i] and (c.screen_raw or c.screen_gates)
+        )
+        # Checkers that cannot fire on a normalised text shorter than their min_length.
+        self.sized = tuple(
+            (c.min_length, 1 << i) for i, c in enumerate(self.checkers) if c.min_length
+        )
 
-    def select(self, norm: str) -> Sequence[Checker]:
-        """The checkers that may fire on ``norm``, in rule order."""
+    def select(self, text: str, norm: str | None = None) -> Sequence[Checker]:
+        """The checkers that may fire on ``text`` (the folded text when the screen folds,
+        else the normalised one), in rule order. ``norm``: the normalised text, for the
+        words that fold to nothing and the shortest text a checker fires on (``None``:
+        unknown, such checkers run)."""
         if not self.words.words:
             return self.checkers
-        hits = self.words.hits(norm)
-        if not hits:
-            return self.always  # no trigger word anywhere: the others cannot fire
-        active = set(self.always_at)
-        for hit in hits:
-            active.update(self.owners[hit])
-        return [self.checkers[i] for i in sorted(active)]
+        mask = self.always_mask
+        masks = self.masks
+        for hit in self.words.hits(text):
+            mask |= masks[hit]
+        for bit, raw, gates in self.gated:
+            if mask & bit:
+                continue
+            if norm is None:
+                mask |= bit
+                continue
+            for word in raw:
+                if word in norm:
+                    mask |= bit
+                    break
+            else:
+                for gate in gates:
+                    if gate.search(text) is not None:
+                        mask |= bit
+                        break
+        if norm is not None:
+            for shortest, bit in self.sized:
+                if len(norm) < shortest:
+                    mask &= ~bit
+        chosen = self._chosen.get(mask)
+        if chosen is None:
+            chosen = tuple(c for i, c in enumerate(self.checkers) if mask >> i & 1)
+            self._chosen[mask] = chosen
+        return chosen
 
 
 def _apply_options(

@@ -257,6 +257,20 @@ class Checker:
     """Words as the evasion view shows them (folded, variants replaced, variant spellings
     themselves): the engine screens for them however they are cased or spaced."""
 
+    needs_position: bool = False
+    """True: silent unless the reply's position is known (the engine skips it)."""
+
+    min_length: int = 0
+    """The shortest normalised text it may fire on (the engine skips it on shorter ones)."""
+
+    screen_raw: tuple[str, ...] = ()
+    """For a checker screened by :attr:`evasive_triggers`: words that fold to nothing
+    (``@`` is a filler), looked for in the normalised text; one of them also lets it run."""
+
+    screen_gates: tuple[re.Pattern[str], ...] = ()
+    """For a checker screened by :attr:`evasive_triggers`: patterns searched in the folded
+    text (its evasion ``screen``); a match also lets it run."""
+
     def __init__(self, rule: AnyRule, severity: Severity) -> None:
         self.rule = rule
         self.severity = severity
@@ -479,6 +493,17 @@ class PatternChecker(Checker):
             screen = _screen(self.evasive_triggers) or evasion.screen
             # The evasion pass runs where this matches the folded reply (True: everywhere).
             self._view_gate = screen if screen is not None else True
+            if not literal and rule.prefilter and evasion.screen is not None:
+                # A prefilter that is a regex still names literals one of which every plain
+                # match holds ([0-9]{3}|@|单元…: a digit, @, 单元…): the engine screens for
+                # them (folded; those that fold to nothing on the normalised text) and for
+                # the evasion screen on the folded text, so the rule runs only where one of
+                # its two passes can find something.
+                required = required_literals(normalize(rule.prefilter))
+                if required and all(required):
+                    self.evasive_triggers = tuple(sorted({fold_text(w) for w in required} - {""}))
+                    self.screen_raw = tuple(sorted(w for w in required if not fold_text(w)))
+                    self.screen_gates = (evasion.screen,)
 
     def _accepted(self, m: re.Match[str]) -> bool:
         return not any(
@@ -600,6 +625,7 @@ class PositionChecker(Checker):
         super().__init__(rule, severity)
         self.spec = rule
         self._require = _alternation(rule.require)
+        self.needs_position = True
 
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
@@ -806,6 +832,7 @@ class LengthChecker(Checker):
         super().__init__(rule, severity)
         self.spec = rule
         self._stretch = re.compile("[^" + re.escape(rule.breaks) + "]{" + str(rule.max + 1) + ",}")
+        self.min_length = rule.max + 1
 
     def check(self, ctx: Context) -> list[Finding]:
         rule = self.spec
