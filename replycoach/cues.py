@@ -382,11 +382,11 @@ class CueMatcher:
         """The accepted matches in ``norm`` (normalised text), one by one; with evasion,
         those found on the evasion view too (spans on ``norm``)."""
         if self.evasion is None:  # lazily: callers may stop at the first
-            for start, end in self._candidates(norm):
+            for start, end in self.spans_of(norm):
                 if self._accept(norm, start, end):
                     yield start, end
             return
-        plain = [(a, b) for a, b in self._candidates(norm) if self._accept(norm, a, b)]
+        plain = [(a, b) for a, b in self.spans_of(norm) if self._accept(norm, a, b)]
         screen = self.evasion.screen
         if screen is not None and screen.search(fold_text(norm, skip=self.evasion.skip)) is None:
             yield from plain
