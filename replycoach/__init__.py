@@ -12,12 +12,42 @@ honorific-you 10 11 你 ('您',)
 
 from __future__ import annotations
 
-from .engine import Engine
 from .errors import OptionError, ReplycoachError, RuleFileError, RuleProblem, UnknownRuleError
-from .loader import AnyRule, load_rules
-from .model import POSITIONS, Finding, Position, Severity
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .engine import Engine
+    from .loader import AnyRule, load_rules
+    from .model import POSITIONS, Finding, Position, Severity
 
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562), so `replycoach --version` and the command line's start
+# pay only for what they use: the loader (YAML, pydantic) is needed only when rule files
+# are validated, not when the compiled rules come from the cache.
+_LAZY = {
+    "Engine": "engine",
+    "AnyRule": "loader",
+    "load_rules": "loader",
+    "POSITIONS": "model",
+    "Finding": "model",
+    "Position": "model",
+    "Severity": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'replycoach' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "POSITIONS",
@@ -49,6 +79,8 @@ def check(text: str, *, position: str | None = None, customer: str | None = None
     >>> [f.rule for f in check("我这边查不到", position="last")]
     ['missing-closing']
     """
+    from .engine import Engine
+
     return Engine.default().check(text, position=position, customer=customer)
 
 
@@ -58,4 +90,6 @@ def fix(text: str, *, position: str | None = None, customer: str | None = None) 
     >>> fix("你放心")
     '您放心'
     """
+    from .engine import Engine
+
     return Engine.default().fix(text, position=position, customer=customer)

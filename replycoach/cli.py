@@ -5,46 +5,32 @@ report. Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage or in
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
 
 from . import __version__
-from .config import (
-    TEMPLATE,
-    Config,
-    ConfigError,
-    find_config,
-    load_config,
-    merged_position_map,
-)
-from .docs import source_title
-from .engine import Engine
 from .errors import ReplycoachError
-from .fixes import (
-    FileChanged,
-    OutputError,
-    ReadOnlyFile,
-    clean_stale_temps,
-    fingerprint,
-    open_output,
-    write_output,
-)
-from .formats import RENDERERS, render
-from .formats.text import plural, render_summary, render_table
-from .loader import AnyRule
-from .model import POSITIONS
-from .report import FileResult, Report
-from .sources import Entry, FixError, SourceOptions, expand_paths, is_streamed, reader_for
-from .sources.decode import decode
-from .sources.stream import Discard, open_sniffed
+from .formats import FORMATS, NEEDS_RULES
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    # The rest is imported where it is used, so that --version, --help and a check whose
+    # compiled rules are cached start in a few tens of milliseconds.
+    from .config import Config
+    from .engine import Engine
+    from .loader import AnyRule
+    from .report import FileResult, Report
+    from .sources import Entry, SourceOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+POSITIONS = ("first", "middle", "last", "only")
+"""``replycoach.model.POSITIONS``, spelled out so that building the parser (``--help``)
+imports no model (a test keeps them equal)."""
 
 
 class _UsageError(Exception):
@@ -185,7 +171,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="report findings")
     _input_options(check)
-    _report_options(check, sorted(RENDERERS), output_help="write the report to FILE")
+    _report_options(check, sorted(FORMATS), output_help="write the report to FILE")
     check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     _rule_options(check)
@@ -288,6 +274,21 @@ def _build_parser() -> argparse.ArgumentParser:
         help="allow browser pages from ORIGIN (repeatable; default: none)",
     )
     serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this Host name (repeatable; default: the bound "
+        "address and localhost; '*': any)",
+    )
+    serve.add_argument(
+        "--budget",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="answer 503 to a request that takes longer (default 10)",
+    )
+    serve.add_argument(
         "--max-body",
         type=int,
         default=64 * 1024,
@@ -337,6 +338,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from .config import Config, find_config, load_config
+
     if args.no_config:
         return Config()
     if args.config:
@@ -345,6 +348,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False) -> Engine:
+    from .engine import Engine
+
     settings = config.settings
     severity: dict[str, str] = dict(settings.severity)
     for item in args.severity:
@@ -353,12 +358,18 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
             raise _UsageError(f"--severity expects ID=error|warning|info, got {item!r}")
         severity[rule] = level
     files = [config.resolve(p) for p in settings.rule_files] + list(args.rules)
-    engine = Engine.from_paths(
-        *files, defaults=settings.default_rules and not args.no_default_rules
-    )
-    _check_config_names(engine, config)
-    enable = [r.id for r in engine.rules] if all_rules else [*settings.enable, *args.enable]
-    return engine.configure(
+    defaults = settings.default_rules and not args.no_default_rules
+    enable = [*settings.enable, *args.enable]
+    if config.path is not None or all_rules:
+        base = Engine.from_paths(*files, defaults=defaults)
+        _check_config_names_once(base, config)
+        if all_rules:
+            enable = [r.id for r in base.rules]
+    # One call with every option: the compiled engine comes from the cache when the rule
+    # files and options are those of an earlier run (no YAML, no validation).
+    return Engine.from_paths(
+        *files,
+        defaults=defaults,
         enable=enable,
         disable=[*settings.disable, *args.disable],
         only=args.select if args.select is not None else settings.select,
@@ -368,9 +379,37 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
     )
 
 
+def _check_config_names_once(engine: Engine, config: Config) -> None:
+    """:func:`_check_config_names`, remembered in the private cache for this configuration
+    file's content and these compiled rules (checking needs the rules validated again)."""
+    from . import cache as disk_cache
+
+    key = ""
+    if config.path is not None and engine.cache_key:
+        from .config import config_key
+
+        try:
+            text = config.path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        if text is not None:
+            key = (
+                config_key(config.path, text)
+                and f"{config_key(config.path, text)}|{engine.cache_key}"
+            )
+    if key and disk_cache.load("config-names", key) is True:
+        return
+    _check_config_names(engine, config)
+    if key:
+        disk_cache.store("config-names", key, True)
+
+
 def _check_config_names(engine: Engine, config: Config) -> None:
     """Rule ids, packs and rule options named in the configuration file exist and fit, else
     a configuration error naming the file and the line."""
+    from .config import ConfigError
+    from .engine import Engine
+
     if config.path is None:
         return
     settings = config.settings
@@ -411,6 +450,9 @@ def _check_config_names(engine: Engine, config: Config) -> None:
 
 
 def _source_options(args: argparse.Namespace, config: Config) -> SourceOptions:
+    from .config import merged_position_map
+    from .sources import SourceOptions
+
     settings = config.settings
     return SourceOptions(
         column=args.column or settings.column,
@@ -453,6 +495,8 @@ def _jobs(
 ) -> list[tuple[str, SourceOptions, frozenset[str]]]:
     """The files to read. Files the configuration excludes are skipped, named ones too (as
     pre-commit names every file), unless ``--no-force-exclude``."""
+    from .sources import expand_paths
+
     paths = args.paths or ([] if args.text else ["-"])
     jobs = []
     for arg in paths:
@@ -520,12 +564,18 @@ def _read_stdin(args: argparse.Namespace) -> bytes:
 def _write(path: str, text: str | bytes) -> None:
     """Write a report or other output file (symlinks followed, devices written directly);
     a file-system problem is one clear line and exit 2."""
+    from .fixes import write_output
+
     write_output(path, text.encode("utf-8") if isinstance(text, str) else text)
 
 
 def _collect(
     args: argparse.Namespace, engine: Engine, config: Config, err: TextIO, *, quiet: bool = False
 ) -> Report:
+    from .formats.text import plural
+    from .report import Report
+    from .sources import Entry
+
     options = _source_options(args, config)
     report = Report()
     if args.text:
@@ -569,6 +619,9 @@ def _collect(
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .formats import render
+    from .formats.text import render_summary, render_table
+
     _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
@@ -594,7 +647,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     text = render(
         args.format,
         report,
-        engine.rules,
+        engine.rules if args.format in NEEDS_RULES else (),
         color=color and args.format == "text",
         fail_on=fail_on,
     )
@@ -616,6 +669,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .formats.text import plural
+
     _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
@@ -640,6 +695,18 @@ def _cmd_baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_fix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .fixes import (
+        FileChanged,
+        OutputError,
+        ReadOnlyFile,
+        clean_stale_temps,
+        fingerprint,
+        write_output,
+    )
+    from .formats.text import plural
+    from .sources import FixError, is_streamed, reader_for
+    from .sources.decode import decode
+
     _require_input(args)
     config = _config(args)
     engine = _engine(args, config)
@@ -708,6 +775,9 @@ class _Unchanged(Exception):
 
 def _fix_problem(name: str, exc: Exception) -> str:
     """One line saying why a file was not fixed."""
+    from .fixes import FileChanged, OutputError, ReadOnlyFile
+    from .sources import FixError
+
     if isinstance(exc, (FileChanged, ReadOnlyFile, OutputError)):
         return f"{exc}\n"
     if isinstance(exc, FixError):
@@ -727,6 +797,10 @@ def _fix_streamed(
 ) -> str:
     """Fix a line-based file as a stream into a temporary file renamed into place:
     ``fixed``, ``unchanged``, or ``failed`` (reported on ``err``; the file left as it was)."""
+    from .fixes import FileChanged, ReadOnlyFile, fingerprint, open_output
+    from .sources import FixError, reader_for
+    from .sources.stream import Discard, open_sniffed
+
     reader = reader_for(path)
     try:
         with open(path, "rb") as src:
@@ -751,6 +825,10 @@ def _fix_streamed(
 
 
 def _diff(name: str, old: bytes, new: bytes) -> str:
+    import difflib
+
+    from .sources.decode import decode
+
     if old == new:
         return ""
     if name.lower().endswith(".xlsx"):
@@ -761,6 +839,8 @@ def _diff(name: str, old: bytes, new: bytes) -> str:
 
 
 def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .config import TEMPLATE
+
     target = Path(".replycoach.yaml")
     if target.exists() and not args.force:
         err.write(f"{target} exists; use --force to overwrite\n")
@@ -771,9 +851,12 @@ def _cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
     from .audit import load_timing_rules
     from .audit.run import run_audit
     from .audit.transcripts import DEFAULT_HEADER
+    from .formats.text import plural
 
     mapping = {}
     for pair in filter(None, (p.strip() for p in args.map.split(","))):
@@ -834,6 +917,7 @@ def _cmd_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+
     from .service import Service
 
     config = _config(args)
@@ -860,12 +944,14 @@ def _cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         token=args.token,
         cors_origins=args.cors_origin,
         max_body=args.max_body,
+        allow_hosts=args.allow_host,
+        budget=args.budget,
     )
 
 
 def _cmd_lsp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        from .service.lsp import main as serve_lsp
+        from .service.lsp.server import main as serve_lsp
     except ImportError as exc:
         err.write(
             f"replycoach lsp needs the lsp extra ({exc.name or exc}): "
@@ -876,6 +962,7 @@ def _cmd_lsp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_test_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .formats.text import plural
     from .ruletest import summary, test_rules
 
     problems = test_rules(args.paths, with_defaults=not args.no_default_rules)
@@ -889,6 +976,8 @@ def _cmd_test_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
     from .loader import rule_file_schema
 
     text = json.dumps(rule_file_schema(), ensure_ascii=False, indent=2) + "\n"
@@ -913,6 +1002,8 @@ def _cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
+    from .docs import source_title
+
     fixable = getattr(rule, "fix", "unsafe") == "safe"
     return {
         "id": rule.id,
@@ -930,6 +1021,8 @@ def _rule_summary(rule: AnyRule, active: bool) -> dict[str, object]:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
     engine = _engine(args, _config(args))
     active = set(engine.rule_ids())
     severities = {c.id: c.severity.value for c in engine.checkers}
@@ -958,11 +1051,17 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
+    from .engine import Engine
+
     engine = _engine(args, _config(args), all_rules=True)
     rule = next((r for r in engine.rules if args.rule in (r.id, *r.aliases)), None)
     if rule is None:
         err.write(f"replycoach: unknown rule {args.rule!r}; see 'replycoach rules'\n")
         return EXIT_USAGE
+    from .docs import source_title
+
     one = Engine([rule], enable=[rule.id])
     if args.format == "json":
         data = rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)

@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from .errors import ReplycoachError
 from .model import Position
 
@@ -27,40 +24,39 @@ class ConfigError(ReplycoachError):
     """A configuration file cannot be used; the message names the file, line and key."""
 
 
-class ConfigModel(BaseModel):
-    """The keys of a configuration file (hyphenated in the file)."""
+@dataclass(frozen=True)
+class Settings:
+    """The keys of a configuration file (hyphenated in the file), with their defaults.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    A plain dataclass, so that a run without a configuration file imports no validation
+    library; files are validated by the pydantic schema in :mod:`replycoach.configschema`,
+    which has the same fields (a test keeps the two in step).
+    """
 
-    fail_on: Literal["error", "warning", "info", "never"] = Field("warning", alias="fail-on")
-    default_rules: bool = Field(True, alias="default-rules")
-    rule_files: list[str] = Field(default_factory=list, alias="rule-files")
-    enable: list[str] = Field(default_factory=list)
-    disable: list[str] = Field(default_factory=list)
+    fail_on: Literal["error", "warning", "info", "never"] = "warning"
+    default_rules: bool = True
+    rule_files: list[str] = field(default_factory=list)
+    enable: list[str] = field(default_factory=list)
+    disable: list[str] = field(default_factory=list)
     select: list[str] | None = None
-    severity: dict[str, Literal["error", "warning", "info"]] = Field(default_factory=dict)
-    exclude: list[str] = Field(default_factory=list)
-    per_path_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-path-ignores")
+    severity: dict[str, Literal["error", "warning", "info"]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    per_path_ignores: dict[str, list[str]] = field(default_factory=dict)
     column: str | None = None
-    position_column: str | None = Field(None, alias="position-column")
-    position_map: dict[str, Position] = Field(default_factory=dict, alias="position-map")
+    position_column: str | None = None
+    position_map: dict[str, Position] = field(default_factory=dict)
     position: Position | None = None
     baseline: str | None = None
-    packs: list[str] = Field(default_factory=list)
-    rule_options: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="rule-options")
-    customer_column: str | None = Field(None, alias="customer-column")
-
-    @field_validator("column", mode="before")
-    @classmethod
-    def _column_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+    packs: list[str] = field(default_factory=list)
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    customer_column: str | None = None
 
 
 @dataclass(frozen=True)
 class Config:
     """A loaded configuration and where it came from (``path`` is None for defaults)."""
 
-    settings: ConfigModel = field(default_factory=lambda: ConfigModel.model_validate({}))
+    settings: Settings = field(default_factory=Settings)
     path: Path | None = None
 
     @property
@@ -94,6 +90,8 @@ class Config:
                     if item in lines[number - 1]:
                         return number
             return line
+        import yaml
+
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError:
@@ -162,6 +160,8 @@ def _toml_key_line(text: str, key: str) -> int:
 
 
 def _yaml_key_line(text: str, key: str) -> int:
+    import yaml
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -173,13 +173,17 @@ def _yaml_key_line(text: str, key: str) -> int:
     return 1
 
 
-def _validate(data: Any, path: Path, text: str, toml: bool) -> ConfigModel:
+def _validate(data: Any, path: Path, text: str, toml: bool) -> Settings:
+    from pydantic import ValidationError
+
+    from .configschema import ConfigModel
+
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping of keys")
     try:
-        return ConfigModel.model_validate(data)
+        return Settings(**ConfigModel.model_validate(data).model_dump())
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -197,13 +201,47 @@ def _validate(data: Any, path: Path, text: str, toml: bool) -> ConfigModel:
         raise ConfigError("\n".join(problems)) from None
 
 
+def config_key(path: Path, text: str) -> str:
+    """The private cache's key for the settings validated from ``text`` (the file's path and
+    content, replycoach's version and code)."""
+    from . import __version__
+    from .cache import digest
+    from .rulecache import code_digest
+
+    code = code_digest()
+    if not code:
+        return ""
+    blob = f"{__version__}|{code}|{path.resolve()}|{text}".encode("utf-8", "surrogatepass")
+    return digest(blob).hex()
+
+
 def load_config(path: str | Path) -> Config:
-    """Load one configuration file (``.yaml``/``.yml``, or ``pyproject.toml``)."""
+    """Load one configuration file (``.yaml``/``.yml``, or ``pyproject.toml``). Settings
+    validated once are kept in the private cache, keyed by the file's content, so later
+    starts need neither YAML nor pydantic."""
+    from . import cache as disk_cache
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}:1: cannot read configuration: {exc}") from None
+    key = config_key(path, text)
+    known = disk_cache.load("config", key) if key else None
+    if isinstance(known, dict):
+        try:
+            return Config(Settings(**known), path)
+        except TypeError:
+            pass  # another shape: validate again
+    config = _load_config(path, text)
+    if key:
+        import dataclasses
+
+        disk_cache.store("config", key, dataclasses.asdict(config.settings))
+    return config
+
+
+def _load_config(path: Path, text: str) -> Config:
     if path.suffix == ".toml":
         try:
             data = _toml_loads(text)
@@ -214,6 +252,8 @@ def load_config(path: str | Path) -> Config:
             ) from None
         section = data.get("tool", {}).get("replycoach", {})
         return Config(_validate(section, path, text, toml=True), path)
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -23,17 +23,16 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
-
+from .literals import required_literals
 from .normalize import Evasion as EvasionView
 from .normalize import fold_text, merge_spans, normalize
+from .rulecache import lazy_compile
 
-try:  # the regex parser, to find the literals every match of a template must contain
-    import re._parser as _sre_parse  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse as _sre_parse  # type: ignore[no-redef,unused-ignore]
+if TYPE_CHECKING:
+    from .loader import CueSet, Evasion
+
 
 Guard = Literal["conditional", "if-clause", "question", "customer", "other", "negated", "request"]
 """Contexts in which a match does not count:
@@ -58,6 +57,9 @@ GUARDS: tuple[str, ...] = (
     "negated",
     "request",
 )
+
+CUE_PREFIX = "@"
+"""How a rule names a cue set among its phrases: ``"@refusal"``."""
 
 _HAN = "\u4e00-\u9fff"
 _PARTICLES = "的了吗呢吧啊哦呀哈啦嘛么哟噢喔哇咯呐"
@@ -104,156 +106,46 @@ def _check_template(template: str) -> None:
         raise ValueError(f"template {template!r} matches the empty string")
 
 
-# ---------------------------------------------------------------- the YAML models
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CueExamples(_Strict):
-    """Texts the cue set must find (``match``) and must not find (``no_match``)."""
-
-    match: list[str] = []
-    no_match: list[str] = []
-
-
-class Evasion(_Strict):
-    """How a rule or a cue set sees through spellings written to evade it (``evasion:``).
-
-    Matching then also runs on the reply's *evasion view*: letters and digits folded
-    (``ＶＸ``, ``Vx`` → ``vx``; ``①`` → ``1``), filler characters inside a match skipped
-    (spaces, symbols, emoji, zero-width characters; never clause punctuation), and the
-    spellings of the named variant tables (``rules/variants/NAME.yaml``) replaced by their
-    canonical ones. Findings keep exact spans on the original text.
-    """
-
-    variants: list[str] = []
-    """Names of variant tables in ``rules/variants/`` (``contact``, ``rude``, ``digits``)."""
-    skip: bool = True
-    """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
-    gap: int = Field(3, ge=0, le=10)
-    """At most this many filler characters in a row inside one match."""
-    screen: str | None = None
-    """Speed only, for a pattern rule without literal trigger words: a regex searched on
-    the folded reply (lower case, filler characters skipped, variants not yet replaced);
-    the view is made only where it matches. It must match wherever the view could find
-    what the plain text does not."""
-
-    @field_validator("screen")
-    @classmethod
-    def _screen_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
-
-    @field_validator("variants")
-    @classmethod
-    def _tables_exist(cls, value: list[str]) -> list[str]:
-        from .normalize import VariantTableError, variant_tables
-
-        try:
-            known = variant_tables()
-        except VariantTableError as exc:
-            raise ValueError(str(exc)) from None
-        unknown = [name for name in value if name not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown variant table(s) {', '.join(unknown)}; known: {', '.join(known)}"
-            )
-        return value
-
-
-class CueSet(_Strict):
-    """A named set of phrases and templates, referenced from rules as ``"@name"``."""
-
-    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
-    description: str = ""
-    phrases: list[str] = []
-    templates: list[str] = []
-    """Regular expressions over the normalised text with slots (:data:`SLOTS`)."""
-    exceptions: list[str] = []
-    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了), or
-    ``"@name"``: a cue set whose matches a match may not overlap."""
-    not_in: list[Guard] = []
-    """Contexts in which a match does not count (:data:`Guard`)."""
-    evasion: Evasion | None = None
-    """Also match evasive spellings of the phrases and templates (see :class:`Evasion`)."""
-    examples: CueExamples = CueExamples()
-    _origin: str = PrivateAttr(default="")
-    _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
-
-    def antipatterns(self) -> list[str]:
-        """Names of the cue sets its exceptions reference (``"@name"``)."""
-        return [e[1:] for e in self.exceptions if e.startswith("@")]
-
-    @property
-    def refs(self) -> dict[str, CueSet]:
-        """The cue sets its exceptions reference, resolved by the loader."""
-        return self._refs
-
-    @property
-    def origin(self) -> str:
-        """``path:line`` where the cue set is defined."""
-        return self._origin
-
-    @field_validator("templates")
-    @classmethod
-    def _templates_compile(cls, value: list[str]) -> list[str]:
-        for template in value:
-            _check_template(template)
-        return value
-
-    @model_validator(mode="after")
-    def _says_something(self) -> CueSet:
-        if not (self.phrases or self.templates):
-            raise ValueError("a cue set needs phrases or templates")
-        return self
-
-
 # ---------------------------------------------------------------- context guards
 
 _CLAUSE_BREAKS = "，,。！!？?；;：:\n\t ~～…、/"
 _SENTENCE_BREAKS = "。！!？?\n~～"
-_CONDITIONAL_BEFORE = re.compile(
+_CONDITIONAL_BEFORE = lazy_compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|否则|不然|"
     r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
 )
-_IF_BEFORE = re.compile(
+_IF_BEFORE = lazy_compile(
     r"如果|假如|假若|倘若|若是|如若|万一|一旦|即使|即便|就算|哪怕|除非|"
     r"(?<![主需只想还总就不])要是|(?<![主只就])若(?!干)|(?<![有没])如有|如需|如遇|只要"
 )
-_QUESTION_IN_CLAUSE = re.compile(
+_QUESTION_IN_CLAUSE = lazy_compile(
     r"能不能|是不是|可不可以|可以不|行不行|会不会|有没有|要不要|对不对|好不好|能否|是否|可否|"
     r"请问|为什么|为啥|难道|怎么回事|多少|怎么(?:退|换|弄|处理|申请|操作|用|查|算)"
 )
-_QUESTION_TAIL = re.compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}亲]*")
-_QUESTION_WORD = re.compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
-_QUESTION_END = re.compile(
+_QUESTION_TAIL = lazy_compile(rf"[^，,。！!；;]*[吗嘛][{_PARTICLES}亲]*")
+_QUESTION_WORD = lazy_compile(r"多(?:远|少|久|大|长|重|高)|哪(?!怕)|什么|几(?:天|个|号|点|时)")
+_QUESTION_END = lazy_compile(
     rf"(?:[^，,。！!]*[吗么嘛][{_PARTICLES}亲]*|[^{_PARTICLES}]*)?[?？]|[吗嘛][{_PARTICLES}亲]*$"
 )
-_CUSTOMER_BEFORE = re.compile(
+_CUSTOMER_BEFORE = lazy_compile(
     r"(?<![向给为帮跟对和与让替请祝陪谢])(?:您|你|顾客|客户|买家)(?:这边|那边|那里|这里|自己|本人|也|都|还|就|暂时|目前|现在|一直|"
     rf"如果|要是|是不是|是|又|再|可能|应该|肯定|一定|会|如|若)*[{_HAN}]?$"
 )
-_RHETORICAL = re.compile(r"(?:不是|难道)[^，,。！!]*[吗么][?？]?")
-_OTHER_BEFORE = re.compile(
+_RHETORICAL = lazy_compile(r"(?:不是|难道)[^，,。！!]*[吗么][?？]?")
+_OTHER_BEFORE = lazy_compile(
     r"(?:他|她|它|他们|她们|对方|配送员|快递员|快递公司|快递|物流|师傅|商家|厂家|司机|别人|客户)"
     r"(?:说|讲|反馈|回复|那边)?(?:也|都|还|就|可能)*$"
 )
-_NEGATED_SCOPE = re.compile(
+_NEGATED_SCOPE = lazy_compile(
     r"(?:无法|不能|不敢|没法|没办法|很难|难以|不好)[^，,。！!？?]{0,4}(?:保证|肯定|确定|承诺)"
 )
 _VOW_GOES_ON = "是会能要可不没都也就给让"
-_REQUEST_AFTER = re.compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
-_NEGATED_BEFORE = re.compile(
+_REQUEST_AFTER = lazy_compile(r"完好|齐全|完整|无损|不影响|畅通|干净|未使用|没有使用|正确")
+_NEGATED_BEFORE = lazy_compile(
     r"(?:不|没|无|难以|很难|未必|别|并非)(?:能|可以|敢|好|太|大|是|法|办法|有办法|能够|会|要)?(?:有)?"
     r"(?:先|为您|给您|向您|跟您|帮您|对您|和您|给|跟|对)?$"
 )
-_REQUEST_BEFORE = re.compile(
+_REQUEST_BEFORE = lazy_compile(
     r"(?:请|务必|必须|需要|需|须|要|得|为了|为(?!您|你)|(?<![可所予难加给])以|以便|并|最好|尽量|记得|确保|用来|用于|才能|才可以)"
     r"(?:您|你|亲|买家)?(?:能|要|一定|尽量|务必|先|都)?$"
 )
@@ -359,95 +251,6 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
 # ---------------------------------------------------------------- matching
 
 
-def _pure(items: list[tuple[Any, Any]]) -> str | None:
-    """The string a parsed sequence stands for when it is all literals (lookarounds, being
-    zero-width, are left out)."""
-    items = [(op, arg) for op, arg in items if str(op) not in ("ASSERT", "ASSERT_NOT")]
-    if all(str(op) == "LITERAL" for op, _ in items):
-        return "".join(chr(arg) for _, arg in items)
-    return None
-
-
-def _alternatives(op: Any, arg: Any) -> list[str] | None:
-    """The strings a group of literal alternatives stands for (``(?:不能|无法)``)."""
-    name = str(op)
-    if name == "SUBPATTERN":
-        items = list(arg[-1])
-        if len(items) == 1:
-            return _alternatives(*items[0])
-        pure = _pure(items)
-        return [pure] if pure is not None else None
-    if name == "BRANCH":
-        out = []
-        for branch in arg[1]:
-            pure = _pure(list(branch))
-            if pure is None:
-                return None
-            out.append(pure)
-        return out
-    if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):
-        return [chr(a) for _, a in arg]
-    return None
-
-
-def _literal_sets(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
-    """Strings one of which every match of the parsed sequence ``items`` contains: the
-    strongest of its runs of literals and literal alternatives (``不(?:了|上)`` → 不了, 不上)."""
-    best: frozenset[str] | None = None
-    current = [""]
-
-    def consider(candidate: Iterable[str] | None) -> None:
-        nonlocal best
-        found = frozenset(candidate or ())
-        if not found or not all(found):
-            return
-        if best is None or min(map(len, found)) > min(map(len, best)):
-            best = found
-
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL":
-            current = [c + chr(arg) for c in current]
-            continue
-        if name in ("ASSERT", "ASSERT_NOT", "AT"):
-            continue  # zero-width
-        alternatives = _alternatives(op, arg)
-        if alternatives is not None and len(current) * len(alternatives) <= 64:
-            current = [c + a for c in current for a in alternatives]
-            continue
-        consider(current)
-        current = [""]
-        if name == "SUBPATTERN":
-            consider(_literal_sets(list(arg[-1])))
-        elif name == "BRANCH":
-            found: set[str] = set()
-            for branch in arg[1]:
-                sub = _literal_sets(list(branch))
-                if not sub:
-                    found = set()
-                    break
-                found |= sub
-            consider(found)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
-            consider(_literal_sets(list(arg[2])))
-    consider(current)
-    return best
-
-
-def required_literals(pattern: str) -> frozenset[str] | None:
-    """Literal strings one of which every match of ``pattern`` contains (``None``: none
-    found). The engine screens replies for them before running a rule.
-
-    >>> sorted(required_literals("(?:不能|无法)[a-z]"))
-    ['不能', '无法']
-    """
-    try:
-        parsed = _sre_parse.parse(pattern)
-    except re.error:
-        return None
-    return _literal_sets(list(parsed))
-
-
 _ONE_CHAR_SLOTS = ("verb", "han")
 
 
@@ -505,6 +308,13 @@ class CueMatcher:
             else:
                 triggers |= found
         self.triggers: tuple[str, ...] = tuple(sorted(triggers)) if self.screenable else ()
+        # Speed: a prefix tree of the literals every match holds, searched before the full
+        # alternation (Python's re tries each alternative, lookarounds and all, at each position)
+        self.screen: re.Pattern[str] | None = None
+        if self.triggers and all(self.triggers):
+            from .words import trie_pattern
+
+            self.screen = re.compile(trie_pattern(self.triggers))
         self.evasion: EvasionView | None = None
         if evasion is not None:
             # The phrases as the evasion view shows them, the templates as they are, both
@@ -518,6 +328,7 @@ class CueMatcher:
             self.view_regex = re.compile("|".join(f"(?:{p})" for p in pieces), re.IGNORECASE)
             self.screenable = False
             self.triggers = ()
+            self.screen = None
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
@@ -542,6 +353,8 @@ class CueMatcher:
         return last[1]
 
     def _candidates(self, norm: str) -> list[tuple[int, int]]:
+        if self.screen is not None and self.screen.search(norm) is None:
+            return []
         spans = [m.span() for m in self.regex.finditer(norm)] if self.regex else []
         for slot, rest in self.led:
             for m in rest.finditer(norm):

@@ -8,9 +8,8 @@ from functools import cache
 
 import yaml
 
-from .cues import CueSet
 from .engine import Engine
-from .loader import AnyRule, SubstitutionRule, default_cues, default_rules_dir
+from .loader import AnyRule, CueSet, SubstitutionRule, default_cues, default_rules_dir
 
 
 @cache
@@ -76,7 +75,8 @@ def _render_cues(rules: Sequence[AnyRule]) -> list[str]:
         "## Cue sets",
         "",
         "Named sets of phrases and templates that rules reference as `@name` in a condition "
-        '(`none: ["@apology"]`). A template is a regular expression over the normalised '
+        '(`none: ["@apology"]`), in `exceptions` or among an existence rule\'s `words` '
+        '(`words: [滚, "@impatience"]`). A template is a regular expression over the normalised '
         "text with slots (`{verb}`: any verb). `not in` lists the contexts in which a match "
         "does not count. Defined in `rules/cues/*.yaml`; a team's rule file may add its own "
         "under `cues:`.",

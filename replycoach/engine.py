@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError, UnknownRuleError
-from .fixes import apply_fixes
-from .kinds import Checker, Context, compile_rule
-from .loader import AnyRule, default_rules_dir, load_paths
+from .kinds import Checker, Context, WordSet, compile_rule
 from .model import POSITIONS, Finding, Severity
 from .normalize import fold_text, normalize
-from .words import trie_pattern
+from .rulecache import cache_key, cached_engine, default_rules_dir
+
+if TYPE_CHECKING:
+    from .loader import AnyRule
 
 _MAX_FIX_PASSES = 8
 
@@ -45,16 +46,19 @@ class Engine:
         a rule's own fields (``{"long-sentence": {"max": 60}}``). Every id named must exist
         (old ids in a rule's ``aliases`` count), else :class:`UnknownRuleError`.
         """
-        rules = list(rules)
-        if options:
-            rules = [_with_options(r, options[r.id]) if r.id in options else r for r in rules]
-        self.rules: tuple[AnyRule, ...] = tuple(rules)
+        rules = _apply_options(rules, options)
+        self._rules: tuple[AnyRule, ...] | None = tuple(rules)
+        self._sources: tuple[str, ...] = ()
+        """The rule files, for engines from :meth:`from_paths` (their rules can be reloaded)."""
+        self._options = {k: dict(v) for k, v in (options or {}).items()}
+        self.cache_key = ""
+        """The compiled-rule cache's key for this engine (empty: not from the cache)."""
         pack_names = set(packs)
-        unknown_packs = pack_names - {r.pack for r in self.rules}
+        unknown_packs = pack_names - {r.pack for r in rules}
         if unknown_packs:
             raise UnknownRuleError(f"unknown rule pack(s): {', '.join(sorted(unknown_packs))}")
-        names = {r.id: r.id for r in self.rules}
-        names.update({alias: r.id for r in self.rules for alias in r.aliases})
+        names = {r.id: r.id for r in rules}
+        names.update({alias: r.id for r in rules for alias in r.aliases})
 
         def resolve(ids: Iterable[str], what: str) -> set[str]:
             unknown = sorted(set(ids) - names.keys())
@@ -62,7 +66,7 @@ class Engine:
                 raise UnknownRuleError(f"unknown rule id(s) to {what}: {', '.join(unknown)}")
             return {names[i] for i in ids}
 
-        enabled = resolve(enable, "enable") | {r.id for r in self.rules if r.pack in pack_names}
+        enabled = resolve(enable, "enable") | {r.id for r in rules if r.pack in pack_names}
         resolve((options or {}).keys(), "configure")
         disabled = resolve(disable, "disable")
         kept = resolve(only, "select") if only is not None else None
@@ -76,13 +80,13 @@ class Engine:
         overrides = {names[k]: Severity(v) for k, v in (severity or {}).items() if k in names}
         self.checkers: tuple[Checker, ...] = tuple(
             compile_rule(rule, overrides.get(rule.id))
-            for rule in self.rules
+            for rule in rules
             if (kept is None or rule.id in kept)
             and rule.id not in disabled
             and (rule.enabled or rule.id in enabled or (kept is not None and rule.id in kept))
         )
-        # One alternation of the trigger words of every checker that has them: a reply with
-        # none of them (most replies) skips all those checkers at once. Rules about the
+        # One Aho-Corasick pass over a reply finds which trigger words occur: it runs the
+        # checkers without triggers and those whose words occur. Rules about the
         # customer's message are left out of the screen used when it is unknown. With a rule
         # that sees through evasive spellings (``evasion:``), the screen runs on the folded
         # text (lower case, filler characters skipped), so that 傻 逼 or SB still reach
@@ -92,6 +96,22 @@ class Engine:
             _Screen(self.checkers, self._fold),
             _Screen([c for c in self.checkers if not c.needs_customer], self._fold),
         )
+
+    @property
+    def rules(self) -> tuple[AnyRule, ...]:
+        """Every loaded rule, validated, active or not (an engine loaded from the
+        compiled-rule cache reads and validates its rule files again on first use)."""
+        if self._rules is None:
+            from .loader import load_paths
+
+            self._rules = tuple(_apply_options(load_paths(self._sources), self._options))
+        return self._rules
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if self._sources:
+            state["_rules"] = None  # reloaded from the files when asked for
+        return state
 
     @classmethod
     def from_paths(
@@ -110,17 +130,36 @@ class Engine:
         >>> Engine.from_paths(defaults=True).rule_ids()[:3]
         ('absolute-promise', 'bare-unavailable', 'blame-shifting')
         """
-        sources: list[str | Path] = [default_rules_dir()] if defaults else []
-        sources.extend(paths)
-        return cls(
-            load_paths(sources),
-            enable=enable,
-            disable=disable,
-            only=only,
-            severity=severity,
-            packs=packs,
-            options=options,
-        )
+        sources = [str(default_rules_dir())] if defaults else []
+        sources.extend(str(p) for p in paths)
+        enable, disable, packs = list(enable), list(disable), list(packs)
+        only = None if only is None else list(only)
+        levels = {k: str(v) for k, v in (severity or {}).items()}
+        settings = {
+            "enable": enable,
+            "disable": disable,
+            "only": only,
+            "severity": levels,
+            "packs": packs,
+            "options": options or {},
+        }
+
+        def build() -> Engine:
+            from .loader import load_paths
+
+            engine = cls(
+                load_paths(sources),
+                enable=enable,
+                disable=disable,
+                only=only,
+                severity=levels,
+                packs=packs,
+                options=options,
+            )
+            engine._sources = tuple(sources)
+            return engine
+
+        return cached_engine(cache_key(sources, settings), build)
 
     @classmethod
     def default(cls) -> Engine:
@@ -197,6 +236,8 @@ class Engine:
         ignore: Collection[str] = (),
     ) -> str:
         """``text`` with every safe rewrite applied, repeated until nothing changes."""
+        from .fixes import apply_fixes
+
         for _ in range(_MAX_FIX_PASSES):
             found = self.check(text, position=position, customer=customer, ignore=ignore)
             fixed = apply_fixes(text, found)
@@ -208,54 +249,43 @@ class Engine:
 
 class _Screen:
     """Which of some checkers may fire on a text: those without trigger words, and those
-    with one of theirs in it. With ``fold``, the text screened is the folded one and the
+    with one of theirs in it (one Aho-Corasick pass finds every occurrence of every word,
+    overlapping ones too). With ``fold``, the text screened is the folded one and the
     trigger words are folded too (evasive checkers add the words their view may show)."""
 
     def __init__(self, checkers: Sequence[Checker], fold: bool = False) -> None:
         self.checkers = tuple(checkers)
         words_of = [_screen_words(c, fold) for c in self.checkers]
         self.screened = tuple(bool(w) for w in words_of)
-        words = set().union(*words_of)
-        self.regex = re.compile(trie_pattern(words)) if words else None
-        self.always = tuple(c for c, w in zip(self.checkers, words_of, strict=True) if not w)
-        # For each word the screen can find: the checkers with a trigger that is a prefix of
-        # it (the screen prefers the longest word at a position).
-        owners: dict[str, set[int]] = {}
+        self.words = WordSet(set().union(*words_of))
+        owners: dict[str, list[int]] = {}
         for i, ws in enumerate(words_of):
             for w in ws:
-                owners.setdefault(w, set()).add(i)
-        self.gated: dict[str, frozenset[int]] = {
-            word: frozenset(i for k in range(1, len(word) + 1) for i in owners.get(word[:k], ()))
-            for word in words
-        }
-        # Offsets inside a word where another trigger word may start (most words have none).
-        firsts = {w[0] for w in words}
-        self.inner: dict[str, tuple[int, ...]] = {
-            w: tuple(k for k in range(1, len(w)) if w[k] in firsts) for w in words
-        }
+                owners.setdefault(w, []).append(i)
+        self.owners = tuple(tuple(owners[w]) for w in self.words.words)
+        self.always = tuple(c for c, s in zip(self.checkers, self.screened, strict=True) if not s)
+        self.always_at = frozenset(i for i, s in enumerate(self.screened) if not s)
 
     def select(self, norm: str) -> Sequence[Checker]:
-        """The checkers that may fire on ``norm``. Matches of the screen do not overlap,
-        so the positions inside each match are tried too: every occurrence of every
-        trigger word is seen."""
-        screen = self.regex
-        if screen is None:
+        """The checkers that may fire on ``norm``, in rule order."""
+        if not self.words.words:
             return self.checkers
-        first = screen.search(norm)
-        if first is None:
+        hits = self.words.hits(norm)
+        if not hits:
             return self.always  # no trigger word anywhere: the others cannot fire
-        hit: set[int] = set()
-        gated = self.gated
-        inner_offsets = self.inner
-        for m in screen.finditer(norm, first.start()):
-            word = m.group()
-            hit.update(gated[word])
-            for k in inner_offsets[word]:
-                inner = screen.match(norm, m.start() + k)
-                if inner is not None:
-                    hit.update(gated[inner.group()])
-        screened = self.screened
-        return [c for i, c in enumerate(self.checkers) if i in hit or not screened[i]]
+        active = set(self.always_at)
+        for hit in hits:
+            active.update(self.owners[hit])
+        return [self.checkers[i] for i in sorted(active)]
+
+
+def _apply_options(
+    rules: Iterable[AnyRule], options: Mapping[str, Mapping[str, object]] | None
+) -> list[AnyRule]:
+    rules = list(rules)
+    if not options:
+        return rules
+    return [_with_options(r, options[r.id]) if r.id in options else r for r in rules]
 
 
 def _screen_words(checker: Checker, fold: bool) -> set[str]:

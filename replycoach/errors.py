@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Fields(NamedTuple):
+        file: str
+        line: int
+        field: str
+        message: str
+
+else:  # the same record without importing typing or dataclasses (``--version`` imports this)
+    from collections import namedtuple
+
+    _Fields = namedtuple("_Fields", ["file", "line", "field", "message"])
 
 
 class ReplycoachError(Exception):
     """Base class of every error replycoach raises on purpose."""
 
 
-@dataclass(frozen=True)
-class RuleProblem:
+class RuleProblem(_Fields):
     """One problem in a rule file, for tools: ``file``, ``line`` (1-based), ``field`` (the
     place in the file, e.g. ``rules[0].severity``; empty when the whole file is meant) and
     ``message``.
@@ -21,10 +34,7 @@ class RuleProblem:
     ('rules/a.yaml', 4, 'rules[0].severity', "'fatal' is not one of error")
     """
 
-    file: str
-    line: int
-    field: str
-    message: str
+    __slots__ = ()
 
     _FORM = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::\d+)?: (?P<rest>.*)$", re.S)
     _FIELD = re.compile(r"^(?P<field>(?:rule '[^']*': )?[\w.\[\]'-]+): (?P<message>.*)$", re.S)

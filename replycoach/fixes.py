@@ -8,10 +8,14 @@ import re
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from .errors import ReplycoachError
-from .model import Finding
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from .model import Finding
 
 
 def apply_fixes(text: str, findings: Iterable[Finding]) -> str:

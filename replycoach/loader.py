@@ -10,9 +10,11 @@ reported with the file, the line and the field, e.g.::
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from string import Formatter
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -25,17 +27,125 @@ from pydantic import (
     model_validator,
 )
 
-from .cues import CueSet, Evasion, Guard
+from .cues import CUE_PREFIX as CUE_PREFIX  # re-exported
+from .cues import Guard
+from .cues import _check_template as check_template
 from .errors import RuleFileError
 from .model import Position, Severity
+from .regex import backtracking, runs_linear
+from .rulecache import default_rules_dir as default_rules_dir  # re-exported
+from .rulecache import rule_files
 
 RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-CUE_PREFIX = "@"
+MAX_PATTERN = 10_000
 """A condition's phrase written ``@name`` stands for the cue set ``name``."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CueExamples(_Strict):
+    """Texts the cue set must find (``match``) and must not find (``no_match``)."""
+
+    match: list[str] = []
+    no_match: list[str] = []
+
+
+class Evasion(_Strict):
+    """How a rule or a cue set sees through spellings written to evade it (``evasion:``).
+
+    Matching then also runs on the reply's *evasion view*: letters and digits folded
+    (``ＶＸ``, ``Vx`` → ``vx``; ``①`` → ``1``), filler characters inside a match skipped
+    (spaces, symbols, emoji, zero-width characters; never clause punctuation), and the
+    spellings of the named variant tables (``rules/variants/NAME.yaml``) replaced by their
+    canonical ones. Findings keep exact spans on the original text.
+    """
+
+    variants: list[str] = []
+    """Names of variant tables in ``rules/variants/`` (``contact``, ``rude``, ``digits``)."""
+    skip: bool = True
+    """Skip filler characters inside a match (``加 微 信``, ``微❤信``)."""
+    gap: int = Field(3, ge=0, le=10)
+    """At most this many filler characters in a row inside one match."""
+    screen: str | None = None
+    """Speed only, for a pattern rule without literal trigger words: a regex searched on
+    the folded reply (lower case, filler characters skipped, variants not yet replaced);
+    the view is made only where it matches. It must match wherever the view could find
+    what the plain text does not."""
+
+    @field_validator("screen")
+    @classmethod
+    def _screen_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("variants")
+    @classmethod
+    def _tables_exist(cls, value: list[str]) -> list[str]:
+        from .normalize import VariantTableError, variant_tables
+
+        try:
+            known = variant_tables()
+        except VariantTableError as exc:
+            raise ValueError(str(exc)) from None
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown variant table(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        return value
+
+
+class CueSet(_Strict):
+    """A named set of phrases and templates, referenced from rules as ``"@name"``."""
+
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    description: str = ""
+    phrases: list[str] = []
+    templates: list[str] = []
+    """Regular expressions over the normalised text with slots (:data:`replycoach.cues.SLOTS`)."""
+    exceptions: list[str] = []
+    """Longer strings inside which a match does not count (antipatterns: 不了解 for 不了), or
+    ``"@name"``: a cue set whose matches a match may not overlap."""
+    not_in: list[Guard] = []
+    """Contexts in which a match does not count (:data:`replycoach.cues.Guard`)."""
+    evasion: Evasion | None = None
+    """Also match evasive spellings of the phrases and templates (see :class:`Evasion`)."""
+    examples: CueExamples = CueExamples()
+    _origin: str = PrivateAttr(default="")
+    _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+
+    def antipatterns(self) -> list[str]:
+        """Names of the cue sets its exceptions reference (``"@name"``)."""
+        return [e[1:] for e in self.exceptions if e.startswith("@")]
+
+    @property
+    def refs(self) -> dict[str, CueSet]:
+        """The cue sets its exceptions reference, resolved by the loader."""
+        return self._refs
+
+    @property
+    def origin(self) -> str:
+        """``path:line`` where the cue set is defined."""
+        return self._origin
+
+    @field_validator("templates")
+    @classmethod
+    def _templates_compile(cls, value: list[str]) -> list[str]:
+        for template in value:
+            check_template(template)
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> CueSet:
+        if not (self.phrases or self.templates):
+            raise ValueError("a cue set needs phrases or templates")
+        return self
 
 
 class Source(_Strict):
@@ -112,6 +222,14 @@ class _RuleBase(_Strict):
         """The cue sets the rule references (``"@name"``), resolved by the loader."""
         return self._cues
 
+    placeholders: ClassVar[tuple[str, ...]] = ("match", "suggestions")
+    """The ``{names}`` this kind's message may use."""
+
+    @field_validator("message")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        return check_message(value, cls.placeholders)
+
     @property
     def origin(self) -> str:
         """``path:line`` where the rule is defined (empty when built in code)."""
@@ -137,14 +255,42 @@ class _PhraseBase(_RuleBase):
     request (see :data:`replycoach.cues.Guard`)."""
 
 
+def check_message(message: str, allowed: Sequence[str]) -> str:
+    """``message`` if its ``{placeholders}`` are all among ``allowed``, bare (no format spec
+    such as ``{match:>9999}``, no conversion, no index or attribute); else ValueError."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(message)]
+    except ValueError as exc:
+        raise ValueError(f"not a valid message: {exc} (write {{{{ and }}}} for braces)") from None
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in allowed:
+            raise ValueError(
+                f"unknown placeholder {{{name[:40]}}}; this kind's messages may use "
+                + ", ".join(f"{{{a}}}" for a in allowed)
+            )
+        if spec or conversion:
+            raise ValueError(f"placeholder {{{name}}} takes no format spec or conversion")
+    return message
+
+
 def _check_regex(pattern: str) -> None:
     """Raise ValueError (reported at the field) unless ``pattern`` is a usable regex."""
     if not pattern:
         raise ValueError("a pattern must not be empty")
+    if len(pattern) > MAX_PATTERN:
+        raise ValueError(f"a pattern holds at most {MAX_PATTERN} characters")
     try:
         re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
+    why = backtracking(pattern)
+    if why and not runs_linear(pattern):
+        raise ValueError(
+            f"this pattern can take exponential or polynomial time ({why}); rewrite it so "
+            "that every piece of text can be matched one way only"
+        )
 
 
 def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
@@ -162,7 +308,9 @@ def _check_exceptions(exceptions: list[str], words: Iterable[str]) -> None:
 
 
 class ExistenceRule(_PhraseBase):
-    """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives."""
+    """Flags each occurrence of any of ``words``; ``suggest`` lists approved alternatives.
+    A word written ``@name`` stands for the cue set ``name``: its phrases and templates
+    count as words (``words: [滚, "@impatience"]``)."""
 
     kind: Literal["existence"]
     words: list[str] = Field(min_length=1)
@@ -189,6 +337,7 @@ class SubstitutionRule(_PhraseBase):
 
 
 Check = Literal["cn-id-checksum", "luhn"]
+_Keep = Annotated[int, Field(ge=0, le=1000)]
 
 
 class PatternRule(_RuleBase):
@@ -203,7 +352,9 @@ class PatternRule(_RuleBase):
     validate_: Check | dict[str, Check] | None = Field(default=None, alias="validate")
     prefilter: str | None = None
     """A cheap regex that must match somewhere before ``pattern`` is tried (speed only)."""
-    mask: tuple[int, int] | None = None
+    mask: (
+        tuple[Annotated[int, Field(ge=0, le=1000)], Annotated[int, Field(ge=0, le=1000)]] | None
+    ) = None
     """Suggest the match with all but the first/last N characters replaced by ``*``."""
     suggest: list[str] = []
     unless: list[str] = []
@@ -248,8 +399,9 @@ class CountRule(_RuleBase):
     words: list[str] = Field(min_length=1)
     against: list[str] = []
     exceptions: list[str] = []
-    min: int = Field(default=2, ge=1)
-    ratio: float = Field(default=1.0, ge=0)
+    min: int = Field(default=2, ge=1, le=10_000)
+    ratio: float = Field(default=1.0, ge=0, le=10_000, allow_inf_nan=False)
+    placeholders: ClassVar[tuple[str, ...]] = ("match", "suggestions", "count", "against")
 
     @model_validator(mode="after")
     def _exceptions_contain_words(self) -> CountRule:
@@ -287,7 +439,7 @@ class Condition(_Strict):
     all: list[str] = []
     none: list[str] = []
     pattern: str | None = None
-    at_least: int = Field(1, ge=1)
+    at_least: int = Field(1, ge=1, le=1000)
     exceptions: list[str] = []
     not_in: list[Guard] = []
 
@@ -332,10 +484,11 @@ class LengthRule(_RuleBase):
     """Flags a stretch of text longer than ``max`` characters with none of ``breaks``."""
 
     kind: Literal["length"]
-    max: int = Field(40, ge=2)
+    max: int = Field(40, ge=2, le=100_000)
     breaks: str = "，。！？；：、,.!?;:~～…\n \t"
-    min_han: float = Field(0.5, ge=0, le=1)
+    min_han: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)
     """Share of Chinese characters a stretch needs to count (URLs and codes do not)."""
+    placeholders: ClassVar[tuple[str, ...]] = ("match", "suggestions", "length", "max")
     sentence_marks: str = "的了是在您你我会要哦呢吗吧就也都请能可让把给"
     """A stretch needs one of these to be a sentence (product titles, names and addresses
     have none); empty: every stretch counts."""
@@ -407,6 +560,61 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_EXPANDED = 100_000
+MAX_EXPANDED_CHARS = 4_000_000
+
+
+def _check_expansion(root: yaml.Node, path: str) -> None:
+    """Refuse a document whose aliases expand it beyond :data:`MAX_EXPANDED` values or
+    :data:`MAX_EXPANDED_CHARS` characters (an alias bomb: 568 bytes can stand for
+    gigabytes), that refers to itself, or that nests deeper than :data:`MAX_DEPTH`. The node
+    graph is walked once, each shared node sized once, nothing is expanded."""
+    sizes: dict[int, tuple[int, int]] = {}
+    distinct = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if not done:
+            if key in sizes:
+                continue
+            if key in open_nodes:
+                raise RuleFileError(
+                    [f"{path}:{node.start_mark.line + 1}: a YAML alias refers to itself"]
+                )
+            if len(open_nodes) >= MAX_DEPTH:
+                raise RuleFileError(
+                    [f"{path}:{node.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels"]
+                )
+            open_nodes.add(key)
+            distinct += 1
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        open_nodes.discard(key)
+        count, chars = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+        for child in children:
+            c, n = sizes[id(child)]
+            count, chars = count + c, chars + n
+        sizes[key] = (count, chars)
+        if count > max(MAX_EXPANDED, 2 * distinct) or chars > MAX_EXPANDED_CHARS:
+            raise RuleFileError(
+                [
+                    f"{path}:{node.start_mark.line + 1}: YAML aliases expand this to over "
+                    f"{MAX_EXPANDED:,} values or {MAX_EXPANDED_CHARS:,} characters "
+                    "(an alias bomb?); write the values out or use fewer aliases"
+                ]
+            )
+
+
 def _node_for(root: yaml.Node | None, loc: Sequence[int | str]) -> tuple[yaml.Node | None, str]:
     """Walk the YAML node tree along a pydantic error location; return the deepest node
     reached and the location written as ``rules[3].severity``."""
@@ -441,13 +649,23 @@ def _kind_of(node: yaml.MappingNode) -> str | None:
     return None
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _describe(error: Any) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "literal_error" or kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
         expected = expected.replace("'", "").replace(" or ", ", ")
-        return f"{value!r} is not one of {expected}"
+        return f"{_SHORT.repr(value)} is not one of {expected}"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -476,15 +694,23 @@ _Ref = tuple[AnyRule, str, str]
 
 
 def _parse(text: str, path: str) -> _Parsed:
+    if len(text) > MAX_FILE_BYTES:
+        raise RuleFileError([f"{path}:1: a rule file holds at most {MAX_FILE_BYTES:,} bytes"])
     loader = _LineLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _check_expansion(root, path)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "1"
         problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleFileError([f"{path}:{line}: not valid YAML: {problem}"]) from None
+        raise RuleFileError([f"{path}:{line}: not valid YAML: {_clip(problem)}"]) from None
+    except RecursionError:
+        raise RuleFileError([f"{path}:1: nested deeper than {MAX_DEPTH} levels"]) from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of 5,000 digits
+        raise RuleFileError([f"{path}:1: not valid YAML: {_clip(str(exc))}"]) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -502,7 +728,7 @@ def _parse(text: str, path: str) -> _Parsed:
                 error = {**error, "msg": rest}
             node, where = _node_for(root, loc)
             number = node.start_mark.line + 1 if node is not None else 1
-            problems.append(f"{path}:{number}: {where or 'file'}: {_describe(error)}")
+            problems.append(f"{path}:{number}: {where or 'file'}: {_clip(_describe(error))}")
         raise RuleFileError(problems) from None
     rules = list(parsed.rules)
     pack = Path(path).stem
@@ -526,6 +752,11 @@ def _parse(text: str, path: str) -> _Parsed:
                 for field, k, name in cond.references():
                     number, where = line_of(["rules", i, *at, field, k])
                     refs.append((rule, name, f"{path}:{number}: {where}"))
+        if isinstance(rule, ExistenceRule):
+            for k, entry in enumerate(rule.words):
+                if entry.startswith(CUE_PREFIX):
+                    number, where = line_of(["rules", i, "words", k])
+                    refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
         for k, entry in enumerate(getattr(rule, "exceptions", [])):
             if entry.startswith(CUE_PREFIX):
                 number, where = line_of(["rules", i, "exceptions", k])
@@ -603,17 +834,16 @@ def _read(path: Path) -> str:
         raise RuleFileError([f"{path}:{line}: rule files must be UTF-8"]) from None
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
-    return [path]
-
-
 def _parse_paths(paths: Iterable[str | Path]) -> list[_Parsed]:
+    """Every file once, even when named twice (by the configuration and the command line)."""
     parsed: list[_Parsed] = []
     problems: list[str] = []
+    seen: set[Path] = set()
     for p in paths:
-        for file in _files(Path(p)):
+        for file in rule_files(p):
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
             try:
                 parsed.append(_parse(_read(file), str(file)))
             except RuleFileError as exc:
@@ -668,19 +898,24 @@ def default_cues() -> dict[str, CueSet]:
     return _DEFAULT_CUES
 
 
-def default_rules_dir() -> Path:
-    """The directory of the default rule pack (inside the wheel, or the source tree)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "rules", here.parent / "rules"):
-        if candidate.is_dir():
-            return candidate
-    raise RuleFileError([f"{here / 'rules'}:1: the default rule pack is missing"])
-
-
 def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:
     """Load several files or directories; all their problems are reported together.
-    A file's rules may reference the cue sets of any of them."""
-    return _resolve(_parse_paths(paths))
+    A file's rules may reference the cue sets of any of them. A file named twice is read
+    once; a rule id (or alias) defined in two files is an error naming both places."""
+    rules = _resolve(_parse_paths(paths))
+    problems: list[str] = []
+    defined: dict[str, AnyRule] = {}
+    for rule in rules:
+        for name in (rule.id, *rule.aliases):
+            first = defined.setdefault(name, rule)
+            if first is not rule:
+                problems.append(
+                    f"{rule.origin or '<rule>'}: rule id '{name}' is already defined at "
+                    f"{first.origin or '<rule>'}"
+                )
+    if problems:
+        raise RuleFileError(problems)
+    return rules
 
 
 def rule_file_schema() -> dict[str, Any]:

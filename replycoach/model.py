@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 Position = Literal["first", "middle", "last", "only"]
 """Where a reply stands in its conversation; ``None`` means unknown."""
@@ -32,7 +31,8 @@ class Severity(str, Enum):
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
 
-class Finding(BaseModel):
+@dataclass(frozen=True)
+class Finding:
     """One problem in one reply.
 
     ``start`` and ``end`` are half-open character (code point) offsets into the text as
@@ -42,11 +42,12 @@ class Finding(BaseModel):
     >>> f = check("你放心")[0]
     >>> (f.rule, f.start, f.end, f.excerpt, f.suggestions, f.fixable)
     ('honorific-you', 0, 1, '你', ('您',), True)
-    >>> f.model_dump(mode="json")["severity"]
+    >>> f.to_dict()["severity"]
     'warning'
-    """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A frozen dataclass, so that checking needs no validation library at start-up; pydantic
+    models (the service's responses) take it as a field type.
+    """
 
     rule: str
     """The rule id, e.g. ``absolute-promise``."""
@@ -64,4 +65,13 @@ class Finding(BaseModel):
 
     def to_dict(self) -> dict[str, object]:
         """The JSON form shared by ``--format json`` and the service."""
-        return self.model_dump(mode="json")
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "start": self.start,
+            "end": self.end,
+            "excerpt": self.excerpt,
+            "message": self.message,
+            "suggestions": list(self.suggestions),
+            "fixable": self.fixable,
+        }

@@ -3,7 +3,9 @@
 1. :func:`normalize`, for every rule: length-preserving, so every offset still points into
    the original. Each character maps to exactly one character: traditional → simplified
    (OpenCC's character table, taken one character at a time), full-width ASCII letters and
-   digits → ASCII.
+   digits → ASCII. Building the table takes OpenCC ~20 ms, so it is kept in the private
+   on-disk cache, keyed by the installed OpenCC's files and replycoach's code: a start that
+   finds it there never imports OpenCC.
 2. The *evasion view*, for rules that switch it on (``evasion:`` in a rule): the way
    sensitive-word filters see through spellings written to get past them (the ideas of
    houbb/sensitive-word's ``ignoreCase``/``ignoreWidth``/``charIgnore`` and ToolGood.Words'
@@ -28,6 +30,8 @@
 from __future__ import annotations
 
 import bisect
+import importlib.util
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,9 +39,39 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from . import cache as disk_cache
+
+
+@cache
+def table_key() -> str:
+    """What the table depends on: the installed OpenCC's files (empty if none is found)."""
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    parts = []
+    try:  # the package's files and its compiled library's: a new OpenCC changes them
+        for directory in spec.submodule_search_locations:
+            for folder in (directory, os.path.join(directory, "clib")):
+                if not os.path.isdir(folder):
+                    continue
+                for entry in os.scandir(folder):
+                    if entry.is_file() and not entry.name.endswith((".pyc", ".pyo")):
+                        st = entry.stat()
+                        parts.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        return ""
+    from .rulecache import code_digest  # the table's own code (extra characters) counts too
+
+    code = code_digest()
+    return f"3|{code}|" + "|".join(sorted(parts)) if code else ""
+
 
 @cache
 def _table() -> dict[int, str]:
+    return disk_cache.cached("opencc-t2s", table_key(), _build_table)
+
+
+def _build_table() -> dict[int, str]:
     import opencc
 
     table: dict[int, str] = {}
@@ -115,18 +149,30 @@ _FILLER_RANGES = (
 )
 
 
+def _unicode_key() -> str:
+    """The key of what is computed from Unicode's tables (and the OpenCC table and code)."""
+    key = table_key()
+    return key and f"{key}|{unicodedata.unidata_version}"
+
+
 @cache
 def fillers() -> frozenset[str]:
     """The filler characters the evasion view skips: separators, zero-width and other
-    format characters, symbols and emoji, punctuation that does not end a clause."""
-    return frozenset(
-        chr(code)
-        for low, high in _FILLER_RANGES
-        for code in range(low, high)
-        if chr(code) not in CLAUSE_BREAKS
-        and code not in _table()  # ×, ①: letters and digits in another style
-        and unicodedata.category(chr(code)) in _FILLER_CATEGORIES
-    )
+    format characters, symbols and emoji, punctuation that does not end a clause (~10 ms to
+    find in Unicode's tables, so kept in the private cache)."""
+
+    def compute() -> str:
+        table = _table()
+        return "".join(
+            chr(code)
+            for low, high in _FILLER_RANGES
+            for code in range(low, high)
+            if chr(code) not in CLAUSE_BREAKS
+            and code not in table  # ×, ①: letters and digits in another style
+            and unicodedata.category(chr(code)) in _FILLER_CATEGORIES
+        )
+
+    return frozenset(disk_cache.cached("fillers", _unicode_key(), compute))
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -155,17 +201,24 @@ def _filler_regex(astral: bool) -> re.Pattern[str]:
 
 
 @cache
-def _foldable() -> re.Pattern[str]:
-    """Finds a character that folding changes: a filler, a letter with a lower case, or
-    anything outside the BMP (emoji). Most replies have none: they are their own fold."""
-    cased = (
-        code
-        for low, high in ((0x0000, 0x3000), (0xA640, 0xAC00), (0xFF00, 0x10000))  # all of them
-        for code in range(low, high)
-        if chr(code).lower() != chr(code)
-    )
-    bmp = {ord(c) for c in fillers() if ord(c) < 0x10000} | set(cased)
-    return re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")
+def _foldable() -> frozenset[str]:
+    """The BMP characters that folding changes: fillers and letters with a lower case (any
+    character outside the BMP may be an emoji: see :func:`fold_text`). Most replies have
+    none: they are their own fold. A set, not a regex class: a class of these thousands of
+    ranges takes ~5 ms to compile at every start."""
+
+    def compute() -> str:
+        cased = (
+            code
+            for low, high in ((0x0000, 0x3000), (0xA640, 0xAC00), (0xFF00, 0x10000))  # all
+            for code in range(low, high)
+            if chr(code).lower() != chr(code)
+        )
+        bmp = {ord(c) for c in fillers() if ord(c) < 0x10000} | set(cased)
+        return "".join(map(chr, sorted(bmp)))
+
+    key = _unicode_key()
+    return frozenset(disk_cache.cached("foldable", key and key + "|set", compute))
 
 
 def fold_text(text: str, *, skip: bool = True) -> str:
@@ -179,7 +232,7 @@ def fold_text(text: str, *, skip: bool = True) -> str:
     """
     if not skip:
         return text.lower()
-    if _foldable().search(text) is None:
+    if _foldable().isdisjoint(text) and (text.isascii() or max(text) < "\U00010000"):
         return text
     return _filler_regex(_ASTRAL.search(text) is not None).sub("", text).lower()
 

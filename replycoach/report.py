@@ -120,19 +120,6 @@ def check_file(
     return check_items(engine, name or path, parsed.encoding, parsed.items, ignore, tick)
 
 
-_WORKER: Engine | None = None
-
-
-def _init_worker(engine: Engine) -> None:
-    global _WORKER
-    _WORKER = engine
-
-
-def _work(job: tuple[str, SourceOptions, frozenset[str]]) -> FileResult:
-    assert _WORKER is not None
-    return check_file(_WORKER, *job)
-
-
 @dataclass
 class Report:
     """Everything one run found: files in input order, stale baseline entries."""
@@ -169,16 +156,12 @@ class Report:
         progress: Callable[[FileResult], None] | None = None,
         tick: Tick | None = None,
     ) -> None:
-        """Check files, on ``workers`` processes when more than one; results keep the
-        input order."""
-        if workers > 1 and len(jobs) > 1:
-            from concurrent.futures import ProcessPoolExecutor
+        """Check files, on ``workers`` processes when more than one (big files are split
+        among them, see :mod:`replycoach.parallel`); results keep the input order."""
+        if workers > 1 and jobs:
+            from .parallel import check_files
 
-            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(engine,)) as pool:
-                for result in pool.map(_work, jobs, chunksize=1):
-                    self.files.append(result)
-                    if progress:
-                        progress(result)
+            self.files.extend(check_files(engine, jobs, workers, progress))
             return
         for job in jobs:
             result = check_file(engine, *job, tick=tick)

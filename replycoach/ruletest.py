@@ -7,13 +7,14 @@
 - a rule id used twice (in the pack, or already in the default pack);
 - an approved rewrite that another rule flags;
 - a pattern alternative that matches none of its rule's own flag examples;
+- a pattern with a shape that backtracks catastrophically (``(a+)+$``; see
+  :mod:`replycoach.regex`);
 - a cue set's ``match`` example it does not find, or ``no_match`` example it finds (the cue
   sets defined in the tested files, and the default pack's when it is tested).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from .loader import (
     load_rules,
 )
 from .normalize import normalize
+from .regex import backtracking, compile_regex
 
 
 def _problem(rule: AnyRule, what: str) -> str:
@@ -83,7 +85,8 @@ def check_examples(rule: AnyRule) -> list[str]:
 
 
 def check_patterns(rule: AnyRule) -> list[str]:
-    """Pattern alternatives that match none of the rule's flag examples."""
+    """Pattern alternatives that match none of the rule's flag examples, and patterns with
+    a shape that backtracks catastrophically."""
     if isinstance(rule, PatternRule):
         pieces = [rule.pattern] if isinstance(rule.pattern, str) else rule.pattern
     elif isinstance(rule, CombinationRule):
@@ -91,11 +94,24 @@ def check_patterns(rule: AnyRule) -> list[str]:
     else:
         return []
     texts = [normalize(ex.text) for ex in rule.examples.flag]
-    return [
+    problems = [
         _problem(rule, f"pattern {_short(piece)!r} matches none of its flag examples")
         for piece in pieces
-        if not any(re.search(piece, text) for text in texts)
+        if not any(compile_regex(piece).search(text) for text in texts)
     ]
+    every = list(pieces)
+    if isinstance(rule, PatternRule) and rule.prefilter:
+        every.append(rule.prefilter)
+    if isinstance(rule, CombinationRule):
+        conditions = [*rule.conditions, *([rule.mark] if rule.mark else [])]
+        every += [c.pattern for c in conditions if c.pattern and c.pattern not in every]
+    for piece in every:
+        why = backtracking(piece)
+        if why:
+            problems.append(
+                _problem(rule, f"pattern {_short(piece)!r} can backtrack catastrophically: {why}")
+            )
+    return problems
 
 
 def check_rewrites(rule: AnyRule, everyone: Engine) -> list[str]:

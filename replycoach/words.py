@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import bisect
 import importlib.util
+import math
 import re
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -59,17 +60,62 @@ def _dictionary_key() -> str:
     return f"{path}|{stat.st_size}|{stat.st_mtime_ns}|2"
 
 
+_STRIDE = 32
+
+
+class Lexicon:
+    """jieba's dictionary lines, sorted and joined by line ends, with every 32nd line and its
+    offset as an index: a lookup is a binary search in the index and a scan of at most 32
+    lines. Loading it is one string and two short lists (splitting 349k lines would cost
+    ~0.1 s a start)."""
+
+    def __init__(self, lines: str, total: int, keys: list[str], offsets: list[int]) -> None:
+        self.lines = lines
+        self.total = total
+        """The total frequency jieba divides by."""
+        self.keys = keys
+        self.offsets = offsets
+
+    @classmethod
+    def build(cls, dictionary: str) -> Lexicon:
+        """From jieba's ``dict.txt`` (``word freq tag`` lines)."""
+        lines = sorted(line for line in dictionary.split("\n") if line)
+        offsets = []
+        at = 0
+        for i, line in enumerate(lines):
+            if i % _STRIDE == 0:
+                offsets.append(at)
+            at += len(line) + 1
+        total = sum(int(line.split(" ")[1]) for line in lines)
+        return cls("\n".join(lines), total, lines[::_STRIDE], offsets)
+
+    def first_from(self, key: str) -> str | None:
+        """The first line ``>= key``, or ``None``."""
+        k = bisect.bisect_left(self.keys, key)
+        pos = self.offsets[k - 1] if k else 0
+        lines = self.lines
+        while pos < len(lines):
+            end = lines.find("\n", pos)
+            if end == -1:
+                end = len(lines)
+            line = lines[pos:end]
+            if line >= key:
+                return line
+            pos = end + 1
+        return None
+
+
 @cache
-def _lexicon() -> tuple[list[str], int]:
-    """jieba's dictionary lines, sorted, and the total frequency jieba divides by (sorting
-    349k lines takes ~0.2 s, so the result is cached on disk)."""
+def _lexicon() -> Lexicon:
+    """jieba's dictionary, sorted (~0.2 s, so cached on disk)."""
 
-    def compute() -> tuple[str, int]:
-        lines = sorted(line for line in _dictionary().split("\n") if line)
-        return "\n".join(lines), sum(int(line.split(" ")[1]) for line in lines)
+    def compute() -> tuple[str, int, list[str], list[int]]:
+        lexicon = Lexicon.build(_dictionary())
+        return lexicon.lines, lexicon.total, lexicon.keys, lexicon.offsets
 
-    joined, total = disk_cache.cached("jieba-lexicon", _dictionary_key(), compute)
-    return joined.split("\n"), total
+    key = _dictionary_key()
+    lines, total, keys, offsets = disk_cache.cached("jieba-lexicon", key and key + "|3", compute)
+    return Lexicon(lines, total, keys, offsets)
 
 
 @cache
@@ -110,37 +156,80 @@ def _scan_superstrings(words: tuple[str, ...]) -> dict[str, list[tuple[str, int]
 def _clause_freq(clause: str) -> dict[str, int]:
     """jieba's prefix dictionary restricted to the substrings of ``clause``: a word's
     frequency, 0 for a prefix of longer words (found by binary search in the sorted lines)."""
-    lines, _ = _lexicon()
+    lexicon = _lexicon()
     freq: dict[str, int] = {}
     for i in range(len(clause)):
         for j in range(i + 1, len(clause) + 1):
             sub = clause[i:j]
-            at = bisect.bisect_left(lines, sub)
-            if at == len(lines) or not lines[at].startswith(sub):
+            if sub in freq:
+                continue  # looked up already (a repeated substring)
+            line = lexicon.first_from(sub)
+            if line is None or not line.startswith(sub):
                 break  # no word starts with sub, so none starts with a longer one
-            line = lines[at]
             freq[sub] = int(line.split(" ")[1]) if line.startswith(sub + " ") else 0
     return freq
 
 
-@cache
-def _jieba() -> Any:
-    import logging
-    import sys
+# jieba's accurate mode without HMM (``Tokenizer.cut(sentence, HMM=False)`` of jieba 0.42),
+# written out so that importing jieba (~0.1 s: its HMM tables, regexes and pkg_resources)
+# is never needed: only its dictionary file is read. Tests compare the tokens with jieba's.
+_RE_ENG = re.compile("[a-zA-Z0-9]")
+_RE_HAN = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
+_RE_SKIP = re.compile(r"(\r\n|\s)")
 
-    # jieba._compat imports pkg_resources only to find its data files, and falls back to a
-    # plain path when that import fails; pkg_resources costs ~0.1 s to import. Hide it for
-    # this one import (unless the host application has already loaded it), then restore.
-    hidden = "pkg_resources" not in sys.modules
-    if hidden:
-        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
-    try:
-        import jieba
-    finally:
-        if hidden:
-            del sys.modules["pkg_resources"]
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
+
+def _cut_block(block: str, freq: dict[str, int], logtotal: float) -> Iterator[str]:
+    """``Tokenizer.__cut_DAG_NO_HMM``: the maximum-probability route through the DAG of
+    dictionary words, single ASCII letters and digits run together."""
+    n = len(block)
+    dag: dict[int, list[int]] = {}
+    for k in range(n):
+        ends = []
+        i = k
+        frag = block[k]
+        while i < n and frag in freq:
+            if freq[frag]:
+                ends.append(i)
+            i += 1
+            frag = block[k : i + 1]
+        dag[k] = ends or [k]
+    route: dict[int, tuple[float, int]] = {n: (0.0, 0)}
+    for idx in range(n - 1, -1, -1):
+        route[idx] = max(
+            (math.log(freq.get(block[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x)
+            for x in dag[idx]
+        )
+    x = 0
+    buf = ""
+    while x < n:
+        y = route[x][1] + 1
+        word = block[x:y]
+        if _RE_ENG.match(word) and len(word) == 1:
+            buf += word
+        else:
+            if buf:
+                yield buf
+                buf = ""
+            yield word
+        x = y
+    if buf:
+        yield buf
+
+
+def _cut(sentence: str, freq: dict[str, int], total: int) -> Iterator[str]:
+    """``Tokenizer.cut(sentence, HMM=False)`` with the prefix dictionary ``freq``."""
+    logtotal = math.log(total)
+    for block in _RE_HAN.split(sentence):
+        if not block:
+            continue
+        if _RE_HAN.match(block):
+            yield from _cut_block(block, freq, logtotal)
+        else:
+            for piece in _RE_SKIP.split(block):
+                if _RE_SKIP.match(piece):
+                    yield piece
+                else:
+                    yield from piece
 
 
 class ByteBoundedCache:
@@ -193,11 +282,7 @@ def segment(clause: str) -> tuple[str, ...]:
     hit = SEGMENT_CACHE.get(clause)
     if hit is not None:
         return hit
-    tokenizer = _jieba().Tokenizer()
-    tokenizer.FREQ = _clause_freq(clause)
-    tokenizer.total = _lexicon()[1]
-    tokenizer.initialized = True
-    tokens = tuple(tokenizer.cut(clause, HMM=False))
+    tokens = tuple(_cut(clause, _clause_freq(clause), _lexicon().total))
     SEGMENT_CACHE.put(clause, tokens)
     return tokens
 

@@ -44,7 +44,9 @@ def test_positions_context_and_unanswered() -> None:
     assert (3, "complaint-without-apology") in found
     assert (4, "missing-closing") in found and (5, "unanswered-customer") in found
     assert result.greeted is False and result.closed is False
-    only = audit_conversation(Engine.default(), [msg("customer", "在吗"), msg("agent", "在的")])
+    only = audit_conversation(
+        Engine.default(), [msg("customer", "在吗"), msg("agent", "您好，在的")]
+    )
     assert {f.finding.rule for f in only.findings} == {"missing-closing"}
 
 

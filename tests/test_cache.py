@@ -73,3 +73,41 @@ def test_open_directory_is_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert stat.S_IMODE(shared.stat().st_mode) == 0o700
     finally:
         cache.cache_dir.cache_clear()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_planted_files_in_the_shared_temp_dir_change_nothing(tmp_path: Path) -> None:
+    """Issue 12: a planted cache in $TMPDIR hid 你滚 and a FIFO there hung every check."""
+    import subprocess
+    import sys
+
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    os.mkfifo(shared / "jieba.cache")
+    for name in ("jieba-lexicon", "jieba-superstrings"):
+        os.mkfifo(shared / f"replycoach-{name}-0.cache")
+        (shared / f"replycoach-{name}-1.cache").write_bytes(b"planted")
+    env = {**os.environ, "TMPDIR": str(shared), "REPLYCOACH_CACHE_DIR": str(tmp_path / "own")}
+    code = "import replycoach; print([f.rule for f in replycoach.check('你滚，财源滚滚')])"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "rude-language" in proc.stdout
+
+
+@pytest.mark.skipif(getattr(os, "geteuid", lambda: 1)() != 0, reason="needs root to chown")
+def test_entries_and_directories_of_another_user_are_not_trusted(
+    private_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.store("t", "k", 1)
+    (entry,) = private_dir.glob("t-*.bin")
+    os.chown(entry, 65534, 65534)  # nobody planted it
+    assert cache.load("t", "k") is None
+    foreign = tmp_path / "foreign"
+    foreign.mkdir(mode=0o700)
+    os.chown(foreign, 65534, 65534)
+    monkeypatch.setenv("REPLYCOACH_CACHE_DIR", str(foreign))
+    cache.cache_dir.cache_clear()
+    assert cache.cache_dir() is None
+    assert cache.cached("t", "k", lambda: 2) == 2  # computed, not read from there

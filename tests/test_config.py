@@ -98,3 +98,15 @@ def test_cli_applies_the_configuration(tmp_path: Path, monkeypatch: pytest.Monke
     # Named explicitly (as pre-commit names every file): still excluded, unless overridden.
     assert run("check", "archive/old.txt", "-q")[0] == 0
     assert run("check", "archive/old.txt", "--no-force-exclude", "-q")[0] == 1
+
+
+def test_settings_and_schema_have_the_same_keys_and_defaults() -> None:
+    """Settings (no pydantic at start-up) and the file schema must not drift apart."""
+    import dataclasses
+
+    from replycoach.config import Settings
+    from replycoach.configschema import ConfigModel
+
+    defaults = dataclasses.asdict(Settings())
+    assert defaults == ConfigModel.model_validate({}).model_dump()
+    assert [f.name for f in dataclasses.fields(Settings)] == list(ConfigModel.model_fields)

@@ -50,9 +50,10 @@ FILES = {
 # held 0.26, vague-answer 0.06, complaint-without-apology 0.06 and absolute-promise's
 # false-positive rate was 0.009.
 FLOORS = {
-    "honorific-you": (0.97, 0.005),
-    "pronoun-balance": (0.83, 0.005),
-    "missing-greeting": (0.94, 0.005),
+    "honorific-you": (1.0, 0.005),
+    "pronoun-balance": (1.0, 0.005),
+    "missing-greeting": (1.0, 0.005),
+    "missing-closing": (1.0, 0.005),
     "flat-refusal": (0.95, 0.005),
     "vague-answer": (0.93, 0.005),
     "complaint-without-apology": (0.9, 0.005),
@@ -141,6 +142,40 @@ def real_scores() -> dict[str, dict[str, Any]]:
     files = [DATA / name for name in recall.REAL]
     scores: dict[str, dict[str, Any]] = recall.score(replycoach.Engine.default(), files)
     return scores
+
+
+# rule -> (recall floor, false-positive ceiling) on every labelled file (real JD and Taobao,
+# both written held-out sets), for the rules with few real positives. Raised when blame-shifting
+# and rude-language were restated as shapes (cue sets blame, impatience); before, on every
+# file: blame-shifting 0.389, rude-language 0.238, privacy-leak 0.75, honorific-you 0.947,
+# pronoun-balance 0.893, missing-closing 0.867, missing-greeting 0.963.
+ALL_FLOORS = {
+    "blame-shifting": (1.0, 0.005),
+    "rude-language": (1.0, 0.005),
+    "privacy-leak": (1.0, 0.005),
+    "honorific-you": (1.0, 0.005),
+    "pronoun-balance": (1.0, 0.005),
+    "missing-greeting": (1.0, 0.005),
+    "missing-closing": (1.0, 0.005),
+}
+
+
+@pytest.fixture(scope="module")
+def all_scores() -> dict[str, dict[str, Any]]:
+    recall = _recall_module()
+    files = [DATA / name for name in recall.SETS["all"]]
+    scores: dict[str, dict[str, Any]] = recall.score(replycoach.Engine.default(), files)
+    return scores
+
+
+@pytest.mark.parametrize("rule", sorted(ALL_FLOORS))
+def test_rule_holds_the_floor_on_every_file(
+    rule: str, all_scores: dict[str, dict[str, Any]]
+) -> None:
+    floor, ceiling = ALL_FLOORS[rule]
+    s = all_scores[rule]
+    assert s["recall"] >= floor, [m["text"] for m in s["misses"]]
+    assert s["fp_rate"] <= ceiling, [m["text"] for m in s["false_positives"]]
 
 
 @pytest.mark.parametrize("rule", sorted(FLOORS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  
 from replycoach.cli import main  # noqa: E402
 
 SERVER = [sys.executable, "-m", "replycoach.cli", "lsp"]
+WAIT = 60  # seconds: a server that stops answering fails the test instead of hanging it
 
 
 def accept_registrations(client: LanguageClient) -> None:
@@ -31,42 +33,54 @@ def accept_registrations(client: LanguageClient) -> None:
 async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     accept_registrations(lsp_client)
     params = lsp.InitializeParams(capabilities=client_capabilities("visual-studio-code"))
-    await lsp_client.initialize_session(params)
+    await asyncio.wait_for(lsp_client.initialize_session(params), WAIT)
     yield
     await lsp_client.shutdown_session()
 
 
-async def published(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
-    """Wait for the diagnostics of ``uri`` (others' may come first, as after a reload)."""
-    while True:
-        params = await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        if params.uri == uri:
-            return list(params.diagnostics)
+async def code_actions(
+    client: LanguageClient, params: lsp.CodeActionParams
+) -> list[lsp.Command | lsp.CodeAction] | None:
+    return await asyncio.wait_for(client.text_document_code_action_async(params), WAIT)
+
+
+async def published(client: LanguageClient, uri: str, before: object) -> list[lsp.Diagnostic]:
+    """Wait until diagnostics of ``uri`` newer than ``before`` arrive. (The client's record is
+    read, not the next notification: a reload publishes a burst, read in one go.)"""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while client.diagnostics.get(uri) is before:
+        if loop.time() > deadline:
+            raise TimeoutError(f"no diagnostics for {uri} within {WAIT} s")
+        await asyncio.sleep(0.005)
+    return list(client.diagnostics[uri])
 
 
 async def opened(client: LanguageClient, path: Path, text: str) -> list[lsp.Diagnostic]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     uri = path.as_uri()
+    before = client.diagnostics.get(uri)
     client.text_document_did_open(
         lsp.DidOpenTextDocumentParams(
             lsp.TextDocumentItem(uri=uri, language_id="plaintext", version=1, text=text)
         )
     )
-    return await published(client, uri)
+    return await published(client, uri, before)
 
 
 async def changed(
     client: LanguageClient, path: Path, version: int, at: lsp.Range, text: str
 ) -> list[lsp.Diagnostic]:
     uri = path.as_uri()
+    before = client.diagnostics.get(uri)
     client.text_document_did_change(
         lsp.DidChangeTextDocumentParams(
             lsp.VersionedTextDocumentIdentifier(version=version, uri=uri),
             [lsp.TextDocumentContentChangePartial(range=at, text=text)],
         )
     )
-    return await published(client, uri)
+    return await published(client, uri, before)
 
 
 def changed_config(client: LanguageClient, config: Path) -> None:
@@ -142,8 +156,9 @@ async def test_table_columns_scenes_and_inline_disable(
     found = await opened(client, tmp_path / "notes.txt", text)
     assert [span(d) for d in found] == [(3, 0, 3, 1)]
 
-    found = await opened(client, tmp_path / "lib.json", '["他说\\"你\\"好"]')
-    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 6, 0, 7))]
+    # escaped quotes before the word shift its column (a quoted 你 would be quoted copy)
+    found = await opened(client, tmp_path / "lib.json", '["他\\"说\\"你好"]')
+    assert [(d.code, span(d)) for d in found] == [("honorific-you", (0, 8, 0, 9))]
 
     found = await opened(client, tmp_path / "broken.json", '["你好",\n')
     assert [d.code for d in found] == ["input-error"]
@@ -155,12 +170,13 @@ async def test_quick_fix_and_fix_all(client: LanguageClient, tmp_path: Path) -> 
     text = "欢迎语:\n  - 你好，我保证发货\n  - '你看呢'\n"
     found = await opened(client, path, text)
     promise = next(d for d in found if d.code == "absolute-promise")
-    actions = await client.text_document_code_action_async(
+    actions = await code_actions(
+        client,
         lsp.CodeActionParams(
             lsp.TextDocumentIdentifier(path.as_uri()),
             promise.range,
             lsp.CodeActionContext([promise]),
-        )
+        ),
     )
     assert actions is not None
     titles = [a.title for a in actions if isinstance(a, lsp.CodeAction)]
@@ -172,12 +188,13 @@ async def test_quick_fix_and_fix_all(client: LanguageClient, tmp_path: Path) -> 
     [edit] = quick.edit.changes[path.as_uri()]
     assert edit.new_text == "尽量" and edit.range == promise.range
 
-    actions = await client.text_document_code_action_async(
+    actions = await code_actions(
+        client,
         lsp.CodeActionParams(
             lsp.TextDocumentIdentifier(path.as_uri()),
             at(0, 0),
             lsp.CodeActionContext([], only=[lsp.CodeActionKind.SourceFixAll]),
-        )
+        ),
     )
     assert actions is not None
     [fix_all] = actions
@@ -204,12 +221,9 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
     assert "**/.replycoach.{yaml,yml}" in globs and "**/*.{yaml,yml}" in globs
 
     config.write_text("severity: {honorific-you: error}\n", encoding="utf-8")
-    client.workspace_did_change_watched_files(
-        lsp.DidChangeWatchedFilesParams(
-            [lsp.FileEvent(config.as_uri(), lsp.FileChangeType.Changed)]
-        )
-    )
-    found = await published(client, path.as_uri())
+    before = client.diagnostics.get(path.as_uri())
+    changed_config(client, config)
+    found = await published(client, path.as_uri(), before)
     severity = {d.code: d.severity for d in found}
     assert severity == {
         "honorific-you": lsp.DiagnosticSeverity.Error,
@@ -232,10 +246,11 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
         "rule-files: [team.yaml]\nexclude: [archive/*]\nper-path-ignores: {'old/*': ['*']}\n",
         encoding="utf-8",
     )
+    before = client.diagnostics.get(path.as_uri())
     client.text_document_did_save(
         lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(config.as_uri()))
     )
-    found = await published(client, path.as_uri())
+    found = await published(client, path.as_uri(), before)
     assert [d.code for d in found] == ["honorific-you", "absolute-promise"]
     found = await changed(client, path, 2, at(0, 0), "好的，")
     assert [d.code for d in found] == ["no-haode", "honorific-you", "absolute-promise"]
@@ -243,12 +258,9 @@ async def test_configuration_and_reload(client: LanguageClient, tmp_path: Path) 
     assert await opened(client, tmp_path / "shop" / "old" / "a.txt", "你好\n") == []
 
     config.write_text("severity: {honorific-you: fatal}\n", encoding="utf-8")
-    client.workspace_did_change_watched_files(
-        lsp.DidChangeWatchedFilesParams(
-            [lsp.FileEvent(config.as_uri(), lsp.FileChangeType.Changed)]
-        )
-    )
-    found = await published(client, path.as_uri())  # the default rules, and a message
+    before = client.diagnostics.get(path.as_uri())
+    changed_config(client, config)
+    found = await published(client, path.as_uri(), before)  # the default rules, and a message
     assert [d.code for d in found] == ["honorific-you", "absolute-promise"]
     [message] = [m for m in client.messages if ".replycoach.yaml:1:" in m.message]
     assert message.type == lsp.MessageType.Error and "'fatal'" in message.message
@@ -259,7 +271,9 @@ async def utf32_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-d
     capabilities = lsp.ClientCapabilities(
         general=lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf32])
     )
-    result = await lsp_client.initialize_session(lsp.InitializeParams(capabilities=capabilities))
+    result = await asyncio.wait_for(
+        lsp_client.initialize_session(lsp.InitializeParams(capabilities=capabilities)), WAIT
+    )
     assert result.capabilities.position_encoding == lsp.PositionEncodingKind.Utf32
     yield
     await lsp_client.shutdown_session()
@@ -274,7 +288,7 @@ async def test_negotiated_utf32_positions(utf32_client: LanguageClient, tmp_path
 
 
 def test_lsp_command_without_pygls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "replycoach.service.lsp", None)
+    monkeypatch.setitem(sys.modules, "replycoach.service.lsp.server", None)
     err = io.StringIO()
     assert main(["lsp"], out=io.StringIO(), err=err) == 2
     assert 'pip install "replycoach[lsp]"' in err.getvalue()
@@ -299,12 +313,13 @@ async def test_fix_all_matches_replycoach_fix(
     path = tmp_path / name
     text = FIX_ALL_CASES[name]
     await opened(client, path, text)
-    actions = await client.text_document_code_action_async(
+    actions = await code_actions(
+        client,
         lsp.CodeActionParams(
             lsp.TextDocumentIdentifier(path.as_uri()),
             at(0, 0),
             lsp.CodeActionContext([], only=[lsp.CodeActionKind.SourceFixAll]),
-        )
+        ),
     )
     assert actions
     [fix_all] = actions
@@ -335,10 +350,11 @@ async def test_quick_fix_silences_a_rule_for_one_entry(
     path = tmp_path / name
     found = await opened(client, path, text)
     target = next(d for d in found if d.code == "honorific-you")
-    actions = await client.text_document_code_action_async(
+    actions = await code_actions(
+        client,
         lsp.CodeActionParams(
             lsp.TextDocumentIdentifier(path.as_uri()), target.range, lsp.CodeActionContext([target])
-        )
+        ),
     )
     assert actions is not None
     [silence] = [a for a in actions if isinstance(a, lsp.CodeAction) and "不再检查" in a.title]

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replycoach.engine import Engine
-from replycoach.service.document import PhraseDocument, from_units, split_lines, to_units
+from replycoach.service.lsp.document import PhraseDocument, from_units, split_lines, to_units
 from replycoach.sources import Entry
 
 PHRASES = Path(__file__).parent / "data" / "phrases"
@@ -182,12 +182,12 @@ def test_typing_in_a_reply_rereads_little(
 
 
 def test_yaml_flow_collections_are_found() -> None:
-    from replycoach.service.document import _FLOW_START
+    from replycoach.service.lsp.tree import FLOW_START
 
     flows = ["a: [x]", "- [x]", "  - - {a: b}", '"k": [x]', "- &a [x]", "[x]"]
     texts = ["- 订单[数字x]", "- '关于: [订单x]'", "- 稍等[数字x]-[数字x]分钟", "a: b [c]"]
-    assert all(_FLOW_START.search(t) for t in flows)
-    assert not any(_FLOW_START.search(t) for t in texts)
+    assert all(FLOW_START.search(t) for t in flows)
+    assert not any(FLOW_START.search(t) for t in texts)
 
 
 def test_units_convert_utf16_utf8_utf32() -> None:

@@ -1,6 +1,8 @@
 """The default rules on replies in the guidance's style written with other words than the
 rules' own (issue 10): tests/data/paraphrases.jsonl (written before the rules were restated)
-and tests/data/paraphrases_heldout.jsonl (written afterwards and not tuned on). Every rule
+and tests/data/paraphrases_heldout.jsonl (written afterwards and not tuned on);
+tests/data/paraphrases_conduct.jsonl covers blame-shifting, rude-language, privacy-leak,
+honorific-you and pronoun-balance. Every rule
 finds at least 90 % of its flag lines and fires on none of its clean lines.
 ``python bench/paraphrase_recall.py [--file …] --misses`` prints the figures."""
 
@@ -15,7 +17,7 @@ import pytest
 from replycoach import Engine
 
 DATA = Path(__file__).parent / "data"
-FILES = ("paraphrases.jsonl", "paraphrases_heldout.jsonl")
+FILES = ("paraphrases.jsonl", "paraphrases_heldout.jsonl", "paraphrases_conduct.jsonl")
 
 
 def _score(name: str) -> dict[str, collections.Counter[str]]:

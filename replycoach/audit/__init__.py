@@ -155,7 +155,7 @@ def _timing_finding(
 ) -> AuditFinding:
     limit = rule.warn_after if severity == Severity.WARNING else rule.error_after
     text = rule.message.format(seconds=round(seconds), limit=round(limit))
-    finding = Finding.model_construct(
+    finding = Finding(
         rule=rule.id,
         severity=severity,
         start=0,
@@ -244,7 +244,7 @@ def audit_conversation(
     if messages and messages[-1].role == "customer" and agent_indexes:
         i = len(messages) - 1
         last = messages[-1]
-        finding = Finding.model_construct(
+        finding = Finding(
             rule="unanswered-customer",
             severity=Severity.WARNING,
             start=0,

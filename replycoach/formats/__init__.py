@@ -1,22 +1,39 @@
-"""Report renderers, one module each: ``render(report, rules, *, color=False) -> str``."""
+"""Report renderers, one module each: ``render(report, rules, *, color=False) -> str``.
+
+A renderer's module is imported only when its format is asked for.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..loader import AnyRule
-from ..report import Report
-from . import github, junit, machine, sarif, text
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from ..loader import AnyRule
+    from ..report import Report
 
 Renderer = Callable[..., str]
 
-RENDERERS: dict[str, Renderer] = {
-    "text": text.render,
-    "json": machine.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "junit": junit.render,
+FORMATS: dict[str, str] = {
+    "text": "text",
+    "json": "machine",
+    "sarif": "sarif",
+    "github": "github",
+    "junit": "junit",
 }
+"""Format name -> the module in this package that renders it."""
+
+NEEDS_RULES = frozenset({"sarif"})
+"""Formats that describe the rules themselves (the others need only the findings)."""
+
+
+def renderer(name: str) -> Renderer:
+    """The render function of the format ``name``."""
+    import importlib
+
+    module = importlib.import_module(f".{FORMATS[name]}", __name__)
+    function: Renderer = module.render
+    return function
 
 
 def render(
@@ -30,5 +47,5 @@ def render(
     """Render ``report`` in the format ``name`` (``fail_on``: which findings a format that
     tells failures from passes, JUnit, counts as failures)."""
     if name == "junit":
-        return junit.render(report, rules, color=color, fail_on=fail_on)
-    return RENDERERS[name](report, rules, color=color)
+        return renderer(name)(report, rules, color=color, fail_on=fail_on)
+    return renderer(name)(report, rules, color=color)

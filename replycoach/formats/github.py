@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..loader import AnyRule
 from ..report import Report
+
+if TYPE_CHECKING:
+    from ..loader import AnyRule
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 

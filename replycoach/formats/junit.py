@@ -6,11 +6,14 @@ a passing case for a clean file."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from ..loader import AnyRule
 from ..model import Severity
 from ..report import Located, Report
+
+if TYPE_CHECKING:
+    from ..loader import AnyRule
 
 
 def _fails(loc: Located, fail_on: str) -> bool:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..loader import AnyRule
 from ..report import Report
+
+if TYPE_CHECKING:
+    from ..loader import AnyRule
 
 SCHEMA_VERSION = 1
 

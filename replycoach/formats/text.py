@@ -7,9 +7,12 @@ summary (one line, and a table per rule) is written separately, to stderr.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..loader import AnyRule
 from ..report import Report
+
+if TYPE_CHECKING:
+    from ..loader import AnyRule
 
 _SEVERITY_COLOR = {"error": "31", "warning": "33", "info": "36"}
 

@@ -5,6 +5,7 @@ LanguageTool-compatible answers are in :mod:`replycoach.service.languagetool`.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -127,6 +128,9 @@ class Service:
             except ReplycoachError as exc:
                 self.reload_error = str(exc)
                 return False
+            except Exception as exc:  # whatever a rule file does, the old rules stay
+                self.reload_error = f"internal error while loading the rules: {exc!r}"[:1000]
+                return False
             self.engine = engine
             self.loaded_at = time.time()
             self.reload_error = None
@@ -209,4 +213,7 @@ class Service:
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript and LanguageTool count."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text) + len(_ASTRAL.findall(text))
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")

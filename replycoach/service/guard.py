@@ -183,6 +183,7 @@ def protocol(max_head: int = DEFAULT_MAX_HEAD, read_timeout: float = DEFAULT_REA
         _rc_timer: asyncio.TimerHandle | None = None
         _rc_in_head = True
         _rc_head = 0
+        _rc_line = 0
         _rc_line_done = False
         _rc_refusal: tuple[int, str, str] | None = None
 
@@ -232,9 +233,12 @@ def protocol(max_head: int = DEFAULT_MAX_HEAD, read_timeout: float = DEFAULT_REA
             if self._rc_in_head:
                 end = data.find(b"\r\n\r\n")
                 self._rc_head += len(data) if end < 0 else end + 4
-                self._rc_line_done = self._rc_line_done or b"\n" in data
+                if not self._rc_line_done:
+                    newline = data.find(b"\n")
+                    self._rc_line += len(data) if newline < 0 else newline
+                    self._rc_line_done = newline >= 0
                 if self._rc_head > max_head:
-                    if self._rc_line_done:
+                    if self._rc_line <= max_head:
                         self._rc_answer(
                             431,
                             "headers_too_large",
@@ -254,7 +258,7 @@ def protocol(max_head: int = DEFAULT_MAX_HEAD, read_timeout: float = DEFAULT_REA
         def on_message_complete(self) -> None:
             super().on_message_complete()
             self._rc_disarm()  # all in: the answer may take its time
-            self._rc_in_head, self._rc_head, self._rc_line_done = True, 0, False
+            self._rc_in_head, self._rc_head, self._rc_line, self._rc_line_done = True, 0, 0, False
 
         def send_400_response(self, msg: str) -> None:
             self._rc_answer(

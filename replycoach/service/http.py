@@ -55,7 +55,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_MAX_BODY = 64 * 1024
 DEFAULT_BUDGET = 10.0
-DEFAULT_WORKERS = 4
+DEFAULT_WORKERS = 2  # Python holds one lock: more threads would only slow /healthz
 MAX_WAITING = 64
 
 Scope = MutableMapping[str, Any]
@@ -439,8 +439,22 @@ def serve(
         file=sys.stderr,
         flush=True,
     )
+    uvicorn.Server(uvicorn_config(app, max_head=max_head, read_timeout=read_timeout)).run(
+        sockets=[sock]
+    )
+    return 0
+
+
+def uvicorn_config(
+    app: Any, *, max_head: int = DEFAULT_MAX_HEAD, read_timeout: float = DEFAULT_READ_TIMEOUT
+) -> Any:
+    """uvicorn's configuration for ``app``: the guarded protocol (head limit, read deadline,
+    JSON errors), 5 s keep-alive, at most 1,000 connections (beyond that uvicorn itself
+    answers a plain-text 503)."""
+    import uvicorn
+
     guarded = protocol(max_head, read_timeout)
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         log_level="warning",
         access_log=False,
@@ -450,5 +464,3 @@ def serve(
         timeout_keep_alive=5,
         limit_concurrency=1000,
     )
-    uvicorn.Server(config).run(sockets=[sock])
-    return 0

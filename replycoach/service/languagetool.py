@@ -38,6 +38,8 @@ from . import MAX_TEXT, ErrorResponse, ServiceError, utf16_len
 
 CONTEXT_SIZE = 40
 """Characters of context on each side of a match, as LanguageTool's server uses."""
+SENTENCE_AROUND = 100
+"""At most this many characters of a match's ``sentence`` on each side of it."""
 
 LANGUAGES: dict[str, tuple[str, str]] = {
     "zh": ("zh-CN", "Chinese"),
@@ -404,7 +406,11 @@ def answer(engine: Engine, params: Mapping[str, str]) -> dict[str, Any]:
         context, context_offset = _context(original, start, end)
         k = bisect.bisect_right(sentence_starts, f.start) - 1
         inside = k >= 0 and f.start < sentences[k][1]
-        sentence = plain[sentences[k][0] : sentences[k][1]] if inside else plain
+        s_start, s_end = sentences[k] if inside else (0, len(plain))
+        # at most SENTENCE_AROUND characters either side of the match: 20,000 findings in
+        # one 20,000-character sentence made a 1.2 GB answer
+        s_start = max(s_start, f.start - SENTENCE_AROUND)
+        sentence = plain[s_start : min(s_end, f.end + SENTENCE_AROUND)]
         rule = rules.get(f.rule)
         category = category_of(rule) if rule else Category("CUSTOM", "自定义规则", "style")
         length = utf16_len(original[start:end])

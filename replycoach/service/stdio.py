@@ -38,40 +38,91 @@ def _handlers(service: Service) -> dict[str, Callable[[dict[str, Any]], Any]]:
     }
 
 
+MAX_LINE = 1024 * 1024
+"""Longest request line, in characters; a longer one is answered ``line_too_long``."""
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+def _parse(line: str) -> Any:
+    """JSON as the standard says: no NaN or Infinity, no float that overflows to one."""
+    return json.loads(line, parse_constant=_no_constants, parse_float=_finite)
+
+
+def _error(request_id: Any, code: str, message: str) -> dict[str, Any]:
+    return {"id": request_id, "error": {"code": code, "message": message}}
+
+
 def handle(service: Service, line: str) -> dict[str, Any]:
-    """The response to one request line."""
+    """The response to one request line. Never raises: whatever the line, an answer."""
     request_id: Any = None
     try:
-        request = json.loads(line)
+        try:
+            request = _parse(line)
+        except RecursionError:
+            return _error(None, "invalid_json", "the request is nested too deeply")
+        except ValueError as exc:  # JSONDecodeError, NaN, a 5,000-digit number
+            return _error(None, "invalid_json", str(exc)[:200])
         if not isinstance(request, dict):
             raise ServiceError(400, "invalid_request", "a request is a JSON object")
         request_id = request.get("id")
+        if request_id is not None and (
+            isinstance(request_id, bool) or not isinstance(request_id, (str, int))
+        ):
+            request_id = None
+            raise ServiceError(400, "invalid_request", "id must be a string, an integer or null")
         method = request.get("method")
-        handler = _handlers(service).get(str(method))
+        handler = _handlers(service).get(str(method)[:100])
         if handler is None:
-            raise ServiceError(404, "unknown_method", f"unknown method {method!r}")
+            raise ServiceError(404, "unknown_method", f"unknown method {str(method)[:100]!r}")
         params = request.get("params") or {}
         if not isinstance(params, dict):
             raise ServiceError(400, "invalid_request", "params must be a JSON object")
         return {"id": request_id, "result": handler(params)}
-    except json.JSONDecodeError as exc:
-        return {"id": None, "error": {"code": "invalid_json", "message": str(exc)}}
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return {
-            "id": request_id,
-            "error": {"code": "invalid_request", "message": f"{where}: {first['msg']}"},
-        }
+        return _error(request_id, "invalid_request", f"{where}: {first['msg']}")
     except ServiceError as exc:
         return {"id": request_id, **exc.to_dict()}
+    except Exception as exc:  # a bug must not end the session
+        return _error(request_id, "internal_error", f"internal error: {type(exc).__name__}")
+
+
+def _dump(response: dict[str, Any]) -> str:
+    try:
+        return json.dumps(response, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError):
+        return json.dumps(_error(None, "internal_error", "the answer could not be encoded"))
 
 
 def run(service: Service, stdin: TextIO, stdout: TextIO) -> int:
-    """Serve until stdin closes."""
-    for line in stdin:
-        if not line.strip():
+    """Serve until stdin closes. A line over :data:`MAX_LINE` characters is skipped to its
+    end and answered ``line_too_long``."""
+    while True:
+        line = stdin.readline(MAX_LINE + 1)
+        if not line:
+            return 0
+        if len(line) > MAX_LINE and not line.endswith("\n"):
+            while True:  # skip the rest of the line without holding it
+                rest = stdin.readline(MAX_LINE)
+                if not rest or rest.endswith("\n"):
+                    break
+            response = _error(
+                None, "line_too_long", f"a request line holds at most {MAX_LINE} characters"
+            )
+        elif not line.strip():
             continue
-        stdout.write(json.dumps(handle(service, line), ensure_ascii=False) + "\n")
+        else:
+            response = handle(service, line)
+        stdout.write(_dump(response) + "\n")
         stdout.flush()
-    return 0

@@ -6,7 +6,7 @@
   definition with its source passage. Positions in UTF-16 code units unless the client
   negotiates UTF-8 or UTF-32 (``general.positionEncodings``).
 - Edits are synced incrementally and re-read only where they fall
-  (:class:`~replycoach.service.document.PhraseDocument`).
+  (:class:`~replycoach.service.lsp.document.PhraseDocument`).
 - Code actions: a quick fix per suggestion, and ``source.fixAll.replycoach`` applying every
   safe fix as ``replycoach fix`` would.
 - Settings come from the ``.replycoach.yaml`` (or ``pyproject.toml``) nearest to each file;
@@ -26,13 +26,13 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from .. import __version__
-from ..config import CONFIG_NAMES, Config, find_config, merged_position_map
-from ..engine import Engine
-from ..errors import ReplycoachError
-from ..loader import AnyRule
-from ..model import Finding, Severity
-from ..sources import Entry, InputError, SourceOptions
+from ... import __version__
+from ...config import CONFIG_NAMES, Config, find_config, merged_position_map
+from ...engine import Engine
+from ...errors import ReplycoachError
+from ...loader import AnyRule
+from ...model import Finding, Severity
+from ...sources import Entry, InputError, SourceOptions
 from .document import PhraseDocument, Unit, from_units, split_lines, to_units
 
 log = logging.getLogger(__name__)
@@ -458,7 +458,7 @@ def _encoded(
     if suffix in (".yaml", ".yml"):
         if unit.style == "'":
             return None if "\n" in suggestion else suggestion.replace("'", "''")
-        from ..sources.yamldoc import _plain_ok
+        from ...sources.yamldoc import _plain_ok
 
         return suggestion if unit.style is None and _plain_ok(new_text) else None
     if suffix == ".csv":

@@ -1,0 +1,145 @@
+"""Strings a regular expression cannot match without: the trigger words of pattern rules.
+
+``required_literals(pattern)`` reads the expression's syntax tree and returns a set of
+strings such that every match of the pattern contains at least one of them, or ``None``
+when no such set can be told (a wildcard, a case-insensitive flag, too many strings). The
+engine then skips the rule for a reply that contains none of them, as it does for phrase
+rules. Conservative by construction: an unknown node means "no requirement".
+
+>>> sorted(required_literals("不(?:归|是)(?:我们|我)管"))
+['不归我们管', '不归我管', '不是我们管', '不是我管']
+>>> sorted(required_literals("(?:电话|手机)[:：]?[0-9]{11}"))
+['手机', '电话']
+>>> required_literals("[^0-9]+[a-z]{3}") is None
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+_LIMIT = 64
+"""Most strings a concatenation may give; beyond that a run of literals is cut."""
+_UNION_LIMIT = 512
+"""Most strings the alternatives of a choice may give together; beyond that: no requirement."""
+
+_parser: Any = importlib.import_module("re._parser" if hasattr(re, "_parser") else "sre_parse")
+_c: Any = importlib.import_module("re._constants" if hasattr(re, "_constants") else "sre_constants")
+
+_REPEATS = {
+    _c.MAX_REPEAT,
+    _c.MIN_REPEAT,
+    *([_c.POSSESSIVE_REPEAT] if hasattr(_c, "POSSESSIVE_REPEAT") else []),
+}
+_ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
+
+Strings = frozenset[str]
+
+
+class _Unknown(Exception):
+    """The expression uses something this reader does not follow (e.g. ignore-case)."""
+
+
+def _product(a: Strings, b: Strings) -> Strings | None:
+    if len(a) * len(b) > _LIMIT:
+        return None
+    return frozenset(x + y for x in a for y in b)
+
+
+def _best(candidates: list[Strings]) -> Strings | None:
+    """The most selective requirement: longest shortest string, then fewest strings."""
+    usable = [c for c in candidates if c and "" not in c]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
+
+
+def _node(op: Any, av: Any) -> tuple[Strings | None, Strings | None]:
+    """(exact, required): the strings the node matches exactly (if a small finite set) and
+    strings one of which each of its matches contains (if known)."""
+    if op == _c.LITERAL:
+        s = frozenset({chr(av)})
+        return s, s
+    if op == _c.IN:
+        chars: set[str] = set()
+        for item_op, item_av in av:
+            if item_op == _c.LITERAL:
+                chars.add(chr(item_av))
+            elif item_op == _c.RANGE and item_av[1] - item_av[0] < 16:
+                chars.update(chr(c) for c in range(item_av[0], item_av[1] + 1))
+            else:
+                return None, None  # NEGATE, CATEGORY, wide ranges
+        s = frozenset(chars)
+        return (s, s) if len(s) <= _LIMIT else (None, None)
+    if op == _c.SUBPATTERN:
+        add_flags = av[1]
+        if add_flags & re.IGNORECASE:
+            raise _Unknown
+        return _sequence(av[3])
+    if op == _c.BRANCH:
+        results = [_sequence(branch) for branch in av[1]]
+        exact: Strings | None = None
+        if all(e is not None for e, _ in results):
+            union = frozenset().union(*(e for e, _ in results if e is not None))
+            exact = union if len(union) <= _LIMIT else None
+        required: Strings | None = None
+        if all(r is not None for _, r in results):
+            union = frozenset().union(*(r for _, r in results if r is not None))
+            required = union if len(union) <= _UNION_LIMIT else None
+        return exact, required
+    if op in _REPEATS:
+        low, high, inner = av
+        exact_inner, required_inner = _sequence(inner)
+        if low == 0:
+            if high == 1 and exact_inner is not None:
+                return exact_inner | {""}, None
+            return None, None
+        if low == high == 1:
+            return exact_inner, required_inner
+        return None, required_inner
+    if op in _ZERO_WIDTH:
+        return frozenset({""}), None  # anchors and lookarounds consume no text
+    return None, None
+
+
+def _sequence(items: Any) -> tuple[Strings | None, Strings | None]:
+    candidates: list[Strings] = []
+    run: Strings | None = frozenset({""})  # exact strings of the current run of exact nodes
+    whole: Strings | None = frozenset({""})
+    for op, av in items:
+        if op == _c.SUBPATTERN and av[1] & re.IGNORECASE:
+            raise _Unknown
+        exact, required = _node(op, av)
+        if required is not None:
+            candidates.append(required)
+        if exact is None:
+            if run is not None:
+                candidates.append(run)
+            run = frozenset({""})
+            whole = None
+            continue
+        joined = _product(run, exact) if run is not None else None
+        if joined is None:
+            if run is not None:
+                candidates.append(run)
+            run = exact
+        else:
+            run = joined
+        whole = _product(whole, exact) if whole is not None else None
+    if run is not None:
+        candidates.append(run)
+    return whole, _best(candidates)
+
+
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Strings one of which every match of ``pattern`` contains, or ``None``."""
+    try:
+        parsed = _parser.parse(pattern)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        _, required = _sequence(list(parsed))
+    except (_Unknown, re.error, RecursionError):
+        return None
+    return required

@@ -1,0 +1,219 @@
+"""``--jobs N``: one pool of N worker processes per run, started once, fed files and pieces
+of big files; results come back in input order, the same findings in the same order as on
+one process.
+
+- Files are checked by the workers whole (each reads and checks its file).
+- A big ``.txt``, ``.csv`` or ``.tsv`` file in UTF-8 is cut into pieces at record
+  boundaries, and each worker reads *and* checks its piece, so reading is shared out too
+  (it costs about as much as checking). A CSV piece gets the file's first record (the
+  header) in front so its columns are found the same way, and its line numbers are shifted
+  back. A cut is a line end with an even number of quotes before it (RFC 4180: a record
+  boundary, never inside a quoted field); a ``.txt`` cut never follows a comment line,
+  which may carry a ``# replycoach: disable=`` for the line after it.
+- Whenever a piece does not read cleanly (an input error, another encoding), the file is
+  read again whole, so the pieces never change what is reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from .engine import Engine
+from .report import FileResult, Located, check_file, check_items
+from .sources import Entry, InputError, SourceOptions, reader_for
+
+Job = tuple[str, SourceOptions, frozenset[str]]
+
+SPLIT_BYTES = 512 * 1024
+"""Files at least this big are cut into pieces when more than one worker runs."""
+
+_SPLIT_FORMATS = {".txt": "text", ".csv": "csv", ".tsv": "tsv"}
+
+_WORKER: Engine | None = None
+
+
+def _init_worker(engine: Engine) -> None:
+    global _WORKER
+    _WORKER = engine
+
+
+def _check_whole(job: Job) -> FileResult:
+    assert _WORKER is not None
+    return check_file(_WORKER, *job)
+
+
+@dataclasses.dataclass(frozen=True)
+class Piece:
+    """Bytes ``start:end`` of a file, read by the worker itself (with ``head``, the file's
+    first record, in front when ``head_lines``): line ``n`` of what it reads is line
+    ``n + shift`` of the file. ``stamp`` is the file's size and modification time when it
+    was cut; a file changed since is read whole again instead."""
+
+    path: str
+    start: int
+    end: int
+    head: bytes
+    head_lines: int
+    shift: int
+    stamp: tuple[int, int]
+    options: SourceOptions
+    ignore: frozenset[str]
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _check_piece(piece: Piece) -> FileResult | None:
+    """The piece's result with file line numbers; ``None`` when it does not read cleanly."""
+    assert _WORKER is not None
+    try:
+        with open(piece.path, "rb") as handle:
+            handle.seek(piece.start)
+            data = handle.read(piece.end - piece.start)
+        if _stamp(piece.path) != piece.stamp:
+            return None
+    except OSError:
+        return None
+    parsed = reader_for(piece.path).read(piece.path, piece.head + data, piece.options)
+    if parsed.encoding != "utf-8" or any(isinstance(i, InputError) for i in parsed.items):
+        return None
+    items: list[Entry | InputError] = [
+        item for item in parsed.items if isinstance(item, Entry) and item.line > piece.head_lines
+    ]
+    result = check_items(_WORKER, piece.path, parsed.encoding, items, piece.ignore)
+    if piece.shift:  # file line numbers, only where there is something to report
+        moved: dict[int, Entry] = {}
+        for n, loc in enumerate(result.findings):
+            entry = moved.get(id(loc.entry))
+            if entry is None:
+                entry = dataclasses.replace(loc.entry, line=loc.entry.line + piece.shift)
+                moved[id(loc.entry)] = entry
+            result.findings[n] = Located(entry, loc.finding)
+    return result
+
+
+def _is_comment(line: bytes) -> bool:
+    from .sources.text import is_comment
+
+    return is_comment(line.decode("utf-8", "replace"))
+
+
+def cut(data: bytes, kind: str, pieces: int) -> list[int]:
+    """Offsets where ``data`` may be cut into about ``pieces`` parts (0 and len included)."""
+    cuts = [0]
+    size = len(data)
+    quotes = 0  # quotes in data[:at]
+    at = 0
+    for k in range(1, pieces):
+        target = max(size * k // pieces, cuts[-1] + 1)
+        while True:
+            nl = data.find(b"\n", target)
+            if nl == -1 or nl + 1 >= size:
+                return [*cuts, size]
+            point = nl + 1
+            if kind == "csv":
+                quotes += data.count(b'"', at, point)
+                at = point
+                if quotes % 2:
+                    target = point
+                    continue
+            elif kind == "text":
+                previous = data[data.rfind(b"\n", 0, nl) + 1 : nl]
+                if _is_comment(previous):
+                    target = point
+                    continue
+            break
+        if point > cuts[-1]:
+            cuts.append(point)
+    return [*cuts, size]
+
+
+def _first_record_end(data: bytes) -> int:
+    """Where the first CSV record ends (after its line end): the first line end with an
+    even number of quotes before it."""
+    at = 0
+    while True:
+        nl = data.find(b"\n", at)
+        if nl == -1:
+            return len(data)
+        if data.count(b'"', 0, nl) % 2 == 0:
+            return nl + 1
+        at = nl + 1
+
+
+def split(job: Job, workers: int) -> list[Piece] | None:
+    """``job``'s file in pieces, or ``None`` when it is to be read whole (small, another
+    format or encoding, one piece only)."""
+    path, options, ignore = job
+    kind = _SPLIT_FORMATS.get(Path(path).suffix.lower())
+    if kind is None:
+        return None
+    try:
+        if os.path.getsize(path) < SPLIT_BYTES:
+            return None
+        stamp = _stamp(path)
+        data = Path(path).read_bytes()
+    except OSError:
+        return None  # reported by the reader
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\0" in data[:4096]:
+        return None
+    count = max(2, min(workers * 4, len(data) // (SPLIT_BYTES // 4)))
+    offsets = cut(data, kind, count)
+    if len(offsets) <= 2:
+        return None
+    head = data[: _first_record_end(data)] if kind == "csv" else b""
+    head_lines = head.count(b"\n")
+    out = []
+    lines_before = 0
+    for start, end in itertools.pairwise(offsets):
+        if start == 0:
+            out.append(Piece(path, start, end, b"", 0, 0, stamp, options, ignore))
+        else:
+            shift = lines_before - head_lines
+            out.append(Piece(path, start, end, head, head_lines, shift, stamp, options, ignore))
+        lines_before += data.count(b"\n", start, end)
+    return out
+
+
+def _merge(path: str, parts: Sequence[FileResult]) -> FileResult:
+    result = FileResult(path, parts[0].encoding if parts else "")
+    for part in parts:
+        result.entries += part.entries
+        result.findings.extend(part.findings)
+    return result
+
+
+def check_files(
+    engine: Engine,
+    jobs: Sequence[Job],
+    workers: int,
+    progress: Callable[[FileResult], None] | None = None,
+) -> Iterator[FileResult]:
+    """Each job's result, in order, checked on a pool of ``workers`` processes."""
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(engine,)) as pool:
+        pending: list[tuple[Job, Future[FileResult] | list[Future[FileResult | None]]]] = []
+        for job in jobs:
+            pieces = split(job, workers)
+            if pieces is None:
+                pending.append((job, pool.submit(_check_whole, job)))
+            else:
+                pending.append((job, [pool.submit(_check_piece, p) for p in pieces]))
+        for job, work in pending:
+            if isinstance(work, list):
+                parts = [f.result() for f in work]
+                if any(p is None for p in parts):
+                    result = check_file(engine, *job)  # read whole: the pieces never decide
+                else:
+                    result = _merge(job[0], [p for p in parts if p is not None])
+            else:
+                result = work.result()
+            if progress:
+                progress(result)
+            yield result

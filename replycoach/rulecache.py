@@ -1,0 +1,213 @@
+"""The compiled-rule cache: an :class:`~replycoach.engine.Engine` pickled once, loaded at
+every later start without YAML parsing, pydantic validation or rule compilation.
+
+An entry is keyed by everything the compiled engine depends on: the contents of every rule
+file (the default pack with its cue sets, and the user's), the engine's options, the
+replycoach version, the source of replycoach's own modules, the Python version and the
+normalisation table. Any
+change gives a new key, so an old entry is never used. Entries live in the private on-disk
+cache (:mod:`replycoach.cache`, checksummed); one that fails to load, or holds anything but
+an engine stored under the same key, is rebuilt. The cache can make a start faster, never
+change a finding.
+
+What is pickled does not know the rule language's fields: each validated rule (a pydantic
+model) is stored as :class:`RuleFields`, a plain object with the same field values, which
+is all a compiled checker reads. So a new rule kind or field needs no change here.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import cache as disk_cache
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+_NAME = "engine"
+_FORMAT = "1"
+
+
+class RuleFields:
+    """A validated rule's field values as plain attributes (what compiled checkers read),
+    without the pydantic class, so loading a cached engine never imports pydantic."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.__dict__.update(fields)
+
+    def __repr__(self) -> str:
+        return f"RuleFields(id={self.__dict__.get('id')!r}, kind={self.__dict__.get('kind')!r})"
+
+
+class LazyPattern:
+    """A regular expression compiled on first use. A cached engine holds its patterns as
+    these: compiling them all (hundreds of words in alternations) would cost more than the
+    rest of a start, and a reply usually reaches only the trigger screen's. After the first
+    use the compiled pattern's methods sit in the instance, so calls cost what they cost on
+    a compiled pattern."""
+
+    _METHODS = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split")
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self.pattern = pattern
+        self.flags = flags
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("pattern", "flags") or name.startswith("__"):
+            raise AttributeError(name)
+        compiled = re.compile(self.pattern, self.flags)
+        for method in self._METHODS:
+            setattr(self, method, getattr(compiled, method))
+        self.groupindex = compiled.groupindex
+        self.groups = compiled.groups
+        return getattr(compiled, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return LazyPattern, (self.pattern, self.flags)
+
+
+def lazy_compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile`` deferred to first use, for module-level patterns that a start may
+    never need (typed as a pattern: it answers the same methods)."""
+    lazy: Any = LazyPattern(pattern, flags)
+    return lazy  # type: ignore[no-any-return]
+
+
+def default_rules_dir() -> Path:
+    """The directory of the default rule pack (inside the wheel, or the source tree)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rules", here.parent / "rules"):
+        if candidate.is_dir():
+            return candidate
+    from .errors import RuleFileError
+
+    raise RuleFileError([f"{here / 'rules'}:1: the default rule pack is missing"])
+
+
+def rule_files(path: str | Path) -> list[Path]:
+    """The rule files ``path`` names: itself, or a directory's ``*.yaml``/``*.yml`` sorted."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    return [path]
+
+
+def _key_files(path: str | Path) -> list[Path]:
+    """The files a source's compiled rules may depend on: a directory's YAML files at any
+    depth (the default pack's cue sets live in ``rules/cues/``), else the file itself."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted([*path.rglob("*.yaml"), *path.rglob("*.yml")])
+    return [path]
+
+
+def _code_digest() -> str:
+    """A digest of replycoach's own top-level modules: a changed checker class never meets
+    an engine pickled by its older self."""
+    parts = [sys.version.encode()]
+    try:
+        for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
+            data = module.read_bytes()
+            parts.append(b"%s\0%d\0%s" % (module.name.encode(), len(data), data))
+    except OSError:
+        return ""
+    return disk_cache.digest(b"\0".join(parts)).hex()
+
+
+_CODE = _code_digest()
+"""Taken when the engine's modules are imported (they import this one), not later: a
+long-running process whose files are edited under it keeps pickling its own classes, and
+must store them under its own code's key."""
+
+
+def code_digest() -> str:
+    """The digest of replycoach's modules as this process imported them ("" if unknown)."""
+    return _CODE
+
+
+def cache_key(sources: Iterable[str | Path], options: Mapping[str, Any]) -> str:
+    """The key of the engine compiled from ``sources`` with ``options``; empty (do not cache)
+    when a source cannot be read, so that the loader reports the problem."""
+    from . import __version__
+    from .normalize import table_key
+
+    if not _CODE:
+        return ""
+    parts = [_CODE.encode()]
+    try:
+        for source in sources:
+            for file in _key_files(source):
+                data = file.read_bytes()
+                name = str(file).encode("utf-8", "surrogatepass")
+                parts.append(b"%s\0%d\0%s" % (name, len(data), data))
+    except OSError:
+        return ""
+    settings = _canonical(options)
+    parts.append(f"{__version__}|{table_key()}|{settings}".encode("utf-8", "surrogatepass"))
+    return disk_cache.digest(b"\0".join(parts)).hex()
+
+
+def _canonical(value: Any) -> str:
+    """A text that is the same for equal option values (mappings in key order)."""
+    if isinstance(value, Mapping):
+        items = sorted(value.items(), key=lambda kv: repr(kv[0]))
+        return "{" + ",".join(f"{_canonical(k)}:{_canonical(v)}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles pydantic models (the validated rules) as :class:`RuleFields`, compiled
+    regular expressions as :class:`LazyPattern`."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        from pydantic import BaseModel
+
+        self._model = BaseModel
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, self._model):
+            return RuleFields, (dict(obj.__dict__),)
+        if isinstance(obj, re.Pattern):
+            return LazyPattern, (obj.pattern, obj.flags)
+        return NotImplemented
+
+
+def dumps(engine: Engine) -> bytes:
+    """``engine`` as bytes (its rules as :class:`RuleFields`)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer).dump(engine)
+    return buffer.getvalue()
+
+
+def cached_engine(key: str, build: Callable[[], Engine]) -> Engine:
+    """The engine stored under ``key``, or ``build()`` (then stored). Anything wrong with the
+    stored entry (damaged, from another key, not an engine) means rebuilding it."""
+    from .engine import Engine
+
+    if not key:
+        return build()
+    data = disk_cache.load(_NAME, _FORMAT + key)
+    if isinstance(data, bytes):
+        try:
+            engine = pickle.loads(data)
+        except Exception:  # a damaged or outdated entry: rebuild, never trust it
+            engine = None
+        if isinstance(engine, Engine) and engine.cache_key == key:
+            return engine
+    engine = build()
+    engine.cache_key = key
+    try:
+        payload = dumps(engine)
+    except Exception:  # something in the engine cannot be pickled: run uncached
+        return engine
+    disk_cache.store(_NAME, _FORMAT + key, payload)
+    return engine

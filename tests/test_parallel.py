@@ -1,0 +1,121 @@
+"""``--jobs``: the same findings in the same order as on one process, whether files are
+checked whole by the workers or cut into pieces (small cut size here, so the test files are
+split as big ones would be)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from replycoach import parallel
+from replycoach.cli import main
+from replycoach.sources import SourceOptions
+
+REPLIES = [
+    "我保证明天一定发货，你放心",
+    "亲，您好，请问有什么可以帮您",
+    "这个问题我不太清楚",
+    "你自己看说明书",
+    "好的，已为您备注",
+]
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["check", "--no-config", "--fail-on", "never", "-q", "-f", "json", *argv], out=out, err=err
+    )
+    return code, out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "SPLIT_BYTES", 64)
+
+
+def same_with_jobs(*paths: Path) -> dict[str, object]:
+    code1, one = run("--jobs", "1", *map(str, paths))
+    code2, two = run("--jobs", "2", *map(str, paths))
+    assert (code1, one) == (code2, two)
+    report: dict[str, object] = json.loads(one)
+    return report
+
+
+def csv_rows(n: int) -> str:
+    rows = ["场景,话术"]
+    for i in range(n):
+        reply = REPLIES[i % len(REPLIES)]
+        if i % 7 == 3:
+            reply = f'"第{i}条,带逗号和""引号""\n{reply}"'  # quoted, over two lines
+        rows.append(f"售前,{reply}")
+    return "\n".join(rows) + "\n"
+
+
+def test_big_csv_is_cut_at_record_boundaries(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(csv_rows(400), encoding="utf-8")
+    pieces = parallel.split((str(path), SourceOptions(), frozenset()), 2)
+    assert pieces is not None and len(pieces) > 2
+    report = same_with_jobs(path)
+    findings = report["findings"]
+    assert isinstance(findings, list) and len(findings) > 100
+    lines = [(f["line"], f["column"]) for f in findings]
+    assert lines == sorted(lines)
+
+
+def test_headerless_tsv_and_txt_with_directives(tmp_path: Path) -> None:
+    tsv = tmp_path / "big.tsv"
+    tsv.write_text("".join(f"{REPLIES[i % 5]}\n" for i in range(300)), encoding="utf-8")
+    txt = tmp_path / "big.txt"
+    lines = []
+    for i in range(300):
+        if i % 4 == 0:
+            lines.append("# replycoach: disable=absolute-promise")
+        lines.append(REPLIES[i % 5])
+    txt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = same_with_jobs(tsv, txt)
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert {f["path"] for f in findings} == {str(tsv), str(txt)}
+    silenced = [f for f in findings if f["path"] == str(txt) and f["rule"] == "absolute-promise"]
+    assert len(silenced) == 2 * (60 - 15)  # every directive still silences the line after it
+
+
+def test_a_bad_row_sends_the_file_back_to_a_whole_read(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    text = csv_rows(200).replace("售前,你自己看说明书", '售前,"你自己看说明书', 3)
+    path.write_text(text, encoding="utf-8")
+    code, _ = run("--jobs", "2", str(path))
+    assert code == 2  # the unbalanced quote is reported, as on one process
+    same_with_jobs(path)
+
+
+def test_other_encodings_and_many_small_files(tmp_path: Path) -> None:
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(csv_rows(200).encode("gb18030"))
+    assert parallel.split((str(gbk), SourceOptions(), frozenset()), 2) is not None
+    small = []
+    for k in range(5):
+        p = tmp_path / f"s{k}.txt"
+        p.write_text(REPLIES[k] + "\n", encoding="utf-8")
+        small.append(p)
+    report = same_with_jobs(gbk, *small)
+    assert report["replies"] == 205
+
+
+def test_a_file_changed_after_it_was_cut_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replycoach import Engine
+
+    path = tmp_path / "big.csv"
+    path.write_text(csv_rows(200), encoding="utf-8")
+    pieces = parallel.split((str(path), SourceOptions(), frozenset()), 2)
+    assert pieces is not None
+    monkeypatch.setattr(parallel, "_WORKER", Engine.default())
+    assert parallel._check_piece(pieces[1]) is not None
+    path.write_text(csv_rows(201), encoding="utf-8")  # another size: the cut no longer holds
+    assert parallel._check_piece(pieces[1]) is None
