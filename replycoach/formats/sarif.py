@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..baseline import fingerprint
+from ..docs import source_title
 from ..loader import AnyRule
 from ..report import Report
 
@@ -33,7 +34,8 @@ def render(report: Report, rules: Sequence[AnyRule] = (), *, color: bool = False
             "name": "".join(part.title() for part in rule.id.split("-")),
             "shortDescription": {"text": rule.description or rule.message},
             "fullDescription": {
-                "text": f"{rule.description} 出处：{rule.source.file}：“{rule.source.passage}”"
+                "text": f"{rule.description} 出处：{source_title(rule.source.file)}："
+                f"“{rule.source.passage}”"
             },
             "help": {"text": f"replycoach explain {rule.id}"},
             "defaultConfiguration": {"level": _LEVEL[rule.severity.value]},

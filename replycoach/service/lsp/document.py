@@ -110,10 +110,10 @@ class PhraseDocument(TreeEdits):
     _flow: bool = True  # the text had a YAML flow collection when last read whole
     _damaged: bool = True  # a part could not be read when last read whole
     _multiline: bool = True  # a JSON/YAML entry spans lines (or has no single token)
-    _good: tuple[list[tuple[Unit, ...]], bool, tuple[int, int]] | None = None
+    _good: tuple[list[tuple[Unit, ...]], bool, tuple[int, int], frozenset[int]] | None = None
     """While a JSON/YAML file cannot be read: the units of its last good reading, kept in line
     with the edits, whether a splice is ruled out (a multi-line entry, a line that was not a
-    list item replaced), and the lines edited since."""
+    list item replaced), the lines edited since, and the indentation of the items replaced."""
 
     def __post_init__(self) -> None:
         self.suffix = Path(self.name).suffix.lower()

@@ -42,7 +42,7 @@ class TreeEdits:
     _flow: bool
     _damaged: bool
     _multiline: bool
-    _good: tuple[list[tuple[Unit, ...]], bool, tuple[int, int]] | None
+    _good: tuple[list[tuple[Unit, ...]], bool, tuple[int, int], frozenset[int]] | None
 
     def _findings(self, item: Entry | InputError) -> tuple[Finding, ...]:
         raise NotImplementedError
@@ -72,14 +72,17 @@ class TreeEdits:
             blocked = self._multiline or not all(
                 self._is_item(sl + k, line, base) for k, line in enumerate(old_lines)
             )
+            indents = self._indents(old_lines)
             window = (sl, sl + count - 1)
         elif self._good is not None:
-            base, blocked, (d0, d1) = self._good
+            base, blocked, (d0, d1), indents = self._good
             # lines of the last good text replaced now for the first time must be list items
+            first_time = [line for k, line in enumerate(old_lines) if not d0 <= sl + k <= d1]
             blocked = blocked or not all(
                 d0 <= sl + k <= d1 or self._is_item(sl + k, line, base)
                 for k, line in enumerate(old_lines)
             )
+            indents = indents | self._indents(first_time)
             delta = count - (el - sl + 1)
             d0 = d0 if d0 < sl else d0 + delta if d0 > el else sl
             d1 = d1 if d1 < sl else d1 + delta if d1 > el else sl + count - 1
@@ -88,12 +91,17 @@ class TreeEdits:
             self._full()
             return
         base[sl : el + 1] = [()] * count
-        if not blocked and self._splice(base, *window):
+        if not blocked and self._splice(base, *window, indents):
             self.slots, self._damaged, self._good = base, False, None
             self.stats.mode, self.stats.lines = "splice", window[1] - window[0] + 1
             return
         self._full()
-        self._good = (base, blocked, window) if self._damaged else None
+        self._good = (base, blocked, window, indents) if self._damaged else None
+
+    def _indents(self, lines: Sequence[str]) -> frozenset[int]:
+        """The indentation of the list items among ``lines``."""
+        items = (self._item(line) for line in lines if not self._blank(line))
+        return frozenset(item[0] for item in items if item is not None)
 
     def _blank(self, line: str) -> bool:
         """An empty line (in YAML: spaces only; a tab there is an error)."""
@@ -151,7 +159,9 @@ class TreeEdits:
         value = _token_value(token, style, ".yaml", flow=False)
         return None if value is None else (indent, (start, start + len(token)), style, value)
 
-    def _splice(self, base: list[tuple[Unit, ...]], first: int, last: int) -> bool:
+    def _splice(
+        self, base: list[tuple[Unit, ...]], first: int, last: int, replaced: frozenset[int]
+    ) -> bool:
         """Lines ``first``..``last`` of a JSON/YAML file, now list items of one string each (or
         blank), beside an item of the same list: their entries join that list, taking its
         group's position. The file is checked to be valid JSON; for YAML, every item must have
@@ -181,8 +191,18 @@ class TreeEdits:
         if anchor is None:
             return False
         indent, sibling = anchor
-        if self.suffix != ".json" and any(i[1] != indent for i in items):
-            return False
+        if self.suffix != ".json":
+            # YAML nests by indentation: items replaced, added and the line after them all
+            # stand where the sibling does (or, after them, further out)
+            if any(i[1] != indent for i in items) or any(i != indent for i in replaced):
+                return False
+            after = last + 1
+            while after < len(self.lines) and self._blank(self.lines[after]):
+                after += 1
+            if after < len(self.lines):
+                text = self.lines[after]
+                if len(text) - len(text.lstrip(" ")) > indent:
+                    return False
         if self.suffix == ".json":
             try:
                 json.loads("".join(self.lines))
