@@ -20,30 +20,14 @@ import replycoach
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "labelled"
+REPLY_FIELDS = {"id", "text", "source", "stratum", "labels", "note"}
+PAIR_FIELDS = {"id", "conversation", "customer", "reply", "source", "stratum", "labels", "note"}
 FILES = {
-    "replies.jsonl": {"id", "text", "source", "stratum", "labels", "note"},
-    "pairs.jsonl": {
-        "id",
-        "conversation",
-        "customer",
-        "reply",
-        "source",
-        "stratum",
-        "labels",
-        "note",
-    },
+    "replies.jsonl": REPLY_FIELDS,
+    "pairs.jsonl": PAIR_FIELDS,
     "positions.jsonl": {"id", "conversation", "position", "text", "source", "labels", "note"},
-    "ecd_replies.jsonl": {"id", "text", "source", "stratum", "labels", "note"},
-    "ecd_pairs.jsonl": {
-        "id",
-        "conversation",
-        "customer",
-        "reply",
-        "source",
-        "stratum",
-        "labels",
-        "note",
-    },
+    "ecd_replies.jsonl": REPLY_FIELDS,
+    "ecd_pairs.jsonl": PAIR_FIELDS,
 }
 # rule -> (recall floor, false-positive ceiling) on the real files. Raised after the rules
 # were restated with cue sets, templates and context guards (issue 10); before, flat-refusal
