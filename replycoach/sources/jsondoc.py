@@ -111,20 +111,7 @@ def _found(
             return parsed, found, text
         root, _ = _Scanner(text).value(0)
         found.extend((f, 0) for f in replies(root, options))
-    for f, _ in found:
-        assert f.node.value is not None
-        parsed.items.append(
-            Entry(
-                name,
-                f.node.line,
-                f.node.value,
-                f.node.column,
-                f.position,
-                where=f.pointer or "/",
-                context=f.context,
-                customer=f.customer,
-            )
-        )
+    parsed.items.extend(_entry(name, f) for f, _ in found)
     parsed.items.sort(key=lambda item: item.line)
     return parsed, found, text
 
