@@ -77,7 +77,7 @@ def test_labelled_file_is_well_formed(name: str) -> None:
             assert item["note"], f"{item['id']}: an unsure label needs a note"
 
 
-@pytest.mark.parametrize("name", ["written.jsonl", "written2.jsonl"])
+@pytest.mark.parametrize("name", ["written.jsonl", "written2.jsonl", "written3.jsonl"])
 def test_written_set_is_well_formed(name: str) -> None:
     items = _load(name)
     assert len({item["id"] for item in items}) == len(items)
@@ -99,6 +99,7 @@ def test_sample_sizes() -> None:
     assert len(_load("ecd_replies.jsonl")) >= 240
     assert len(_load("ecd_pairs.jsonl")) >= 120
     assert len(_load("written2.jsonl")) >= 250
+    assert len(_load("written3.jsonl")) >= 250
 
 
 def test_ecd_files_hold_only_their_rules() -> None:
@@ -128,8 +129,9 @@ def real_scores() -> dict[str, dict[str, Any]]:
     return scores
 
 
-# rule -> (recall floor, false-positive ceiling) on every labelled file (real JD and Taobao,
-# both written held-out sets), for the rules with few real positives. Raised when blame-shifting
+# rule -> (recall floor, false-positive ceiling) on the labelled files of issue 10 (real JD and
+# Taobao, the first two written held-out sets: ``ISSUE10_FILES``), for the rules with few real
+# positives; the third written set has floors of its own (``WRITTEN3_FLOORS``). Raised when blame-shifting
 # and rude-language were restated as shapes (cue sets blame, impatience); before, on every
 # file: blame-shifting 0.389, rude-language 0.238, privacy-leak 0.75, honorific-you 0.947,
 # pronoun-balance 0.893, missing-closing 0.867, missing-greeting 0.963.
@@ -144,10 +146,13 @@ ALL_FLOORS = {
 }
 
 
+ISSUE10_FILES = ("real", "written", "written2", "ecd")
+
+
 @pytest.fixture(scope="module")
 def all_scores() -> dict[str, dict[str, Any]]:
     recall = _recall_module()
-    files = [DATA / name for name in recall.SETS["all"]]
+    files = [DATA / name for s in ISSUE10_FILES for name in recall.SETS[s]]
     scores: dict[str, dict[str, Any]] = recall.score(replycoach.Engine.default(), files)
     return scores
 
