@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=tuple(SETS),
         default="real",
         help=(
-            "real: JD replies/pairs/positions (default); written, written2, written3: the held-out sets "
-            "written by hand; ecd: real Taobao replies and pairs; all: every file"
+            "real: JD replies/pairs/positions (default); written, written2, written3: the "
+            "held-out sets written by hand; ecd: real Taobao replies and pairs; all: every file"
         ),
     )
     args = ap.parse_args(argv)
