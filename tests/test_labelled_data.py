@@ -133,8 +133,8 @@ def real_scores() -> dict[str, dict[str, Any]]:
 # Taobao, the first two written held-out sets: ``ISSUE10_FILES``), for the rules with few real
 # positives; the third written set has floors of its own (``WRITTEN3_FLOORS``). Raised when
 # blame-shifting and rude-language were restated as shapes (cue sets blame, impatience);
-# before, on every file: blame-shifting 0.389, rude-language 0.238, privacy-leak 0.75, honorific-you 0.947,
-# pronoun-balance 0.893, missing-closing 0.867, missing-greeting 0.963.
+# before, on every file: blame-shifting 0.389, rude-language 0.238, privacy-leak 0.75,
+# honorific-you 0.947, pronoun-balance 0.893, missing-closing 0.867, missing-greeting 0.963.
 ALL_FLOORS = {
     # restated by shape after the first ECD and written2 readings (branch rules): before, on
     # these files, bare-unavailable 0.682, blunt-bargain-refusal 0.857, flat-refusal 0.974
