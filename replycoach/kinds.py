@@ -155,15 +155,21 @@ class WordSet:
     def hits(self, text: str) -> set[int]:
         """Indexes (into :attr:`words`) of every word that occurs in ``text``, also inside
         or across another's occurrence."""
+        return {i for i, _, _ in self.occurrences(text)}
+
+    def occurrences(self, text: str) -> list[tuple[int, int, int]]:
+        """``(index, start, end)`` of every occurrence of every word in ``text``,
+        overlapping ones too (a word may be listed more than once)."""
         if self._every is None:
             from ahocorasick_rs import AhoCorasick, MatchKind
 
             automaton = AhoCorasick(self.words, matchkind=MatchKind.Standard)
             self._every = automaton.find_matches_as_indexes
         try:
-            return {i for i, _, _ in self._every(text, overlapping=True)}
+            found: list[tuple[int, int, int]] = self._every(text, overlapping=True)
         except UnicodeEncodeError:
-            return {i for i, w in enumerate(self.words) if w in text}
+            found = [(i, 0, 0) for i, w in enumerate(self.words) if w in text]
+        return found
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` of every match."""
