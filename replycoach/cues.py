@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
+from .alternation import Alternation
 from .literals import required_literals
 from .normalize import Evasion as EvasionView
 from .normalize import fold_text, merge_spans, normalize
@@ -286,7 +287,11 @@ class CueMatcher:
                 )
             else:
                 pieces.append(normalize(expand_template(template)))
-        self.branches = _Branches(words, pieces[len(words) :])
+        templates_whole = pieces[len(words) :]
+        self.branches = Alternation(
+            (["|".join(re.escape(w) for w in words)] if words else []) + templates_whole,
+            ([frozenset(words)] if words else []) + [required_literals(t) for t in templates_whole],
+        )
         self.regex = (
             re.compile("|".join(f"(?:{p})" for p in pieces))
             if pieces and not self.branches.usable
@@ -412,70 +417,6 @@ class CueMatcher:
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of the accepted matches in ``norm`` (normalised text)."""
         return list(self.accepted(norm))
-
-
-class _Branches:
-    """The alternation of a cue set's phrases and templates, matched as it would match, but
-    trying only the alternatives that can match the text: those whose required literals
-    (:func:`required_literals`) occur in it, found by one Aho-Corasick pass.
-
-    Python's ``re`` tries every alternative at every position, so a cue set of twenty
-    templates costs twenty tries per character. Leaving out an alternative that cannot
-    match anywhere in the text changes nothing, and the remaining ones are merged as the
-    alternation would: the leftmost match, the first alternative on a tie, then on from its
-    end (lookbehinds see the text before the search's start, as inside the alternation).
-    Usable when every template has required literals (so that none matches empty)."""
-
-    def __init__(self, words: Sequence[str], templates: Sequence[str]) -> None:
-        self.words = tuple(words)
-        self.templates = tuple(templates)
-        alternatives: list[tuple[str, frozenset[str] | None]] = []
-        if words:
-            alternatives.append(("|".join(re.escape(w) for w in words), frozenset(words)))
-        alternatives += [(t, required_literals(t)) for t in templates]
-        self.usable = bool(alternatives) and all(
-            lits and "" not in lits for _, lits in alternatives
-        )
-        self.regexes = tuple(re.compile(p) for p, _ in alternatives) if self.usable else ()
-        owners: dict[str, int] = {}
-        for i, (_, lits) in enumerate(alternatives):
-            for lit in lits or ():
-                owners[lit] = owners.get(lit, 0) | 1 << i
-        from .kinds import WordSet
-
-        self.literals = WordSet(owners, ordered=True)
-        self.masks = tuple(owners.values())
-        self._chosen: dict[int, tuple[re.Pattern[str], ...]] = {}
-
-    def spans(self, norm: str) -> list[tuple[int, int]]:
-        """``(start, end)`` of every match of the whole alternation, as ``finditer``."""
-        mask = 0
-        masks = self.masks
-        for i, _, _ in self.literals.occurrences(norm):
-            mask |= masks[i]
-        chosen = self._chosen.get(mask)
-        if chosen is None:
-            chosen = tuple(rx for i, rx in enumerate(self.regexes) if mask >> i & 1)
-            if len(self._chosen) < 4096:
-                self._chosen[mask] = chosen
-        if not chosen:
-            return []
-        if len(chosen) == 1:
-            return [m.span() for m in chosen[0].finditer(norm)]
-        nexts = [rx.search(norm) for rx in chosen]
-        spans: list[tuple[int, int]] = []
-        pos = 0
-        while True:
-            best = None
-            for k, m in enumerate(nexts):
-                if m is not None and m.start() < pos:
-                    m = nexts[k] = chosen[k].search(norm, pos)
-                if m is not None and (best is None or m.start() < best.start()):
-                    best = m
-            if best is None:
-                return spans
-            spans.append(best.span())
-            pos = best.end()
 
 
 def overlaps_any(antipatterns: Sequence[CueMatcher], norm: str, start: int, end: int) -> bool:

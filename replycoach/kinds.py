@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from .alternation import Alternation
 from .cues import CUE_PREFIX, CueMatcher, clause_end, compile_cue, guarded, overlaps_any
 from .literals import required_literals
 from .model import Finding, Severity
@@ -470,6 +471,12 @@ class PatternChecker(Checker):
         )
         self._prefilter = compile_regex(normalize(rule.prefilter)) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
+        # Speed: the pieces of a list pattern matched alone, each only where it can match.
+        self._pieces: Alternation | None = None
+        if not isinstance(rule.pattern, str) and isinstance(self._regex, re.Pattern):
+            split = Alternation([normalize(p) for p in rule.pattern])
+            if split.usable:
+                self._pieces = split
         self._unless = _Unless(rule.unless)
         self._not_after = _alternation(rule.not_after) if rule.not_after else None
         self._view_gate: re.Pattern[str] | Literal[True] | None = None
@@ -512,8 +519,11 @@ class PatternChecker(Checker):
                     self.screen_gates = (evasion.screen,)
 
     def _accepted(self, m: re.Match[str]) -> bool:
+        # (a match of one piece alone knows only that piece's groups)
         return not any(
-            m.group(group) is not None and not check(m.group(group))
+            (group == 0 or group in m.re.groupindex)
+            and m.group(group) is not None
+            and not check(m.group(group))
             for group, check in self._checks
         )
 
@@ -530,8 +540,9 @@ class PatternChecker(Checker):
         text, norm = ctx.text, ctx.norm
         spans: list[tuple[int, int]] = []
         if self._prefilter is None or self._prefilter.search(norm) is not None:
-            for m in self._regex.finditer(norm):
-                start, end = m.span(self._span_group)
+            group = self._span_group
+            for m in self._pieces.matches(norm) if self._pieces else self._regex.finditer(norm):
+                start, end = m.span(group) if group == 0 or group in m.re.groupindex else (-1, -1)
                 if start < end and self._accepted(m) and not self._negated(norm, start):
                     spans.append((start, end))
         plain = spans

@@ -1,7 +1,9 @@
 """Strings a regular expression cannot match without: the trigger words of pattern rules.
 
 ``required_literals(pattern)`` reads the expression's syntax tree and returns a set of
-strings such that every match of the pattern contains at least one of them, or ``None``
+strings such that every match of the pattern contains at least one of them (or has it
+right beside it, in a lookahead or lookbehind: a text the pattern matches in always
+contains one of them), or ``None``
 when no such set can be told (a wildcard, a case-insensitive flag, too many strings). The
 engine then skips the rule for a reply that contains none of them, as it does for phrase
 rules. Conservative by construction: an unknown node means "no requirement".
@@ -12,6 +14,8 @@ rules. Conservative by construction: an unknown node means "no requirement".
 ['手机', '电话']
 >>> required_literals("[^0-9]+[a-z]{3}") is None
 True
+>>> sorted(required_literals("(?:(?<=卡号)|(?<=账号))[0-9]{16}"))
+['卡号', '账号']
 """
 
 from __future__ import annotations
@@ -48,9 +52,17 @@ def _product(a: Strings, b: Strings) -> Strings | None:
     return frozenset(x + y for x in a for y in b)
 
 
+def _minimal(strings: Strings) -> Strings:
+    """``strings`` without those that contain another of them (a text holding 卡号 holds
+    卡: {卡, 卡号, 卡上} asks no more than {卡})."""
+    if len(strings) < 2:
+        return strings
+    return frozenset(s for s in strings if not any(t != s and t in s for t in strings))
+
+
 def _best(candidates: list[Strings]) -> Strings | None:
     """The most selective requirement: longest shortest string, then fewest strings."""
-    usable = [c for c in candidates if c and "" not in c]
+    usable = [_minimal(c) for c in candidates if c and "" not in c]
     if not usable:
         return None
     return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
@@ -99,8 +111,11 @@ def _node(op: Any, av: Any) -> tuple[Strings | None, Strings | None]:
         if low == high == 1:
             return exact_inner, required_inner
         return None, required_inner
+    if op == _c.ASSERT:
+        # A lookahead or lookbehind consumes nothing, but what it asserts is in the text.
+        return frozenset({""}), _sequence(av[1])[1]
     if op in _ZERO_WIDTH:
-        return frozenset({""}), None  # anchors and lookarounds consume no text
+        return frozenset({""}), None  # anchors and negative lookarounds consume no text
     return None, None
 
 

@@ -8,12 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import replycoach
 from replycoach import Engine
-from replycoach.cues import CueMatcher, compile_cue, expand_template, in_context, required_literals
+from replycoach.cues import expand_template, in_context, required_literals
 from replycoach.errors import RuleFileError
 from replycoach.kinds import Context
 from replycoach.loader import default_cues, load_paths, parse_rules
@@ -235,52 +233,3 @@ cues:
     path.write_text(bad, encoding="utf-8")
     with pytest.raises(RuleFileError, match=r"team.yaml:7: rules\[0\].exceptions\[1\]"):
         load_paths([path])
-
-
-# ---------------------------------------------------------------- the split alternation is exact
-
-
-def _whole_and_split() -> list[tuple[re.Pattern[str], CueMatcher]]:
-    pairs = []
-    for cue in default_cues().values():
-        matcher = compile_cue(cue)
-        if matcher.branches.usable and not matcher.led:
-            whole = "|".join(
-                f"(?:{p})"
-                for p in [
-                    *(re.escape(w) for w in matcher.branches.words),
-                    *matcher.branches.templates,
-                ]
-            )
-            pairs.append((re.compile(whole), matcher))
-    return pairs
-
-
-def _cue_texts() -> list[str]:
-    texts = [case["text"] for case in _paraphrases()]
-    for cue in default_cues().values():
-        texts += [*cue.examples.match, *cue.examples.no_match]
-    return texts
-
-
-def test_split_alternation_matches_as_the_whole_one() -> None:
-    pairs = _whole_and_split()
-    assert len(pairs) > 20
-    for text in _cue_texts():
-        norm = normalize(text)
-        for whole, matcher in pairs:
-            expected = [m.span() for m in whole.finditer(norm)]
-            assert matcher.branches.spans(norm) == expected, (text, whole.pattern[:60])
-
-
-def _cue_pieces() -> list[str]:
-    literals = {w for _, m in _whole_and_split() for w in m.branches.literals.words}
-    return sorted(literals | set("，。吗的话您我你了不没是有这那个"))
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(_cue_pieces()), max_size=12))
-def test_split_alternation_matches_as_the_whole_one_on_any_mix(pieces: list[str]) -> None:
-    norm = normalize("".join(pieces))
-    for whole, matcher in _whole_and_split():
-        assert matcher.branches.spans(norm) == [m.span() for m in whole.finditer(norm)]

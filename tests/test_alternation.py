@@ -1,0 +1,92 @@
+"""The split alternation (replycoach/alternation.py) matches exactly as the whole regex:
+same spans, same groups, on every cue set and list pattern of the default and compliance
+packs, on their examples, the paraphrases and any mix of their literals (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from replycoach import Engine
+from replycoach.alternation import Alternation
+from replycoach.cues import compile_cue
+from replycoach.kinds import PatternChecker
+from replycoach.loader import default_cues
+from replycoach.normalize import normalize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def _splits() -> tuple[tuple[re.Pattern[str], Alternation], ...]:
+    """(the whole regex, its split) for every usable cue set and list pattern."""
+    found = []
+    for cue in default_cues().values():
+        matcher = compile_cue(cue)
+        if matcher.branches.usable:
+            found.append(matcher.branches)
+    engine = Engine.from_paths(packs=["compliance"])
+    for checker in engine.checkers:
+        if isinstance(checker, PatternChecker) and checker._pieces is not None:
+            found.append(checker._pieces)
+    return tuple((re.compile("|".join(f"(?:{p})" for p in a.pieces)), a) for a in found)
+
+
+@cache
+def _texts() -> tuple[str, ...]:
+    path = ROOT / "tests" / "data" / "paraphrases.jsonl"
+    texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+    for cue in default_cues().values():
+        texts += [*cue.examples.match, *cue.examples.no_match]
+    for rule in Engine.from_paths(packs=["compliance"]).rules:
+        texts += [ex.text for ex in rule.examples.flag]
+        texts += [ex if isinstance(ex, str) else ex.text for ex in rule.examples.clean]
+    return tuple(texts)
+
+
+def _same(whole: re.Pattern[str], split: Alternation, text: str) -> None:
+    expected = [(m.span(), m.groupdict()) for m in whole.finditer(text)]
+    got = [(m.span(), m.groupdict()) for m in split.matches(text)]
+    # a piece alone knows only its own groups: compare the groups that matched
+    assert [(s, {k: v for k, v in g.items() if v is not None}) for s, g in got] == [
+        (s, {k: v for k, v in g.items() if v is not None}) for s, g in expected
+    ], (text, whole.pattern[:60])
+
+
+def test_the_default_packs_split_their_alternations() -> None:
+    splits = _splits()
+    assert len(splits) > 20
+    assert any(len(a.pieces) > 5 for _, a in splits)
+
+
+def test_split_alternation_matches_as_the_whole_one() -> None:
+    for text in _texts():
+        norm = normalize(text)
+        for whole, split in _splits():
+            _same(whole, split, norm)
+
+
+def _pieces() -> list[str]:
+    literals = {w for _, a in _splits() for w in a.literals.words}
+    return sorted(literals | set("，。吗的话您我你了不没是有这那个0123456789 -"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_pieces()), max_size=12))
+def test_split_alternation_matches_as_the_whole_one_on_any_mix(pieces: list[str]) -> None:
+    norm = normalize("".join(pieces))
+    for whole, split in _splits():
+        _same(whole, split, norm)
+
+
+def test_ties_go_to_the_earlier_alternative_and_matches_do_not_overlap() -> None:
+    split = Alternation(["快递(?:的问题)?", "快递的问题"])
+    assert split.spans("这是快递的问题，快递") == [(2, 7), (8, 10)]
+    split = Alternation(["的问题", "快递的"])
+    assert split.spans("快递的问题") == [(0, 3)]  # leftmost wins, then on from its end
+    assert Alternation(["a*"]).usable is False  # may match empty: the caller keeps the whole
