@@ -218,14 +218,22 @@ class PhraseIndex:
         self.jieba = boundary == "jieba"
         self.contexts = tuple(not_in)
         self.vocabulary = tuple(self.words)
-        # For each word: (exception, offset of the word inside it), for every occurrence.
-        self.guards: dict[str, list[tuple[str, int]]] = {}
+        # For each word: the exceptions that hold it, grouped by the offset of the word
+        # inside them, each group one regex matched at that offset before the word.
+        by_offset: dict[str, dict[int, list[str]]] = {}
         for word in self.words:
             for exc in exceptions:
                 at = exc.find(word)
                 while at != -1:
-                    self.guards.setdefault(word, []).append((exc, at))
+                    by_offset.setdefault(word, {}).setdefault(at, []).append(exc)
                     at = exc.find(word, at + 1)
+        self.guards: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {
+            word: tuple(
+                (at, re.compile("|".join(map(re.escape, sorted(excs, key=len, reverse=True)))))
+                for at, excs in sorted(offsets.items())
+            )
+            for word, offsets in by_offset.items()
+        }
 
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of accepted matches in ``norm``."""
@@ -234,8 +242,8 @@ class PhraseIndex:
         for start, end in self.matcher.spans(norm):
             word = norm[start:end]
             if any(
-                start >= at and norm.startswith(exc, start - at)
-                for exc, at in self.guards.get(word, ())
+                start >= at and rx.match(norm, start - at) is not None
+                for at, rx in self.guards.get(word, ())
             ):
                 continue
             if bounds is not None and not bounds.whole(start, end):
