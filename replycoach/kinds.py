@@ -481,6 +481,7 @@ class PatternChecker(Checker):
         self._span_group = "span" if "span" in self._regex.groupindex else 0
         # Speed: the pieces of a list pattern matched alone, each only where it can match.
         self._pieces: Alternation | None = None
+        self._view_pieces: Alternation | None = None
         if not isinstance(rule.pattern, str) and isinstance(self._regex, re.Pattern):
             split = Alternation([normalize(p) for p in rule.pattern])
             if split.usable:
@@ -505,6 +506,14 @@ class PatternChecker(Checker):
         if rule.evasion is not None:
             evasion = self.evasion = _compile_evasion(rule.evasion)
             self._view_regex = compile_regex("(?i)" + normalize(rule.regex))
+            # Speed: the pieces alone on the view too (it is in lower case).
+            if self._pieces is not None and isinstance(self._view_regex, re.Pattern):
+                view_pieces = ["(?i)" + normalize(p) for p in rule.pattern]
+                split = Alternation(
+                    view_pieces, [required_literals(p, lower_text=True) for p in view_pieces]
+                )
+                if split.usable:
+                    self._view_pieces = split
             self._view_prefilter = (
                 compile_regex("(?i)" + normalize(rule.prefilter)) if rule.prefilter else None
             )
@@ -560,8 +569,15 @@ class PatternChecker(Checker):
             view = ctx.view(self.evasion)
             if self._view_prefilter is None or self._view_prefilter.search(view.text):
                 evasive = []
-                for m in self._view_regex.finditer(view.text):
-                    span = view.span(*m.span(self._span_group))
+                pieces = self._view_pieces
+                matches = (
+                    pieces.matches(view.text) if pieces else self._view_regex.finditer(view.text)
+                )
+                for m in matches:
+                    group = self._span_group
+                    if group != 0 and group not in m.re.groupindex:
+                        continue  # (a piece without the span group: as in the whole, no span)
+                    span = view.span(*m.span(group))
                     if span is not None and self._accepted(m) and not self._negated(norm, span[0]):
                         evasive.append(span)
                 spans = merge_spans(spans, evasive)

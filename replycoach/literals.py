@@ -148,13 +148,26 @@ def _sequence(items: Any) -> tuple[Strings | None, Strings | None]:
     return whole, _best(candidates)
 
 
-def required_literals(pattern: str) -> frozenset[str] | None:
-    """Strings one of which every match of ``pattern`` contains, or ``None``."""
+def required_literals(pattern: str, *, lower_text: bool = False) -> frozenset[str] | None:
+    """Strings one of which every match of ``pattern`` contains, or ``None``.
+
+    ``lower_text``: the pattern is searched in lower-case text only (the evasion view), so
+    a case-insensitive pattern's strings are told in lower case; only ASCII letters count
+    as cased there (other cased letters: ``None``).
+
+    >>> sorted(required_literals("(?i)(?:VX|QQ)号", lower_text=True))
+    ['qq号', 'vx号']
+    """
     try:
         parsed = _parser.parse(pattern)
-        if parsed.state.flags & re.IGNORECASE:
+        ignore_case = bool(parsed.state.flags & re.IGNORECASE)
+        if ignore_case and not lower_text:
             return None
         _, required = _sequence(list(parsed))
     except (_Unknown, re.error, RecursionError):
         return None
-    return required
+    if not ignore_case or required is None:
+        return required
+    if any(c.lower() != c.upper() and not c.isascii() for s in required for c in s):
+        return None
+    return _minimal(frozenset(s.lower() for s in required))
