@@ -46,6 +46,11 @@ class Alternation:
         self.masks = tuple(owners.values())
         self._chosen: dict[int, tuple[re.Pattern[str], ...]] = {}
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_chosen"] = {}  # made again on use
+        return state
+
     def matches(self, text: str) -> list[re.Match[str]]:
         """Every match of the whole alternation in ``text``, in order, as ``finditer``."""
         mask = 0
