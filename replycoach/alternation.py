@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .literals import required_literals
+from .literals import required_literals, with_first_lookahead
 
 
 class Alternation:
@@ -35,7 +35,9 @@ class Alternation:
         self.pieces = tuple(pieces)
         found = list(literals) if literals is not None else [required_literals(p) for p in pieces]
         self.usable = bool(pieces) and all(lits and "" not in lits for lits in found)
-        self.regexes = tuple(re.compile(p) for p in pieces) if self.usable else ()
+        self.regexes = (
+            tuple(re.compile(with_first_lookahead(p)) for p in pieces) if self.usable else ()
+        )
         owners: dict[str, int] = {}
         for i, lits in enumerate(found):
             for lit in lits or ():

@@ -171,3 +171,83 @@ def required_literals(pattern: str, *, lower_text: bool = False) -> frozenset[st
     if any(c.lower() != c.upper() and not c.isascii() for s in required for c in s):
         return None
     return _minimal(frozenset(s.lower() for s in required))
+
+
+_FIRST_LIMIT = 256
+"""Most characters a pattern's first-character set may hold to be worth a lookahead."""
+
+
+def _first(items: Any) -> tuple[frozenset[str], bool]:
+    """(characters a match of the sequence may start with, whether it may be empty)."""
+    chars: set[str] = set()
+    for op, av in items:
+        if op == _c.LITERAL:
+            return frozenset(chars | {chr(av)}), False
+        if op == _c.IN:
+            node, _ = _node(op, av)
+            if node is None:
+                raise _Unknown
+            return frozenset(chars | node), False
+        if op in _ZERO_WIDTH:
+            continue  # anchors and lookarounds: the next item starts the match
+        if op == _c.SUBPATTERN:
+            if av[1] & re.IGNORECASE:
+                raise _Unknown
+            inner, empty = _first(av[3])
+        elif op == _c.BRANCH:
+            firsts = [_first(branch) for branch in av[1]]
+            inner = frozenset().union(*(f for f, _ in firsts))
+            empty = any(e for _, e in firsts)
+        elif op in _REPEATS:
+            low, _, sub = av
+            inner, empty = _first(sub)
+            empty = empty or low == 0
+        else:
+            raise _Unknown  # any character, a category, a group reference…
+        chars |= inner
+        if len(chars) > _FIRST_LIMIT:
+            raise _Unknown
+        if not empty:
+            return frozenset(chars), False
+    return frozenset(chars), True
+
+
+def with_first_lookahead(pattern: str) -> str:
+    """``pattern`` led by a lookahead of the characters its matches can start with, when
+    ``re`` cannot skip ahead on its own: the pattern starts with an optional part, a
+    lookaround or alternatives that do not all start with a plain character (``re`` skips
+    ahead only on a leading literal or character class). The matches are the same; trying
+    a position that cannot start one costs one character test instead of every branch.
+
+    >>> with_first_lookahead("(?:这个|这)?是快递的问题")
+    '(?=[是这])(?:(?:这个|这)?是快递的问题)'
+    >>> with_first_lookahead("快递(?:的)?问题")
+    '快递(?:的)?问题'
+    """
+    try:
+        parsed = _parser.parse(pattern)
+        if parsed.state.flags & ~re.UNICODE:
+            return pattern  # global flags must lead the pattern
+        items = list(parsed)
+        if not items or not _needs_lookahead(items[0]):
+            return pattern
+        chars, empty = _first(items)
+    except (_Unknown, re.error, RecursionError):
+        return pattern
+    if empty or not chars:
+        return pattern
+    body = "".join(re.escape(c) for c in sorted(chars))
+    return f"(?=[{body}])(?:{pattern})"
+
+
+def _needs_lookahead(item: Any) -> bool:
+    """Whether ``re`` finds no prefix or first-character set to skip ahead on."""
+    op, av = item
+    if op in (_c.LITERAL, _c.IN):
+        return False
+    if op == _c.SUBPATTERN:
+        inner = list(av[3])
+        return not inner or _needs_lookahead(inner[0])
+    if op == _c.BRANCH:
+        return not all(branch and branch[0][0] == _c.LITERAL for branch in av[1])
+    return True
