@@ -276,6 +276,7 @@ class CueMatcher:
         exceptions = [e for e in exceptions if not e.startswith("@")]
         self.antipatterns = tuple(antipatterns)
         self._last: tuple[str | None, list[tuple[int, int]]] = (None, [])
+        self._verdicts: tuple[str | None, dict[tuple[int, int], bool]] = (None, {})
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -340,6 +341,11 @@ class CueMatcher:
             self.triggers = ()
             self.screen = None
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_last"], state["_verdicts"] = (None, []), (None, {})  # per-text: not kept
+        return state
+
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
         rx = self.except_regex
@@ -397,9 +403,22 @@ class CueMatcher:
         """The accepted matches in ``norm`` (normalised text), one by one; with evasion,
         those found on the evasion view too (spans on ``norm``)."""
         if self.evasion is None:  # lazily: callers may stop at the first
-            for start, end in self.spans_of(norm):
-                if self._accept(norm, start, end):
-                    yield start, end
+            spans = self.spans_of(norm)
+            if not spans:
+                return
+            # A rule asks for a text's matches more than once (its condition, its mark):
+            # the verdicts on its last text are kept, so guards run once per match.
+            verdicts = self._verdicts
+            if verdicts[0] is not norm:
+                verdicts = (norm, {})
+                self._verdicts = verdicts
+            known = verdicts[1]
+            for span in spans:
+                ok = known.get(span)
+                if ok is None:
+                    ok = known[span] = self._accept(norm, *span)
+                if ok:
+                    yield span
             return
         plain = [(a, b) for a, b in self.spans_of(norm) if self._accept(norm, a, b)]
         screen = self.evasion.screen
@@ -409,9 +428,9 @@ class CueMatcher:
         view = self.evasion.view(norm)
         evasive = []
         for m in self.view_regex.finditer(view.text):
-            span = view.span(*m.span())
-            if span is not None and self._accept(norm, *span):
-                evasive.append(span)
+            found = view.span(*m.span())
+            if found is not None and self._accept(norm, *found):
+                evasive.append(found)
         yield from merge_spans(plain, evasive)
 
     def find(self, norm: str) -> list[tuple[int, int]]:
