@@ -1,11 +1,11 @@
 """vague-answer and absolute-promise on hedges and vows in words no list of theirs holds
 (issue 10): tests/data/paraphrases_hedge_vow.jsonl, written for this test by hand (not corpus
 text). ``"written": "before"`` lines were written before the hedge and vow families were
-restated as templates (19/25 and 9/25 then right), ``"after"`` lines afterwards and measured
-once before any change (35/40 and 29/30, then a third batch 6/12 and 7/12 and a fourth 16/22 and 18/22, right); a line with ``known_miss`` is one the
-rules still miss, and why. Each family also has a clean
-look-alike: a hedge with a basis or an offer to verify, 保证 as "ensure", 一定 as "must",
-保管 as "keep", 八成新, 必须, 标准."""
+restated as templates (19/25 and 9/25 then right), ``"after"`` lines afterwards, each batch
+measured once before any change (35/40 and 29/30; then 6/12 and 7/12; then 16/22 and 18/22
+right). A line with ``known_miss`` is one the rules still miss, and why. Each family also has
+a clean look-alike: a hedge with a basis or an offer to verify, 保证 as "ensure", 一定 as
+"must", 保管 as "keep", 八成新, 必须, 标准."""
 
 from __future__ import annotations
 
