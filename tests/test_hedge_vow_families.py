@@ -1,0 +1,73 @@
+"""vague-answer and absolute-promise on hedges and vows in words no list of theirs holds
+(issue 10): tests/data/paraphrases_hedge_vow.jsonl, written for this test by hand (not corpus
+text). ``"written": "before"`` lines were written before the hedge and vow families were
+restated as templates (13/25 and 9/25 then right), ``"after"`` lines afterwards, each batch
+measured once before any change (35/40 and 29/30; then 6/12 and 7/12; then 16/22 and 18/22;
+then 15/18 and 18/18 right). A line with ``known_miss`` is one the rules still miss, and why.
+Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as
+"ensure", 一定 as "must", 保管 as "keep", 八成新, 必须, 标准."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from replycoach import Engine
+
+CASES = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "paraphrases_hedge_vow.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            c,
+            id=f"{c['rule']}-{c['label']}-{i}",
+            marks=[pytest.mark.xfail(reason=c["known_miss"], strict=True)]
+            if "known_miss" in c
+            else [],
+        )
+        for i, c in enumerate(CASES)
+    ],
+)
+def test_family(case: dict[str, str]) -> None:
+    found = {f.rule for f in Engine.default().check(case["text"])}
+    assert (case["rule"] in found) == (case["label"] == "flag"), case
+
+
+def test_the_set_covers_both_rules_both_ways() -> None:
+    kinds = {(c["rule"], c["label"]) for c in CASES}
+    assert kinds == {
+        (rule, label)
+        for rule in ("vague-answer", "absolute-promise")
+        for label in ("flag", "clean")
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("保管您满意", "保管"),
+        ("明早准到", "准到"),
+        ("下单后必能当天发出", "必能"),
+        ("这款铁定不起球", "铁定"),
+    ],
+)
+def test_vow_span(text: str, span: str) -> None:
+    found = [f for f in Engine.default().check(text) if f.rule == "absolute-promise"]
+    assert [text[f.start : f.end] for f in found] == [span]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["发票请您妥善保管好", "标准能高一点", "尺码准不准", "必胜客", "请您签收时一定当面检查"],
+)
+def test_vow_look_alikes(text: str) -> None:
+    assert "absolute-promise" not in {f.rule for f in Engine.default().check(text)}
