@@ -150,10 +150,11 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         "-j",
-        type=int,
-        default=1,
+        type=_jobs_value,
+        default=None,
         metavar="N",
-        help="check files on N processes (0: one per core)",
+        help="check files on N processes (0: one per core; default: auto, one per "
+        f"{AUTO_BYTES >> 10} KiB of files up to the cores)",
     )
     parser.add_argument(
         "--verbose",
@@ -548,6 +549,55 @@ def _require_input(args: argparse.Namespace) -> None:
         )
 
 
+AUTO_BYTES = 512 * 1024
+"""``--jobs auto`` (the default) starts one process per this many bytes of files to check,
+up to the usable cores: below it, starting a second process and warming its caches costs
+more than it saves (``bench/bench_jobs.py`` measures it)."""
+
+
+def _jobs_value(text: str) -> int | None:
+    """``--jobs``: a number of processes (0: one per core), or ``auto`` (``None``)."""
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value: {text!r} (a number, or auto)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid value: {text!r} (0 or more, or auto)")
+    return value
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        try:
+            return max(1, len(affinity(0)))
+        except OSError:
+            pass
+    return os.cpu_count() or 1
+
+
+def _workers(jobs: int | None, paths: Sequence[str]) -> int:
+    """Processes to check ``paths`` on: ``--jobs N``, every core for 0, and for ``auto``
+    one per :data:`AUTO_BYTES` of the files' total size, up to the cores."""
+    if jobs is not None:
+        return jobs if jobs > 0 else _cores()
+    cores = _cores()
+    if cores < 2 or not paths:
+        return 1
+    total = 0
+    for path in paths:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            continue  # reported by the reader
+        if total >= cores * AUTO_BYTES:
+            return cores
+    return max(1, min(cores, total // AUTO_BYTES))
+
+
 def _jobs(
     args: argparse.Namespace, config: Config, options: SourceOptions, err: TextIO | None = None
 ) -> list[tuple[str, SourceOptions, frozenset[str]]]:
@@ -656,7 +706,7 @@ def _collect(
         report.files.append(
             check_file(engine, name, opts, ignore, data=_read_stdin(args), name=name)
         )
-    workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    workers = _workers(args.jobs, [path for path, _, _ in file_jobs])
     interactive = _is_tty(err) and not quiet
     progress = _Progress(err, len(file_jobs), interactive)
     report.check_files(engine, file_jobs, workers=workers, progress=progress, tick=progress.tick)

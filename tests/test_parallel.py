@@ -119,3 +119,34 @@ def test_a_file_changed_after_it_was_cut_is_read_whole(
     assert parallel._check_piece(pieces[1]) is not None
     path.write_text(csv_rows(201), encoding="utf-8")  # another size: the cut no longer holds
     assert parallel._check_piece(pieces[1]) is None
+
+
+@pytest.mark.parametrize("block", [1, 5, 64, 1 << 16])
+def test_a_file_is_cut_where_the_whole_file_in_memory_would_be(
+    block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``split`` reads a file a block at a time (it may be gigabytes): same cuts, same head
+    and line counts as reading it whole."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    monkeypatch.setattr(parallel, "_BLOCK", block)
+    path = tmp_path / "f.bin"
+    parts = st.sampled_from(['"', "\n", "\r\n", "a,b", "你好", "# c", "# replycoach: disable=x"])
+
+    @settings(max_examples=120, deadline=None)
+    @given(st.lists(parts, min_size=1, max_size=60), st.integers(2, 9))
+    def same(chunks: list[str], pieces: int) -> None:
+        data = "".join(chunks).encode("utf-8")
+        path.write_bytes(data)
+        with path.open("rb") as handle:
+            file = parallel._File(handle, len(data))
+            for kind in ("csv", "text", "tsv"):
+                offsets = parallel._cut_file(file, kind, pieces)
+                assert offsets == parallel.cut(data, kind, pieces)
+            assert parallel._first_record_end_in(file) == parallel._first_record_end(data)
+            for at in range(len(data) + 1):
+                assert file.count_before(b"\n", at) == data.count(b"\n", 0, at)
+                assert file.count_before(b'"', at) == data.count(b'"', 0, at)
+
+    same()

@@ -317,13 +317,13 @@ def stream_lines(
         yield number, text, end, problem
 
 
-_CHUNK = 1 << 16
+_CHUNK = 1 << 15
 
 
 def _utf8_lines(
     handle: BinaryIO, sniffed: Sniffed
 ) -> Iterator[tuple[int, str | None, str, str | None]]:
-    """:func:`stream_lines` for UTF-8: 64 KiB of whole lines decoded at once (the byte 0x0A
+    """:func:`stream_lines` for UTF-8: 32 KiB of whole lines decoded at once (the byte 0x0A
     is never inside a UTF-8 character, so the lines are those of a line-by-line read); a
     piece that does not decode is read line by line, so a bad line is found on its own."""
     number = 0
@@ -360,6 +360,7 @@ def _utf8_lines(
                 yield number, line, "", problem
         else:
             lines = text.split("\n")
+            del text, data  # only the lines are kept while they are read
             last = lines.pop()  # "" after a final line end, else a last line without one
             for line in lines:
                 number += 1
