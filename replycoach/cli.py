@@ -154,7 +154,7 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="check files on N processes (0: one per core; default: auto, one per "
-        f"{AUTO_BYTES >> 10} KiB of files up to the cores)",
+        f"{AUTO_BYTES >> 10} KiB of files up to the idle cores)",
     )
     parser.add_argument(
         "--verbose",
@@ -549,10 +549,11 @@ def _require_input(args: argparse.Namespace) -> None:
         )
 
 
-AUTO_BYTES = 512 * 1024
+AUTO_BYTES = 384 * 1024
 """``--jobs auto`` (the default) starts one process per this many bytes of files to check,
-up to the usable cores: below it, starting a second process and warming its caches costs
-more than it saves (``bench/bench_jobs.py`` measures it)."""
+up to the idle cores. Measured (``bench/bench_jobs.py``, 2 cores): below ~768 KiB a second
+process costs more than it saves (its start and warm-up, ~50 ms); from 768 KiB to 2 MiB it
+saved 12-35% when the other core was idle, and lost 15-35% when it was not."""
 
 
 def _jobs_value(text: str) -> int | None:
@@ -579,13 +580,25 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+def _idle_cores() -> int:
+    """The usable cores less the 1-minute load average (rounded), at least one."""
+    cores = _cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average here: assume idle
+        return cores
+    return max(1, min(cores, round(cores - load)))
+
+
 def _workers(jobs: int | None, paths: Sequence[str]) -> int:
     """Processes to check ``paths`` on: ``--jobs N``, every core for 0, and for ``auto``
-    one per :data:`AUTO_BYTES` of the files' total size, up to the cores."""
+    one per :data:`AUTO_BYTES` of the files' total size, up to the idle cores."""
     if jobs is not None:
         return jobs if jobs > 0 else _cores()
-    cores = _cores()
-    if cores < 2 or not paths:
+    if not paths or _cores() < 2:
+        return 1
+    cores = _idle_cores()
+    if cores < 2:
         return 1
     total = 0
     for path in paths:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,27 @@ def test_a_file_is_cut_where_the_whole_file_in_memory_would_be(
                 assert file.count_before(b'"', at) == data.count(b'"', 0, at)
 
     same()
+
+
+def test_jobs_auto_starts_a_process_per_share_of_input_up_to_the_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replycoach import cli
+
+    share = cli.AUTO_BYTES
+    small, big = tmp_path / "small.txt", tmp_path / "big.txt"
+    small.write_bytes(b"x\n" * (share // 4))
+    big.write_bytes(b"x\n" * (share * 3 // 2))
+    monkeypatch.setattr(cli, "_cores", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert cli._workers(None, [str(small)]) == 1
+    assert cli._workers(None, [str(small), str(tmp_path / "missing.txt")]) == 1
+    assert cli._workers(None, [str(big)]) == 3
+    assert cli._workers(None, [str(big), str(big)]) == 4
+    assert cli._workers(2, [str(small)]) == 2 and cli._workers(0, []) == 4
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 1.0, 1.0))  # busy: one core idle
+    assert cli._workers(None, [str(big), str(big)]) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.4, 1.0, 1.0))
+    assert cli._workers(None, [str(big), str(big)]) == 3
+    monkeypatch.setattr(cli, "_cores", lambda: 1)
+    assert cli._workers(None, [str(big), str(big)]) == 1
