@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
+from .alternation import Alternation
 from .literals import required_literals
 from .normalize import Evasion as EvasionView
 from .normalize import fold_text, merge_spans, normalize
@@ -275,6 +276,7 @@ class CueMatcher:
         exceptions = [e for e in exceptions if not e.startswith("@")]
         self.antipatterns = tuple(antipatterns)
         self._last: tuple[str | None, list[tuple[int, int]]] = (None, [])
+        self._verdicts: tuple[str | None, dict[tuple[int, int], bool]] = (None, {})
         words = sorted({normalize(p) for p in phrases}, key=lambda w: (-len(w), w))
         pieces = [re.escape(w) for w in words]
         led: dict[str, list[str]] = {}
@@ -286,7 +288,16 @@ class CueMatcher:
                 )
             else:
                 pieces.append(normalize(expand_template(template)))
-        self.regex = re.compile("|".join(f"(?:{p})" for p in pieces)) if pieces else None
+        templates_whole = pieces[len(words) :]
+        self.branches = Alternation(
+            (["|".join(re.escape(w) for w in words)] if words else []) + templates_whole,
+            ([frozenset(words)] if words else []) + [required_literals(t) for t in templates_whole],
+        )
+        self.regex = (
+            re.compile("|".join(f"(?:{p})" for p in pieces))
+            if pieces and not self.branches.usable
+            else None
+        )
         self.led = [
             (re.compile(SLOTS[slot]), re.compile("|".join(f"(?:{p})" for p in rest)))
             for slot, rest in led.items()
@@ -330,6 +341,11 @@ class CueMatcher:
             self.triggers = ()
             self.screen = None
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_last"], state["_verdicts"] = (None, []), (None, {})  # per-text: not kept
+        return state
+
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""
         rx = self.except_regex
@@ -355,7 +371,12 @@ class CueMatcher:
     def _candidates(self, norm: str) -> list[tuple[int, int]]:
         if self.screen is not None and self.screen.search(norm) is None:
             return []
-        spans = [m.span() for m in self.regex.finditer(norm)] if self.regex else []
+        if self.branches.usable:
+            spans = self.branches.spans(norm)
+        elif self.regex is not None:
+            spans = [m.span() for m in self.regex.finditer(norm)]
+        else:
+            spans = []
         for slot, rest in self.led:
             for m in rest.finditer(norm):
                 if m.start() > 0 and slot.fullmatch(norm, m.start() - 1, m.start()):
@@ -382,9 +403,22 @@ class CueMatcher:
         """The accepted matches in ``norm`` (normalised text), one by one; with evasion,
         those found on the evasion view too (spans on ``norm``)."""
         if self.evasion is None:  # lazily: callers may stop at the first
-            for start, end in self.spans_of(norm):
-                if self._accept(norm, start, end):
-                    yield start, end
+            spans = self.spans_of(norm)
+            if not spans:
+                return
+            # A rule asks for a text's matches more than once (its condition, its mark):
+            # the verdicts on its last text are kept, so guards run once per match.
+            verdicts = self._verdicts
+            if verdicts[0] is not norm:
+                verdicts = (norm, {})
+                self._verdicts = verdicts
+            known = verdicts[1]
+            for span in spans:
+                ok = known.get(span)
+                if ok is None:
+                    ok = known[span] = self._accept(norm, *span)
+                if ok:
+                    yield span
             return
         plain = [(a, b) for a, b in self.spans_of(norm) if self._accept(norm, a, b)]
         screen = self.evasion.screen
@@ -394,9 +428,9 @@ class CueMatcher:
         view = self.evasion.view(norm)
         evasive = []
         for m in self.view_regex.finditer(view.text):
-            span = view.span(*m.span())
-            if span is not None and self._accept(norm, *span):
-                evasive.append(span)
+            found = view.span(*m.span())
+            if found is not None and self._accept(norm, *found):
+                evasive.append(found)
         yield from merge_spans(plain, evasive)
 
     def find(self, norm: str) -> list[tuple[int, int]]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import OptionError, UnknownRuleError
 from .kinds import Checker, Context, WordSet, compile_rule
 from .model import POSITIONS, Finding, Severity
-from .normalize import fold_text, normalize
+from .normalize import fold_text, normalize, normalize_and_fold
 from .rulecache import cache_key, cached_engine, default_rules_dir
 
 if TYPE_CHECKING:
@@ -217,11 +217,12 @@ class Engine:
             raise TypeError(f"check() needs the reply as a str, got {type(text).__name__}")
         if position is not None and position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)} or None")
+        norm, folded = normalize_and_fold(text, self._fold)
         ctx = Context(
-            text, normalize(text), position, None if customer is None else normalize(customer)
+            text, norm, position, None if customer is None else normalize(customer), folded
         )
         findings: list[Finding] = []
-        screened = ctx.fold() if self._fold else ctx.norm
+        screened = folded if folded is not None else norm
         screens = self._screens if position is not None else self._screens_unplaced
         checkers = screens[ctx.customer is None].select(screened, ctx.norm)
         if ignore:
@@ -298,7 +299,7 @@ class _Screen:
             return self.checkers
         mask = self.always_mask
         masks = self.masks
-        for hit in self.words.hits(text):
+        for hit, _, _ in self.words.occurrences(text):
             mask |= masks[hit]
         for bit, raw, gates in self.gated:
             if mask & bit:

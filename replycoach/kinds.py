@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from .alternation import Alternation
 from .cues import CUE_PREFIX, CueMatcher, clause_end, compile_cue, guarded, overlaps_any
 from .literals import required_literals
 from .model import Finding, Severity
@@ -189,6 +190,11 @@ class WordSet:
     def hits(self, text: str) -> set[int]:
         """Indexes (into :attr:`words`) of every word that occurs in ``text``, also inside
         or across another's occurrence."""
+        return {i for i, _, _ in self.occurrences(text)}
+
+    def occurrences(self, text: str) -> list[tuple[int, int, int]]:
+        """``(index, start, end)`` of every occurrence of every word in ``text``,
+        overlapping ones too (a word may be listed more than once)."""
         if self._every is None:
             if self._direct(text):
                 index, lengths = self._index or {}, self._lengths
@@ -204,9 +210,10 @@ class WordSet:
             automaton = AhoCorasick(self.words, matchkind=MatchKind.Standard)
             self._every = automaton.find_matches_as_indexes
         try:
-            return {i for i, _, _ in self._every(text, overlapping=True)}
+            found: list[tuple[int, int, int]] = self._every(text, overlapping=True)
         except UnicodeEncodeError:
-            return {i for i, w in enumerate(self.words) if w in text}
+            found = [(i, 0, 0) for i, w in enumerate(self.words) if w in text]
+        return found
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` of every match."""
@@ -254,14 +261,22 @@ class PhraseIndex:
         self.jieba = boundary == "jieba"
         self.contexts = tuple(not_in)
         self.vocabulary = tuple(self.words)
-        # For each word: (exception, offset of the word inside it), for every occurrence.
-        self.guards: dict[str, list[tuple[str, int]]] = {}
+        # For each word: the exceptions that hold it, grouped by the offset of the word
+        # inside them, each group one regex matched at that offset before the word.
+        by_offset: dict[str, dict[int, list[str]]] = {}
         for word in self.words:
             for exc in exceptions:
                 at = exc.find(word)
                 while at != -1:
-                    self.guards.setdefault(word, []).append((exc, at))
+                    by_offset.setdefault(word, {}).setdefault(at, []).append(exc)
                     at = exc.find(word, at + 1)
+        self.guards: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {
+            word: tuple(
+                (at, re.compile("|".join(map(re.escape, sorted(excs, key=len, reverse=True)))))
+                for at, excs in sorted(offsets.items())
+            )
+            for word, offsets in by_offset.items()
+        }
 
     def find(self, norm: str) -> list[tuple[int, int]]:
         """Spans of accepted matches in ``norm``."""
@@ -270,8 +285,8 @@ class PhraseIndex:
         for start, end in self.matcher.spans(norm):
             word = norm[start:end]
             if any(
-                start >= at and norm.startswith(exc, start - at)
-                for exc, at in self.guards.get(word, ())
+                start >= at and rx.match(norm, start - at) is not None
+                for at, rx in self.guards.get(word, ())
             ):
                 continue
             if bounds is not None and not bounds.whole(start, end):
@@ -507,6 +522,13 @@ class PatternChecker(Checker):
         )
         self._prefilter = compile_regex(normalize(rule.prefilter)) if rule.prefilter else None
         self._span_group = "span" if "span" in self._regex.groupindex else 0
+        # Speed: the pieces of a list pattern matched alone, each only where it can match.
+        self._pieces: Alternation | None = None
+        self._view_pieces: Alternation | None = None
+        if not isinstance(rule.pattern, str) and isinstance(self._regex, re.Pattern):
+            split = Alternation([normalize(p) for p in rule.pattern])
+            if split.usable:
+                self._pieces = split
         self._unless = _Unless(rule.unless)
         self._not_after = _alternation(rule.not_after) if rule.not_after else None
         self._view_gate: re.Pattern[str] | Literal[True] | None = None
@@ -527,6 +549,14 @@ class PatternChecker(Checker):
         if rule.evasion is not None:
             evasion = self.evasion = _compile_evasion(rule.evasion)
             self._view_regex = compile_regex("(?i)" + normalize(rule.regex))
+            # Speed: the pieces alone on the view too (it is in lower case).
+            if self._pieces is not None and isinstance(self._view_regex, re.Pattern):
+                view_pieces = ["(?i)" + normalize(p) for p in rule.pattern]
+                split = Alternation(
+                    view_pieces, [required_literals(p, lower_text=True) for p in view_pieces]
+                )
+                if split.usable:
+                    self._view_pieces = split
             self._view_prefilter = (
                 compile_regex("(?i)" + normalize(rule.prefilter)) if rule.prefilter else None
             )
@@ -549,8 +579,11 @@ class PatternChecker(Checker):
                     self.screen_gates = (evasion.screen,)
 
     def _accepted(self, m: re.Match[str]) -> bool:
+        # (a match of one piece alone knows only that piece's groups)
         return not any(
-            m.group(group) is not None and not check(m.group(group))
+            (group == 0 or group in m.re.groupindex)
+            and m.group(group) is not None
+            and not check(m.group(group))
             for group, check in self._checks
         )
 
@@ -567,8 +600,9 @@ class PatternChecker(Checker):
         text, norm = ctx.text, ctx.norm
         spans: list[tuple[int, int]] = []
         if self._prefilter is None or self._prefilter.search(norm) is not None:
-            for m in self._regex.finditer(norm):
-                start, end = m.span(self._span_group)
+            group = self._span_group
+            for m in self._pieces.matches(norm) if self._pieces else self._regex.finditer(norm):
+                start, end = m.span(group) if group == 0 or group in m.re.groupindex else (-1, -1)
                 if start < end and self._accepted(m) and not self._negated(norm, start):
                     spans.append((start, end))
         plain = spans
@@ -578,8 +612,15 @@ class PatternChecker(Checker):
             view = ctx.view(self.evasion)
             if self._view_prefilter is None or self._view_prefilter.search(view.text):
                 evasive = []
-                for m in self._view_regex.finditer(view.text):
-                    span = view.span(*m.span(self._span_group))
+                pieces = self._view_pieces
+                matches = (
+                    pieces.matches(view.text) if pieces else self._view_regex.finditer(view.text)
+                )
+                for m in matches:
+                    group = self._span_group
+                    if group != 0 and group not in m.re.groupindex:
+                        continue  # (a piece without the span group: as in the whole, no span)
+                    span = view.span(*m.span(group))
                     if span is not None and self._accepted(m) and not self._negated(norm, span[0]):
                         evasive.append(span)
                 spans = merge_spans(spans, evasive)

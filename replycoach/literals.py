@@ -1,7 +1,9 @@
 """Strings a regular expression cannot match without: the trigger words of pattern rules.
 
 ``required_literals(pattern)`` reads the expression's syntax tree and returns a set of
-strings such that every match of the pattern contains at least one of them, or ``None``
+strings such that every match of the pattern contains at least one of them (or has it
+right beside it, in a lookahead or lookbehind: a text the pattern matches in always
+contains one of them), or ``None``
 when no such set can be told (a wildcard, a case-insensitive flag, too many strings). The
 engine then skips the rule for a reply that contains none of them, as it does for phrase
 rules. Conservative by construction: an unknown node means "no requirement".
@@ -12,6 +14,8 @@ rules. Conservative by construction: an unknown node means "no requirement".
 ['手机', '电话']
 >>> required_literals("[^0-9]+[a-z]{3}") is None
 True
+>>> sorted(required_literals("(?:(?<=卡号)|(?<=账号))[0-9]{16}"))
+['卡号', '账号']
 """
 
 from __future__ import annotations
@@ -48,9 +52,17 @@ def _product(a: Strings, b: Strings) -> Strings | None:
     return frozenset(x + y for x in a for y in b)
 
 
+def _minimal(strings: Strings) -> Strings:
+    """``strings`` without those that contain another of them (a text holding 卡号 holds
+    卡: {卡, 卡号, 卡上} asks no more than {卡})."""
+    if len(strings) < 2:
+        return strings
+    return frozenset(s for s in strings if not any(t != s and t in s for t in strings))
+
+
 def _best(candidates: list[Strings]) -> Strings | None:
     """The most selective requirement: longest shortest string, then fewest strings."""
-    usable = [c for c in candidates if c and "" not in c]
+    usable = [_minimal(c) for c in candidates if c and "" not in c]
     if not usable:
         return None
     return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
@@ -99,8 +111,11 @@ def _node(op: Any, av: Any) -> tuple[Strings | None, Strings | None]:
         if low == high == 1:
             return exact_inner, required_inner
         return None, required_inner
+    if op == _c.ASSERT:
+        # A lookahead or lookbehind consumes nothing, but what it asserts is in the text.
+        return frozenset({""}), _sequence(av[1])[1]
     if op in _ZERO_WIDTH:
-        return frozenset({""}), None  # anchors and lookarounds consume no text
+        return frozenset({""}), None  # anchors and negative lookarounds consume no text
     return None, None
 
 
@@ -133,13 +148,106 @@ def _sequence(items: Any) -> tuple[Strings | None, Strings | None]:
     return whole, _best(candidates)
 
 
-def required_literals(pattern: str) -> frozenset[str] | None:
-    """Strings one of which every match of ``pattern`` contains, or ``None``."""
+def required_literals(pattern: str, *, lower_text: bool = False) -> frozenset[str] | None:
+    """Strings one of which every match of ``pattern`` contains, or ``None``.
+
+    ``lower_text``: the pattern is searched in lower-case text only (the evasion view), so
+    a case-insensitive pattern's strings are told in lower case; only ASCII letters count
+    as cased there (other cased letters: ``None``).
+
+    >>> sorted(required_literals("(?i)(?:VX|QQ)号", lower_text=True))
+    ['qq号', 'vx号']
+    """
     try:
         parsed = _parser.parse(pattern)
-        if parsed.state.flags & re.IGNORECASE:
+        ignore_case = bool(parsed.state.flags & re.IGNORECASE)
+        if ignore_case and not lower_text:
             return None
         _, required = _sequence(list(parsed))
     except (_Unknown, re.error, RecursionError):
         return None
-    return required
+    if not ignore_case or required is None:
+        return required
+    if any(c.lower() != c.upper() and not c.isascii() for s in required for c in s):
+        return None
+    return _minimal(frozenset(s.lower() for s in required))
+
+
+_FIRST_LIMIT = 256
+"""Most characters a pattern's first-character set may hold to be worth a lookahead."""
+
+
+def _first(items: Any) -> tuple[frozenset[str], bool]:
+    """(characters a match of the sequence may start with, whether it may be empty)."""
+    chars: set[str] = set()
+    for op, av in items:
+        if op == _c.LITERAL:
+            return frozenset(chars | {chr(av)}), False
+        if op == _c.IN:
+            node, _ = _node(op, av)
+            if node is None:
+                raise _Unknown
+            return frozenset(chars | node), False
+        if op in _ZERO_WIDTH:
+            continue  # anchors and lookarounds: the next item starts the match
+        if op == _c.SUBPATTERN:
+            if av[1] & re.IGNORECASE:
+                raise _Unknown
+            inner, empty = _first(av[3])
+        elif op == _c.BRANCH:
+            firsts = [_first(branch) for branch in av[1]]
+            inner = frozenset().union(*(f for f, _ in firsts))
+            empty = any(e for _, e in firsts)
+        elif op in _REPEATS:
+            low, _, sub = av
+            inner, empty = _first(sub)
+            empty = empty or low == 0
+        else:
+            raise _Unknown  # any character, a category, a group reference…
+        chars |= inner
+        if len(chars) > _FIRST_LIMIT:
+            raise _Unknown
+        if not empty:
+            return frozenset(chars), False
+    return frozenset(chars), True
+
+
+def with_first_lookahead(pattern: str) -> str:
+    """``pattern`` led by a lookahead of the characters its matches can start with, when
+    ``re`` cannot skip ahead on its own: the pattern starts with an optional part, a
+    lookaround or alternatives that do not all start with a plain character (``re`` skips
+    ahead only on a leading literal or character class). The matches are the same; trying
+    a position that cannot start one costs one character test instead of every branch.
+
+    >>> with_first_lookahead("(?:这个|这)?是快递的问题")
+    '(?=[是这])(?:(?:这个|这)?是快递的问题)'
+    >>> with_first_lookahead("快递(?:的)?问题")
+    '快递(?:的)?问题'
+    """
+    try:
+        parsed = _parser.parse(pattern)
+        if parsed.state.flags & ~re.UNICODE:
+            return pattern  # global flags must lead the pattern
+        items = list(parsed)
+        if not items or not _needs_lookahead(items[0]):
+            return pattern
+        chars, empty = _first(items)
+    except (_Unknown, re.error, RecursionError):
+        return pattern
+    if empty or not chars:
+        return pattern
+    body = "".join(re.escape(c) for c in sorted(chars))
+    return f"(?=[{body}])(?:{pattern})"
+
+
+def _needs_lookahead(item: Any) -> bool:
+    """Whether ``re`` finds no prefix or first-character set to skip ahead on."""
+    op, av = item
+    if op in (_c.LITERAL, _c.IN):
+        return False
+    if op == _c.SUBPATTERN:
+        inner = list(av[3])
+        return not inner or _needs_lookahead(inner[0])
+    if op == _c.BRANCH:
+        return not all(branch and branch[0][0] == _c.LITERAL for branch in av[1])
+    return True

@@ -1,0 +1,88 @@
+"""An alternation of regular expressions, matched as one but trying only the alternatives
+that can match the text at hand.
+
+Python's ``re`` tries every alternative of ``a|b|c…`` at every position: a cue set of
+twenty templates, or a pattern rule of seven pieces each behind a row of lookbehinds, costs
+that many tries per character. Here each alternative is compiled alone with the strings one
+of which every text it matches in must hold (:func:`~replycoach.literals.required_literals`),
+and one Aho-Corasick pass over the text finds which alternatives can match at all. Leaving
+out one that cannot match anywhere changes nothing; the others are merged as the
+alternation would merge them: the leftmost match, the earlier alternative on a tie, then on
+from the match's end. Lookbehinds see the text before a search's start, as they do inside
+the whole alternation, so the matches are the same, groups included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .literals import required_literals, with_first_lookahead
+
+
+class Alternation:
+    """``(?:p0)|(?:p1)|…`` over ``pieces``: :meth:`matches` and :meth:`spans` give what
+    ``finditer`` of the whole would. :attr:`usable` is false when a piece has no required
+    strings (it could match anywhere, or be empty): the caller then keeps the whole regex.
+    ``literals`` gives a piece's strings where the caller knows them better (a piece that
+    is an alternation of plain words)."""
+
+    def __init__(
+        self,
+        pieces: Sequence[str],
+        literals: Sequence[frozenset[str] | None] | None = None,
+    ) -> None:
+        self.pieces = tuple(pieces)
+        found = list(literals) if literals is not None else [required_literals(p) for p in pieces]
+        self.usable = bool(pieces) and all(lits and "" not in lits for lits in found)
+        self.regexes = (
+            tuple(re.compile(with_first_lookahead(p)) for p in pieces) if self.usable else ()
+        )
+        owners: dict[str, int] = {}
+        for i, lits in enumerate(found):
+            for lit in lits or ():
+                owners[lit] = owners.get(lit, 0) | 1 << i
+        from .kinds import WordSet
+
+        self.literals = WordSet(owners, ordered=True)
+        self.masks = tuple(owners.values())
+        self._chosen: dict[int, tuple[re.Pattern[str], ...]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_chosen"] = {}  # made again on use
+        return state
+
+    def matches(self, text: str) -> list[re.Match[str]]:
+        """Every match of the whole alternation in ``text``, in order, as ``finditer``."""
+        mask = 0
+        masks = self.masks
+        for i, _, _ in self.literals.occurrences(text):
+            mask |= masks[i]
+        chosen = self._chosen.get(mask)
+        if chosen is None:
+            chosen = tuple(rx for i, rx in enumerate(self.regexes) if mask >> i & 1)
+            if len(self._chosen) < 4096:
+                self._chosen[mask] = chosen
+        if not chosen:
+            return []
+        if len(chosen) == 1:
+            return list(chosen[0].finditer(text))
+        nexts = [rx.search(text) for rx in chosen]
+        found: list[re.Match[str]] = []
+        pos = 0
+        while True:
+            best = None
+            for k, m in enumerate(nexts):
+                if m is not None and m.start() < pos:
+                    m = nexts[k] = chosen[k].search(text, pos)
+                if m is not None and (best is None or m.start() < best.start()):
+                    best = m
+            if best is None:
+                return found
+            found.append(best)
+            pos = best.end()
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of every match of the whole alternation in ``text``."""
+        return [m.span() for m in self.matches(text)]
