@@ -199,12 +199,14 @@ class WordSet:
             if self._direct(text):
                 index, lengths = self._index or {}, self._lengths
                 size = len(text)
-                return {
-                    i
+                direct = [
+                    (i, at, at + length)
                     for at in range(size)
                     for length in lengths
                     if length <= size - at and (i := index.get(text[at : at + length])) is not None
-                }
+                ]
+                direct.sort(key=lambda o: (o[2], o[1]))  # by end, as the automaton lists them
+                return direct
             from ahocorasick_rs import AhoCorasick, MatchKind
 
             automaton = AhoCorasick(self.words, matchkind=MatchKind.Standard)

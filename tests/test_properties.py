@@ -124,6 +124,7 @@ def _word_sets(words: list[str]) -> tuple[object, object]:
 def test_word_set_lookups_answer_as_its_automaton(words: list[str], text: str) -> None:
     direct, automaton = _word_sets([*words, "a", "ab", "aba", "ba", "您好", "保证"])
     assert direct.hits(text) == automaton.hits(text)  # type: ignore[attr-defined]
+    assert sorted(direct.occurrences(text)) == sorted(automaton.occurrences(text))  # type: ignore[attr-defined]
     assert direct.spans(text) == automaton.spans(text)  # type: ignore[attr-defined]
     assert direct.search(text) == automaton.search(text)  # type: ignore[attr-defined]
 
