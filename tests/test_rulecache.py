@@ -221,3 +221,24 @@ def test_an_entry_from_other_code_is_not_used(
     assert second.cache_key != first.cache_key
     assert second._rules is not None  # compiled afresh, not unpickled
     assert findings(second) == reference()
+
+
+def test_a_cached_check_of_a_txt_file_imports_only_its_reader(
+    private_dir: Path, tmp_path: Path
+) -> None:
+    replies = tmp_path / "replies.txt"
+    replies.write_text("我保证明天一定发货，你放心\n您好\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from replycoach.cli import main\n"
+        f"code = main(['check', '-q', '--jobs', '1', {str(replies)!r}])\n"
+        "print(code, sorted(m for m in ('pydantic', 'yaml', 'opencc', 'jieba',"
+        " 'ahocorasick_rs', 'replycoach.sources.yamldoc', 'replycoach.sources.jsondoc',"
+        " 'replycoach.sources.table', 'replycoach.sources.excel') if m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    env = {**os.environ, "REPLYCOACH_CACHE_DIR": str(private_dir)}
+    for _ in range(2):  # the first run fills the cache
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stderr.strip().splitlines()[-1] == "1 []", done.stderr
+    assert "absolute-promise" in done.stdout
