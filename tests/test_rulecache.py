@@ -242,3 +242,28 @@ def test_a_cached_check_of_a_txt_file_imports_only_its_reader(
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.stderr.strip().splitlines()[-1] == "1 []", done.stderr
     assert "absolute-promise" in done.stdout
+
+
+def test_compile_cached_keeps_a_patterns_program_and_matches_as_re(private_dir: Path) -> None:
+    import re
+
+    pattern = "[" + "".join(chr(c) for c in range(0x4E00, 0x4E00 + 3000, 3)) + "]+|(?P<d>[0-9]{3})"
+    first = rulecache.compile_cached(pattern)
+    assert len(list(private_dir.glob("re-program-*.bin"))) == 1
+    second = rulecache.compile_cached(pattern)  # from the stored program
+    expected = re.compile(pattern)
+    for text in ["一丁七万丈 123", "abc", "456一"]:
+        assert [m.span() for m in second.finditer(text)] == [
+            m.span() for m in expected.finditer(text)
+        ]
+        assert [m.groupdict() for m in first.finditer(text)] == [
+            m.groupdict() for m in second.finditer(text)
+        ]
+    assert (second.flags, second.groups, second.groupindex) == (
+        expected.flags,
+        expected.groups,
+        expected.groupindex,
+    )
+    for entry in private_dir.glob("re-program-*.bin"):  # damaged: compiled again, same answer
+        entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
+    assert rulecache.compile_cached(pattern).findall("一丁 999") == expected.findall("一丁 999")
