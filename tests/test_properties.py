@@ -139,3 +139,26 @@ def test_word_set_switches_to_its_automaton_with_the_same_answers() -> None:
     assert [(sorted(words.hits(t)), words.spans(t)) for t in texts] == expected
     fresh = WordSet(words.words, ordered=True)
     assert [(sorted(fresh.hits(t)), fresh.spans(t)) for t in texts[:3]] == expected[:3]
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_JSON)
+def test_json_report_text_is_the_json_modules(value: object) -> None:
+    from replycoach.formats.machine import pretty
+
+    assert pretty(value) == json.dumps(value, ensure_ascii=False, indent=2)
