@@ -48,7 +48,7 @@ def _pretty(value: object, indent: str) -> str:
     if isinstance(value, str):
         return _string(value)
     if kind is int:
-        return int.__repr__(value)  # type: ignore[arg-type]
+        return int.__repr__(value)
     if kind is bool or value is None:
         return _SCALARS[value]  # type: ignore[index]
     inner = indent + "  "
