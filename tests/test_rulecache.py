@@ -267,3 +267,28 @@ def test_compile_cached_keeps_a_patterns_program_and_matches_as_re(private_dir: 
     for entry in private_dir.glob("re-program-*.bin"):  # damaged: compiled again, same answer
         entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
     assert rulecache.compile_cached(pattern).findall("一丁 999") == expected.findall("一丁 999")
+
+
+def test_stored_patterns_carry_the_programs_re_makes(private_dir: Path) -> None:
+    """The programs kept while an engine is built are those a fresh compile makes, and a
+    pattern from one answers as ``re.compile``'s."""
+    import gc
+    import re
+    import zlib
+
+    Engine.from_paths()  # built: its programs kept while compiling, then stored
+    assert not rulecache._CAPTURED
+    engine = Engine.from_paths()  # unpickled
+    lazy = [o for o in gc.get_objects() if isinstance(o, rulecache.LazyPattern) and o.program]
+    assert len(lazy) > 50
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - another Python
+        pytest.skip("no re._compiler")
+    for pattern in lazy:
+        assert pattern.program is not None
+        code = memoryview(zlib.decompress(pattern.program[1])).cast("I").tolist()
+        assert code == _compiler._code(_parser.parse(pattern.pattern, pattern.flags), pattern.flags)
+        expected = re.compile(pattern.pattern, pattern.flags)
+        assert pattern.groupindex == expected.groupindex
+    assert findings(engine) == reference()
