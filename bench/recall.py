@@ -1,7 +1,7 @@
 """Per-rule recall and false-positive rate of the default rules on the hand-labelled sets.
 
     python bench/recall.py [-v] [--json] [--data tests/data/labelled]
-                           [--set real|written|written2|ecd|all]
+                           [--set real|written|written2|written3|ecd|all]
 
 The labelled files (see ``tests/data/labelled/README.md``) give, per item and rule, ``flag``,
 ``clean`` or ``unsure``. For each rule this prints:
@@ -12,8 +12,8 @@ The labelled files (see ``tests/data/labelled/README.md``) give, per item and ru
 
 How each file is checked: ``replies.jsonl`` with ``engine.check(text)`` (no position, no
 customer); ``pairs.jsonl`` with ``engine.check(reply, customer=customer)``; ``positions.jsonl``
-with ``engine.check(text, position=first|last)``; ``written.jsonl`` and ``written2.jsonl``
-(the held-out sets written by hand, by two writers) and ``ecd_replies.jsonl`` /
+with ``engine.check(text, position=first|last)``; ``written.jsonl``, ``written2.jsonl`` and
+``written3.jsonl`` (the held-out sets written by hand, by three writers) and ``ecd_replies.jsonl`` /
 ``ecd_pairs.jsonl`` (real Taobao text) item by item in the same way, by the fields each item
 has. A rule counts as firing when ``check`` returns at least one finding with its id. ``-v``
 lists the misses and the false positives; ``--json`` prints the figures as one JSON object
@@ -35,13 +35,15 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "labelled"
 REAL = ("replies.jsonl", "pairs.jsonl", "positions.jsonl")
 WRITTEN = ("written.jsonl",)
 WRITTEN2 = ("written2.jsonl",)
+WRITTEN3 = ("written3.jsonl",)
 ECD = ("ecd_replies.jsonl", "ecd_pairs.jsonl")
 SETS = {
     "real": REAL,
     "written": WRITTEN,
     "written2": WRITTEN2,
+    "written3": WRITTEN3,
     "ecd": ECD,
-    "all": REAL + WRITTEN + WRITTEN2 + ECD,
+    "all": REAL + WRITTEN + WRITTEN2 + WRITTEN3 + ECD,
 }
 
 
@@ -111,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=tuple(SETS),
         default="real",
         help=(
-            "real: JD replies/pairs/positions (default); written, written2: the held-out sets "
-            "written by hand; ecd: real Taobao replies and pairs; all: every file"
+            "real: JD replies/pairs/positions (default); written, written2, written3: the "
+            "held-out sets written by hand; ecd: real Taobao replies and pairs; all: every file"
         ),
     )
     args = ap.parse_args(argv)

@@ -15,7 +15,7 @@ the whole alternation, so the matches are the same, groups included.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from .literals import required_literals, with_first_lookahead
 
@@ -47,10 +47,11 @@ class Alternation:
         self.literals = WordSet(owners, ordered=True)
         self.masks = tuple(owners.values())
         self._chosen: dict[int, tuple[re.Pattern[str], ...]] = {}
+        self._owners: dict[str, int] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state["_chosen"] = {}  # made again on use
+        state["_chosen"], state["_owners"] = {}, None  # made again on use
         return state
 
     def matches(self, text: str) -> list[re.Match[str]]:
@@ -59,6 +60,20 @@ class Alternation:
         masks = self.masks
         for i, _, _ in self.literals.occurrences(text):
             mask |= masks[i]
+        return self._matches(text, mask)
+
+    def spans_given(self, text: str, present: Set[str]) -> list[tuple[int, int]]:
+        """:meth:`spans`, told which strings occur in ``text`` (a superset of those of
+        this alternation's that do), so that it need not look for them."""
+        owners = self._owners
+        if owners is None:
+            owners = self._owners = dict(zip(self.literals.words, self.masks, strict=True))
+        mask = 0
+        for word in present:
+            mask |= owners.get(word, 0)
+        return [m.span() for m in self._matches(text, mask)]
+
+    def _matches(self, text: str, mask: int) -> list[re.Match[str]]:
         chosen = self._chosen.get(mask)
         if chosen is None:
             chosen = tuple(rx for i, rx in enumerate(self.regexes) if mask >> i & 1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
@@ -326,6 +326,7 @@ class CueMatcher:
             from .words import trie_pattern
 
             self.screen = re.compile(trie_pattern(self.triggers))
+        self._trigger_set = frozenset(self.triggers)
         self.evasion: EvasionView | None = None
         if evasion is not None:
             # The phrases as the evasion view shows them, the templates as they are, both
@@ -340,6 +341,7 @@ class CueMatcher:
             self.screenable = False
             self.triggers = ()
             self.screen = None
+            self._trigger_set = frozenset()
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -353,26 +355,38 @@ class CueMatcher:
             return False
         lo = max(0, start - self.longest_exception + 1)
         hi = min(len(norm), end + self.longest_exception - 1)
-        for at in range(lo, end):
-            m = rx.match(norm, at, hi)
-            if m is not None and m.end() > start:
+        # each position an exception starts at, in order, with the one the alternation
+        # takes there (longest first), as ``rx.match`` at every position would find them
+        m = rx.search(norm, lo, hi)
+        while m is not None and m.start() < end:
+            if m.end() > start:
                 return True
+            m = rx.search(norm, m.start() + 1, hi)
         return False
 
-    def spans_of(self, norm: str) -> list[tuple[int, int]]:
+    def spans_of(self, norm: str, present: Set[str] | None = None) -> list[tuple[int, int]]:
         """Candidate spans in ``norm``, remembered for the last text (an antipattern is asked
-        once per match of the cue that names it)."""
+        once per match of the cue that names it). ``present``: the strings of
+        :attr:`triggers` that occur in ``norm`` (all of them), when the caller knows."""
         last = self._last  # one read: safe when threads share the matcher
         if last[0] is not norm:
-            last = (norm, self._candidates(norm))
+            last = (norm, self._candidates(norm, present))
             self._last = last
         return last[1]
 
-    def _candidates(self, norm: str) -> list[tuple[int, int]]:
-        if self.screen is not None and self.screen.search(norm) is None:
-            return []
+    def _candidates(self, norm: str, present: Set[str] | None = None) -> list[tuple[int, int]]:
+        if self.screen is not None:
+            if present is None:
+                if self.screen.search(norm) is None:
+                    return []
+            elif self._trigger_set.isdisjoint(present):
+                return []
         if self.branches.usable:
-            spans = self.branches.spans(norm)
+            spans = (
+                self.branches.spans(norm)
+                if present is None or self.screen is None
+                else self.branches.spans_given(norm, present)
+            )
         elif self.regex is not None:
             spans = [m.span() for m in self.regex.finditer(norm)]
         else:

@@ -753,6 +753,24 @@ class _Phrases:
         for c in self.cues:
             triggers.update(c.triggers)
         self.triggers = tuple(sorted(triggers)) if self.screenable else ()
+        # Speed: with several screened cue sets, one Aho-Corasick pass over a text tells
+        # each which of its strings occur (instead of a screen and a pass of its own).
+        screened = [c for c in self.cues if c.screen is not None]
+        self._shared = (
+            WordSet({w for c in screened for w in c.triggers}) if len(screened) > 1 else None
+        )
+        self._screened = tuple(screened)
+
+    def prime(self, norm: str) -> None:
+        """Find the candidates of every screened cue set in ``norm`` with one pass (they
+        are remembered for the text, so the questions that follow cost nothing more)."""
+        shared = self._shared
+        if shared is None:
+            return
+        words = shared.words
+        present = {words[i] for i, _, _ in shared.occurrences(norm)}
+        for cue in self._screened:
+            cue.spans_of(norm, present)
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         return any(
@@ -764,6 +782,7 @@ class _Phrases:
         """Every span a phrase could match, before exceptions and guards (a superset of
         :meth:`find`, for cheap early exits)."""
         found = self.plain.matcher.spans(norm) if self.plain else []
+        self.prime(norm)
         for cue in self.cues:
             found += cue.spans_of(norm)
         return found
@@ -891,8 +910,10 @@ class CombinationChecker(Checker):
             if not candidates:
                 return []
             wide = [(a, _object_end(norm, b)) for a, b in candidates]
-            if any(none.occurs_outside(norm, wide) for none in self._nones):
-                return []
+            for none in self._nones:
+                none.prime(norm)
+                if none.occurs_outside(norm, wide):
+                    return []
         claimed: list[tuple[int, int]] = []
         for test in self._tests:
             if not test.holds(ctx, claimed):  # False, or None: the context is unknown

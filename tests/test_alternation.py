@@ -101,3 +101,16 @@ def test_ties_go_to_the_earlier_alternative_and_matches_do_not_overlap() -> None
     split = Alternation(["的问题", "快递的"])
     assert split.spans("快递的问题") == [(0, 3)]  # leftmost wins, then on from its end
     assert Alternation(["a*"]).usable is False  # may match empty: the caller keeps the whole
+
+
+def test_told_which_strings_occur_it_finds_the_same() -> None:
+    matchers = [compile_cue(cue) for cue in default_cues().values()]
+    for text in _texts():
+        norm = normalize(text)
+        for matcher in matchers:
+            if matcher.screen is None or not matcher.branches.usable:
+                continue
+            present = {w for w in matcher.triggers if w in norm}
+            assert matcher.branches.spans_given(norm, present) == matcher.branches.spans(norm)
+            fresh = normalize(text + "。")[:-1]  # a new object: the matcher's cache is by identity
+            assert matcher.spans_of(fresh, present) == matcher._candidates(norm)

@@ -2,7 +2,9 @@
 rules' own (issue 10): tests/data/paraphrases.jsonl (written before the rules were restated)
 and tests/data/paraphrases_heldout.jsonl (written afterwards and not tuned on);
 tests/data/paraphrases_conduct.jsonl covers blame-shifting, rude-language, privacy-leak,
-honorific-you and pronoun-balance. Every rule
+honorific-you and pronoun-balance; tests/data/paraphrases_rules.jsonl the weak points of
+bare-unavailable, blunt-bargain-refusal, flat-refusal, vague-answer, absolute-promise and
+complaint-without-apology. Every rule
 finds at least 90 % of its flag lines and fires on none of its clean lines.
 ``python bench/paraphrase_recall.py [--file …] --misses`` prints the figures."""
 
@@ -17,7 +19,12 @@ import pytest
 from replycoach import Engine
 
 DATA = Path(__file__).parent / "data"
-FILES = ("paraphrases.jsonl", "paraphrases_heldout.jsonl", "paraphrases_conduct.jsonl")
+FILES = (
+    "paraphrases.jsonl",
+    "paraphrases_heldout.jsonl",
+    "paraphrases_conduct.jsonl",
+    "paraphrases_rules.jsonl",
+)
 
 
 def _score(name: str) -> dict[str, collections.Counter[str]]:
