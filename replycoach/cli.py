@@ -434,7 +434,7 @@ def _engine(args: argparse.Namespace, config: Config, *, all_rules: bool = False
         packs=[*settings.packs, *args.pack],
         options=settings.rule_options,
     )
-    _started()
+    _started(batch=args.command in _LOADS_ENGINE_FIRST)
     return engine
 
 
@@ -1278,14 +1278,18 @@ _LOADS_ENGINE_FIRST = frozenset({"check", "fix", "baseline"})
 _starting = False
 
 
-def _started() -> None:
+def _started(batch: bool = False) -> None:
     """The start-up is over (modules imported, engine loaded): in a process run by
     :func:`run`, what exists now lives until the exit, so it is frozen out of the garbage
-    collector's scans, which are switched back on for the work."""
+    collector's scans, which are switched back on for the work. A ``batch`` command (check,
+    fix, baseline) makes many short-lived objects per reply, freed as they go: its youngest
+    generation is scanned every 10,000 allocations instead of 700."""
     global _starting
     if _starting:
         _starting = False
         gc.freeze()
+        if batch:
+            gc.set_threshold(10_000, *gc.get_threshold()[1:])
         gc.enable()
 
 

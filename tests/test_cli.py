@@ -220,14 +220,18 @@ def test_the_console_script_collects_garbage_while_it_works(
     monkeypatch.setattr(cli, "_collect", spy)
     monkeypatch.setattr(sys, "argv", ["replycoach", *argv])
     assert gc.isenabled()
+    threshold = gc.get_threshold()
     try:
         with pytest.raises(SystemExit) as exit_:
             cli.run()
+        batch = gc.get_threshold()
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
     assert gc.isenabled() and not cli._starting
     if argv[0] == "check":
         assert exit_.value.code == 1 and seen == [True]
         assert "honorific-you" in capsys.readouterr().out
+        assert batch[0] == 10_000
     else:
-        assert exit_.value.code == 0
+        assert exit_.value.code == 0 and batch == threshold
