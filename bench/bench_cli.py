@@ -5,6 +5,8 @@ textlint-rule-prh carrying the same substitution words, measured in the same run
 
 Needs node and npm (installs textlint into bench/node_modules on first use). Both tools
 run as whole processes, start-up included; the median of ``--runs`` runs is reported.
+``replycoach check`` runs with its default ``--jobs auto`` (which depends on the idle cores:
+the CPU-loop anchor tells how idle they were), and with ``--jobs 1`` and ``--jobs 2``.
 """
 
 from __future__ import annotations
@@ -75,8 +77,17 @@ def main() -> None:
         "never",
         "--quiet",
     ]
+    from replycoach.cli import _workers
+
+    sys.path.insert(0, str(HERE))
+    from bench_phrases import machine_speedup
+
+    anchor = machine_speedup()
+    auto = _workers(None, [str(corpus)])  # what --jobs auto would choose now
     ours, proc = timed(check, args.runs, out)
     ours_findings = proc.stdout.count("\n")
+    ours_one, proc_one = timed([*check, "--jobs", "1"], args.runs, out)
+    assert proc_one.stdout == proc.stdout, "--jobs 1 must report the same findings"
     ours_jobs, proc_jobs = timed([*check, "--jobs", "2"], args.runs, out)
     assert proc_jobs.stdout == proc.stdout, "--jobs 2 must report the same findings"
     ours_sub, proc_sub = timed(
@@ -89,7 +100,15 @@ def main() -> None:
     )
     theirs_findings = sum(1 for line in tproc.stdout.splitlines() if "replies.txt:" in line)
     print(f"corpus file: {len(texts)} lines; prh dictionary: {words} substitution words")
-    print(f"replycoach check, all default rules:        {ours:6.2f} s  ({ours_findings} findings)")
+    print(
+        f"anchor: two CPU-loop processes vs one {anchor:.2f}x (2.0: two idle cores); "
+        f"--jobs auto would start {auto} now"
+    )
+    print(
+        f"replycoach check, all default rules (--jobs auto): {ours:6.2f} s  "
+        f"({ours_findings} findings)"
+    )
+    print(f"replycoach check --jobs 1 (same output):  {ours_one:6.2f} s")
     print(f"replycoach check --jobs 2 (same output):  {ours_jobs:6.2f} s")
     print(
         f"replycoach check, 2 substitution rules: {ours_sub:6.2f} s  "
@@ -97,6 +116,7 @@ def main() -> None:
     )
     print(f"textlint + textlint-rule-prh:          {theirs:6.2f} s  ({theirs_findings} findings)")
     print(f"ratio: replycoach (all rules) is {theirs / ours:.1f}x faster than textlint+prh")
+    print(f"ratio with --jobs 1: {theirs / ours_one:.1f}x")
     print(f"ratio with --jobs 2: {theirs / ours_jobs:.1f}x (load average {os.getloadavg()[0]:.1f})")
     print(
         f"ratio, the same work (only the substitution rules whose words prh has): "

@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 from .engine import Engine
 from .report import FileResult, Located, check_file, check_items
@@ -148,37 +149,145 @@ def _first_record_end(data: bytes) -> int:
         at = nl + 1
 
 
+_BLOCK = 1 << 16
+
+
+class _File:
+    """A file to cut, read a block at a time (memory: a block, or the longest line where a
+    line is looked at whole), never whole: the file may be gigabytes. One pass first counts
+    the quotes and line ends before every 64 KiB block."""
+
+    def __init__(self, handle: BinaryIO, size: int) -> None:
+        self.handle = handle
+        self.size = size
+        self.quotes = [0]
+        self.lines = [0]
+        handle.seek(0)
+        while True:
+            chunk = handle.read(16 * _BLOCK)
+            if not chunk:
+                break
+            for at in range(0, len(chunk), _BLOCK):
+                self.quotes.append(self.quotes[-1] + chunk.count(b'"', at, at + _BLOCK))
+                self.lines.append(self.lines[-1] + chunk.count(b"\n", at, at + _BLOCK))
+
+    def read(self, start: int, end: int) -> bytes:
+        self.handle.seek(start)
+        return self.handle.read(max(0, end - start))
+
+    def count_before(self, byte: bytes, offset: int) -> int:
+        """How many ``byte`` (a quote or a line end) there are before ``offset``."""
+        block = offset // _BLOCK
+        table = self.quotes if byte == b'"' else self.lines
+        return table[block] + self.read(block * _BLOCK, offset).count(byte)
+
+    def next_line_end(self, start: int) -> tuple[int, int]:
+        """The first line end at or after ``start`` (-1: none), and the quotes from
+        ``start`` to it."""
+        quotes = 0
+        at = start
+        while at < self.size:
+            data = self.read(at, min(at + _BLOCK, self.size))
+            if not data:
+                break
+            nl = data.find(b"\n")
+            if nl != -1:
+                return at + nl, quotes + data.count(b'"', 0, nl)
+            quotes += data.count(b'"')
+            at += len(data)
+        return -1, quotes
+
+    def line_before(self, nl: int) -> bytes:
+        """The line that ends at the line end ``nl`` (without it)."""
+        parts = []
+        start = nl
+        while start > 0:
+            low = max(0, start - _BLOCK)
+            data = self.read(low, start)
+            found = data.rfind(b"\n")
+            if found != -1:
+                parts.append(data[found + 1 :])
+                break
+            parts.append(data)
+            start = low
+        return b"".join(reversed(parts))
+
+
+def _cut_file(file: _File, kind: str, pieces: int) -> list[int]:
+    """:func:`cut`'s offsets, for a file read a block at a time."""
+    cuts = [0]
+    size = file.size
+    for k in range(1, pieces):
+        target = max(size * k // pieces, cuts[-1] + 1)
+        quotes = file.count_before(b'"', target) if kind == "csv" else 0
+        while True:
+            nl, between = file.next_line_end(target)
+            if nl == -1 or nl + 1 >= size:
+                return [*cuts, size]
+            point = nl + 1
+            if kind == "csv":
+                quotes += between
+                if quotes % 2:
+                    target = point
+                    continue
+            elif kind == "text" and _is_comment(file.line_before(nl)):
+                target = point
+                continue
+            break
+        if point > cuts[-1]:
+            cuts.append(point)
+    return [*cuts, size]
+
+
+def _first_record_end_in(file: _File) -> int:
+    """:func:`_first_record_end` of a file read a block at a time."""
+    quotes = 0
+    at = 0
+    while True:
+        nl, between = file.next_line_end(at)
+        if nl == -1:
+            return file.size
+        quotes += between
+        if quotes % 2 == 0:
+            return nl + 1
+        at = nl + 1
+
+
 def split(job: Job, workers: int) -> list[Piece] | None:
     """``job``'s file in pieces, or ``None`` when it is to be read whole (small, another
-    format or encoding, one piece only)."""
+    format or encoding, one piece only). The file is never read whole here."""
     path, options, ignore = job
     kind = _SPLIT_FORMATS.get(Path(path).suffix.lower())
     if kind is None:
         return None
     try:
-        if os.path.getsize(path) < SPLIT_BYTES:
+        size = os.path.getsize(path)
+        if size < SPLIT_BYTES:
             return None
         stamp = _stamp(path)
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            start = handle.read(4096)
+            if start.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\0" in start:
+                return None
+            file = _File(handle, size)
+            # Eight pieces a worker (a tail piece on one worker leaves the other idle for
+            # less), none smaller than a sixteenth of SPLIT_BYTES.
+            count = max(2, min(workers * 8, size // max(1, SPLIT_BYTES // 16)))
+            offsets = _cut_file(file, kind, count)
+            if len(offsets) <= 2:
+                return None
+            head = file.read(0, _first_record_end_in(file)) if kind == "csv" else b""
+            lines = [file.count_before(b"\n", offset) for offset in offsets]
     except OSError:
         return None  # reported by the reader
-    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\0" in data[:4096]:
-        return None
-    count = max(2, min(workers * 4, len(data) // (SPLIT_BYTES // 4)))
-    offsets = cut(data, kind, count)
-    if len(offsets) <= 2:
-        return None
-    head = data[: _first_record_end(data)] if kind == "csv" else b""
     head_lines = head.count(b"\n")
     out = []
-    lines_before = 0
-    for start, end in itertools.pairwise(offsets):
-        if start == 0:
-            out.append(Piece(path, start, end, b"", 0, 0, stamp, options, ignore))
+    for (start_at, end), lines_before in zip(itertools.pairwise(offsets), lines, strict=False):
+        if start_at == 0:
+            out.append(Piece(path, start_at, end, b"", 0, 0, stamp, options, ignore))
         else:
             shift = lines_before - head_lines
-            out.append(Piece(path, start, end, head, head_lines, shift, stamp, options, ignore))
-        lines_before += data.count(b"\n", start, end)
+            out.append(Piece(path, start_at, end, head, head_lines, shift, stamp, options, ignore))
     return out
 
 

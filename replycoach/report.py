@@ -95,7 +95,7 @@ def check_items(
                         "'# replycoach: disable=' (see 'replycoach rules')",
                     )
                 )
-        skip = ignore | item.disabled
+        skip = ignore | item.disabled if item.disabled else ignore
         found = engine.check(item.text, position=item.position, customer=item.customer, ignore=skip)
         for finding in found:
             result.findings.append(Located(item, finding))

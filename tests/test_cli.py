@@ -199,3 +199,39 @@ def test_rule_files_are_not_phrase_libraries(tmp_path: Path) -> None:
         and data["replies"] == 1
         and {f["path"] for f in data["findings"]} == {str(tmp_path / "phrases.yaml")}
     )
+
+
+@pytest.mark.parametrize("argv", [["check", "--text", "你好"], ["init", "--help"]])
+def test_the_console_script_collects_garbage_while_it_works(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``run`` keeps the collector off only while the process starts (imports, engine)."""
+    import gc
+
+    from replycoach import cli
+
+    seen: list[bool] = []
+    collect = cli._collect
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return collect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "_collect", spy)
+    monkeypatch.setattr(sys, "argv", ["replycoach", *argv])
+    assert gc.isenabled()
+    threshold = gc.get_threshold()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            cli.run()
+        batch = gc.get_threshold()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    assert gc.isenabled() and not cli._starting
+    if argv[0] == "check":
+        assert exit_.value.code == 1 and seen == [True]
+        assert "honorific-you" in capsys.readouterr().out
+        assert batch[0] == 10_000
+    else:
+        assert exit_.value.code == 0 and batch == threshold

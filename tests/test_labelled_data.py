@@ -38,9 +38,9 @@ FLOORS = {
     "pronoun-balance": (1.0, 0.005),
     "missing-greeting": (1.0, 0.005),
     "missing-closing": (1.0, 0.005),
-    "flat-refusal": (0.95, 0.005),
-    "vague-answer": (0.93, 0.005),
-    "complaint-without-apology": (0.9, 0.005),
+    "flat-refusal": (1.0, 0.005),
+    "vague-answer": (1.0, 0.005),
+    "complaint-without-apology": (0.93, 0.005),
     "absolute-promise": (None, 0.005),
 }
 
@@ -144,8 +144,8 @@ ALL_FLOORS = {
     "blunt-bargain-refusal": (1.0, 0.005),
     "flat-refusal": (0.98, 0.005),
     "vague-answer": (0.98, 0.005),
-    "complaint-without-apology": (0.93, 0.005),
-    "absolute-promise": (0.97, 0.005),
+    "complaint-without-apology": (0.95, 0.005),
+    "absolute-promise": (1.0, 0.005),
     "blame-shifting": (1.0, 0.005),
     "rude-language": (1.0, 0.005),
     "privacy-leak": (1.0, 0.005),
@@ -192,7 +192,7 @@ def test_rule_holds_the_floor(rule: str, real_scores: dict[str, dict[str, Any]])
 # blunt-bargain-refusal 0.333, bare-unavailable 0.286, flat-refusal 0.70 with 7 false
 # positives); these floors are the figures after the rules were reworked on it.
 WRITTEN3_FLOORS = {
-    "absolute-promise": (0.86, 0.005),
+    "absolute-promise": (1.0, 0.005),
     "bare-unavailable": (1.0, 0.005),
     "blame-shifting": (1.0, 0.005),
     "blunt-bargain-refusal": (1.0, 0.005),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,58 @@ def test_a_file_changed_after_it_was_cut_is_read_whole(
     assert parallel._check_piece(pieces[1]) is not None
     path.write_text(csv_rows(201), encoding="utf-8")  # another size: the cut no longer holds
     assert parallel._check_piece(pieces[1]) is None
+
+
+@pytest.mark.parametrize("block", [1, 5, 64, 1 << 16])
+def test_a_file_is_cut_where_the_whole_file_in_memory_would_be(
+    block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``split`` reads a file a block at a time (it may be gigabytes): same cuts, same head
+    and line counts as reading it whole."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    monkeypatch.setattr(parallel, "_BLOCK", block)
+    path = tmp_path / "f.bin"
+    parts = st.sampled_from(['"', "\n", "\r\n", "a,b", "你好", "# c", "# replycoach: disable=x"])
+
+    @settings(max_examples=120, deadline=None)
+    @given(st.lists(parts, min_size=1, max_size=60), st.integers(2, 9))
+    def same(chunks: list[str], pieces: int) -> None:
+        data = "".join(chunks).encode("utf-8")
+        path.write_bytes(data)
+        with path.open("rb") as handle:
+            file = parallel._File(handle, len(data))
+            for kind in ("csv", "text", "tsv"):
+                offsets = parallel._cut_file(file, kind, pieces)
+                assert offsets == parallel.cut(data, kind, pieces)
+            assert parallel._first_record_end_in(file) == parallel._first_record_end(data)
+            for at in range(len(data) + 1):
+                assert file.count_before(b"\n", at) == data.count(b"\n", 0, at)
+                assert file.count_before(b'"', at) == data.count(b'"', 0, at)
+
+    same()
+
+
+def test_jobs_auto_starts_a_process_per_share_of_input_up_to_the_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replycoach import cli
+
+    share = cli.AUTO_BYTES
+    small, big = tmp_path / "small.txt", tmp_path / "big.txt"
+    small.write_bytes(b"x\n" * (share // 4))
+    big.write_bytes(b"x\n" * (share * 3 // 2))
+    monkeypatch.setattr(cli, "_cores", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert cli._workers(None, [str(small)]) == 1
+    assert cli._workers(None, [str(small), str(tmp_path / "missing.txt")]) == 1
+    assert cli._workers(None, [str(big)]) == 3
+    assert cli._workers(None, [str(big), str(big)]) == 4
+    assert cli._workers(2, [str(small)]) == 2 and cli._workers(0, []) == 4
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 1.0, 1.0))  # busy: one core idle
+    assert cli._workers(None, [str(big), str(big)]) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.4, 1.0, 1.0))
+    assert cli._workers(None, [str(big), str(big)]) == 3
+    monkeypatch.setattr(cli, "_cores", lambda: 1)
+    assert cli._workers(None, [str(big), str(big)]) == 1

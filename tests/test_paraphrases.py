@@ -3,8 +3,8 @@ rules' own (issue 10): tests/data/paraphrases.jsonl (written before the rules we
 and tests/data/paraphrases_heldout.jsonl (written afterwards and not tuned on);
 tests/data/paraphrases_conduct.jsonl covers blame-shifting, rude-language, privacy-leak,
 honorific-you and pronoun-balance; tests/data/paraphrases_rules.jsonl the weak points of
-bare-unavailable, blunt-bargain-refusal, flat-refusal, vague-answer, absolute-promise and
-complaint-without-apology. Every rule
+bare-unavailable, blunt-bargain-refusal, flat-refusal, vague-answer, absolute-promise,
+complaint-without-apology, blame-shifting and rude-language. Every rule
 finds at least 90 % of its flag lines and fires on none of its clean lines.
 ``python bench/paraphrase_recall.py [--file …] --misses`` prints the figures."""
 

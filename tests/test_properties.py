@@ -103,3 +103,62 @@ def test_fix_never_adds_a_finding_of_the_rule_it_fixed(text: str, position: str 
     for rule in fixed_rules:
         left_before = [f for f in before if f.rule == rule and not f.fixable]
         assert len([f for f in after if f.rule == rule]) <= len(left_before)
+
+
+def _word_sets(words: list[str]) -> tuple[object, object]:
+    """The same words twice: one set answering by dictionary look-ups (its budget never
+    runs out), one by its Aho-Corasick automata (no budget)."""
+    from replycoach.kinds import WordSet
+
+    direct, automaton = WordSet(words), WordSet(words)
+    direct._budget = 10**12
+    automaton._budget = 0
+    return direct, automaton
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=4)), max_size=12),
+    text=st.one_of(replies, st.text(alphabet="ab您你好保证", max_size=30)),
+)
+def test_word_set_lookups_answer_as_its_automaton(words: list[str], text: str) -> None:
+    direct, automaton = _word_sets([*words, "a", "ab", "aba", "ba", "您好", "保证"])
+    assert direct.hits(text) == automaton.hits(text)  # type: ignore[attr-defined]
+    assert sorted(direct.occurrences(text)) == sorted(automaton.occurrences(text))  # type: ignore[attr-defined]
+    assert direct.spans(text) == automaton.spans(text)  # type: ignore[attr-defined]
+    assert direct.search(text) == automaton.search(text)  # type: ignore[attr-defined]
+
+
+def test_word_set_switches_to_its_automaton_with_the_same_answers() -> None:
+    from replycoach.kinds import WordSet
+
+    words = WordSet(["保证", "一定", "你", "您好", "你好"])
+    texts = ["我保证明天一定发货，你放心", "你好你好您好", "保证一定你"] * 40
+    expected = [(sorted(words.hits(t)), words.spans(t)) for t in texts]
+    assert words._every is not None and words._budget <= 0  # the automata took over
+    assert [(sorted(words.hits(t)), words.spans(t)) for t in texts] == expected
+    fresh = WordSet(words.words, ordered=True)
+    assert [(sorted(fresh.hits(t)), fresh.spans(t)) for t in texts[:3]] == expected[:3]
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_JSON)
+def test_json_report_text_is_the_json_modules(value: object) -> None:
+    from replycoach.formats.machine import pretty
+
+    assert pretty(value) == json.dumps(value, ensure_ascii=False, indent=2)

@@ -221,3 +221,74 @@ def test_an_entry_from_other_code_is_not_used(
     assert second.cache_key != first.cache_key
     assert second._rules is not None  # compiled afresh, not unpickled
     assert findings(second) == reference()
+
+
+def test_a_cached_check_of_a_txt_file_imports_only_its_reader(
+    private_dir: Path, tmp_path: Path
+) -> None:
+    replies = tmp_path / "replies.txt"
+    replies.write_text("我保证明天一定发货，你放心\n您好\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from replycoach.cli import main\n"
+        f"code = main(['check', '-q', '--jobs', '1', {str(replies)!r}])\n"
+        "print(code, sorted(m for m in ('pydantic', 'yaml', 'opencc', 'jieba',"
+        " 'ahocorasick_rs', 'replycoach.sources.yamldoc', 'replycoach.sources.jsondoc',"
+        " 'replycoach.sources.table', 'replycoach.sources.excel') if m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    env = {**os.environ, "REPLYCOACH_CACHE_DIR": str(private_dir)}
+    for _ in range(2):  # the first run fills the cache
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stderr.strip().splitlines()[-1] == "1 []", done.stderr
+    assert "absolute-promise" in done.stdout
+
+
+def test_compile_cached_keeps_a_patterns_program_and_matches_as_re(private_dir: Path) -> None:
+    import re
+
+    pattern = "[" + "".join(chr(c) for c in range(0x4E00, 0x4E00 + 3000, 3)) + "]+|(?P<d>[0-9]{3})"
+    first = rulecache.compile_cached(pattern)
+    assert len(list(private_dir.glob("re-program-*.bin"))) == 1
+    second = rulecache.compile_cached(pattern)  # from the stored program
+    expected = re.compile(pattern)
+    for text in ["一丁七万丈 123", "abc", "456一"]:
+        assert [m.span() for m in second.finditer(text)] == [
+            m.span() for m in expected.finditer(text)
+        ]
+        assert [m.groupdict() for m in first.finditer(text)] == [
+            m.groupdict() for m in second.finditer(text)
+        ]
+    assert (second.flags, second.groups, second.groupindex) == (
+        expected.flags,
+        expected.groups,
+        expected.groupindex,
+    )
+    for entry in private_dir.glob("re-program-*.bin"):  # damaged: compiled again, same answer
+        entry.write_bytes(entry.read_bytes()[:-3] + b"xyz")
+    assert rulecache.compile_cached(pattern).findall("一丁 999") == expected.findall("一丁 999")
+
+
+def test_stored_patterns_carry_the_programs_re_makes(private_dir: Path) -> None:
+    """The programs kept while an engine is built are those a fresh compile makes, and a
+    pattern from one answers as ``re.compile``'s."""
+    import gc
+    import re
+    import zlib
+
+    Engine.from_paths()  # built: its programs kept while compiling, then stored
+    assert not rulecache._CAPTURED
+    engine = Engine.from_paths()  # unpickled
+    lazy = [o for o in gc.get_objects() if isinstance(o, rulecache.LazyPattern) and o.program]
+    assert len(lazy) > 50
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - another Python
+        pytest.skip("no re._compiler")
+    for pattern in lazy:
+        assert pattern.program is not None
+        code = memoryview(zlib.decompress(pattern.program[1])).cast("I").tolist()
+        assert code == _compiler._code(_parser.parse(pattern.pattern, pattern.flags), pattern.flags)
+        expected = re.compile(pattern.pattern, pattern.flags)
+        assert pattern.groupindex == expected.groupindex
+    assert findings(engine) == reference()

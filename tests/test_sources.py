@@ -257,3 +257,39 @@ def test_unreadable_files_are_input_errors(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(Path, "read_bytes", deny)
     (error,) = errors(locked)
     assert error.message == "cannot read file: Permission denied"
+
+
+def _lines_one_by_one(data: bytes, codec: str = "utf-8") -> list[tuple[object, ...]]:
+    """The reference: a binary stream read line by line, each line decoded on its own."""
+    from replycoach.sources.decode import Sniffed, decode_line
+
+    out: list[tuple[object, ...]] = []
+    for number, raw in enumerate(io.BytesIO(data), 1):
+        end = "\r\n" if raw.endswith(b"\r\n") else "\n" if raw.endswith(b"\n") else ""
+        text, problem = decode_line(raw[: len(raw) - len(end)], Sniffed(codec))
+        out.append((number, text, end, problem))
+    return out
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 1 << 20])
+def test_utf8_streams_are_decoded_in_chunks_as_line_by_line(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from replycoach.sources import decode
+
+    monkeypatch.setattr(decode, "_CHUNK", chunk)
+    pieces = st.sampled_from(["你好", "保证", "\n", "\r\n", "\r", " ", "a", "😀", "\xff", "\u3000"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(pieces, max_size=30), st.booleans())
+    def same(parts: list[str], damaged: bool) -> None:
+        data = "".join(parts).encode("utf-8")
+        if damaged and data:
+            data = data[: len(data) // 2] + b"\xff" + data[len(data) // 2 :]
+        lines = list(decode.stream_lines(io.BytesIO(data), decode.Sniffed("utf-8")))
+        assert lines == _lines_one_by_one(data)
+
+    same()

@@ -17,6 +17,7 @@ from .decode import Decoded, Sniffed, decode, encode
 from .stream import Discard, Line, Writer, lines_of
 
 _COMMENT = re.compile(r"\s*#(\s|$)")
+_NONE: frozenset[str] = frozenset()
 _DIRECTIVE_START = re.compile(r"#\s*replycoach:")
 
 
@@ -42,10 +43,19 @@ def _walk(
 ) -> Iterator[tuple[Line, Entry | InputError | None]]:
     """Every line, with the entry it holds (or why it cannot be read, or None)."""
     previous = ""
+    position = options.position
     for line_info in lines:
         number, line, _end, problem = line_info
         if line is None:
             yield line_info, InputError(name, number, problem or "line cannot be decoded")
+            previous = ""
+            continue
+        if "#" not in line:  # most lines: neither a comment nor a directive
+            if not line or line.isspace():
+                yield line_info, None
+            else:
+                disabled = disabled_rules(previous) if previous else _NONE
+                yield line_info, Entry(name, number, line, 1, position, disabled=disabled)
             previous = ""
             continue
         if not line.strip() or is_comment(line):
