@@ -30,7 +30,7 @@ from .normalize import (
     normalize,
 )
 from .regex import compile_regex
-from .words import Boundaries, trie_pattern
+from .words import Boundaries
 
 if TYPE_CHECKING:
     # Types only: at run time checkers read the rules' fields and never need the pydantic
@@ -103,10 +103,12 @@ def _compile_evasion(setting: EvasionSetting) -> Evasion:
     return Evasion(setting.variants, skip=setting.skip, gap=setting.gap, screen=setting.screen)
 
 
-def _screen(words: Iterable[str]) -> re.Pattern[str] | None:
-    """An alternation of ``words`` (``None`` for none): screens the folded text."""
+def _screen(words: Iterable[str]) -> WordSet | None:
+    """``words`` as a screen of the folded text (``None`` for none): its ``search`` tells
+    whether one occurs (one Aho-Corasick pass: a regex of a few hundred words costs
+    several times as much)."""
     words = set(words)
-    return re.compile(trie_pattern(words)) if words else None
+    return WordSet(words) if words else None
 
 
 _REGEX_SPECIAL = frozenset("\\.^$*+?{}[]()|")
@@ -399,6 +401,11 @@ class PhraseChecker(Checker):
             if w.startswith(CUE_PREFIX)
         ]
         self._cue_suggest = list(getattr(rule, "suggest", []))
+        screened = [c for c in self._cues if c.screen is not None]
+        self._cue_words = (
+            WordSet({w for c in screened for w in c.triggers}) if len(screened) > 1 else None
+        )
+        self._screened_cues = tuple(screened)
         if self._cues:
             if all(c.screenable for c in self._cues):
                 self.triggers = tuple(
@@ -462,6 +469,11 @@ class PhraseChecker(Checker):
                 spans = merge_spans(spans, evasive)
                 words = {**evasive, **words}
         if self._cues:
+            shared = self._cue_words
+            if shared is not None:  # one pass tells every cue set which strings occur
+                present = {shared.words[i] for i, _, _ in shared.occurrences(norm)}
+                for cue in self._screened_cues:
+                    cue.spans_of(norm, present)
             cued = {
                 span: self._cue_suggest
                 for cue in self._cues
@@ -533,7 +545,7 @@ class PatternChecker(Checker):
                 self._pieces = split
         self._unless = _Unless(rule.unless)
         self._not_after = _alternation(rule.not_after) if rule.not_after else None
-        self._view_gate: re.Pattern[str] | Literal[True] | None = None
+        self._view_gate: WordSet | re.Pattern[str] | Literal[True] | None = None
         literal = _literal_alternatives(rule.prefilter)
         if literal:
             self.triggers = tuple(normalize(w) for w in literal)
