@@ -238,7 +238,7 @@ def _in_context(guard: str, norm: str, start: int, end: int, left: int, right: i
             return False  # 不是骗人吗: a rhetorical question asserts what it negates
         return (
             _NEGATED_BEFORE.search(norm[max(left, start - 8) : start]) is not None
-            or _NEGATED_SCOPE.search(norm, left, start) is not None
+            or _NEGATED_SCOPE.search(norm, left, end) is not None
         )
     if guard == "request":
         return _REQUEST_BEFORE.search(norm[max(left, start - 8) : start]) is not None or (

@@ -9,6 +9,7 @@ reported with the file, the line and the field, e.g.::
 
 from __future__ import annotations
 
+import hashlib
 import re
 import reprlib
 from collections.abc import Iterable, Sequence
@@ -887,14 +888,24 @@ def load_cues(path: str | Path) -> dict[str, CueSet]:
 
 
 _DEFAULT_CUES: dict[str, CueSet] | None = None
+_DEFAULT_CUES_KEY = ""
 
 
 def default_cues() -> dict[str, CueSet]:
-    """The cue sets of the default pack (``rules/cues/*.yaml``), by name."""
-    global _DEFAULT_CUES
-    if _DEFAULT_CUES is None:
-        folder = default_rules_dir() / "cues"
-        _DEFAULT_CUES = load_cues(folder) if folder.is_dir() else {}
+    """The cue sets of the default pack (``rules/cues/*.yaml``), by name: read again when
+    the files' contents change, so that a long-running process never builds (and caches
+    under the new contents' key) an engine with the cue sets it read at its start."""
+    global _DEFAULT_CUES, _DEFAULT_CUES_KEY
+    folder = default_rules_dir() / "cues"
+    files = rule_files(folder) if folder.is_dir() else []
+    digest = hashlib.blake2b(digest_size=16)
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    key = digest.hexdigest()
+    if _DEFAULT_CUES is None or key != _DEFAULT_CUES_KEY:
+        _DEFAULT_CUES = None  # (no stale sets to refer to while they are read)
+        _DEFAULT_CUES = load_cues(folder) if files else {}
+        _DEFAULT_CUES_KEY = key
     return _DEFAULT_CUES
 
 

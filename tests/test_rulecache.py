@@ -292,3 +292,24 @@ def test_stored_patterns_carry_the_programs_re_makes(private_dir: Path) -> None:
         expected = re.compile(pattern.pattern, pattern.flags)
         assert pattern.groupindex == expected.groupindex
     assert findings(engine) == reference()
+
+
+def test_edited_cue_sets_are_read_again_by_a_running_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that read the default cue sets at its start must not build (and cache
+    under the new contents' key) an engine with the old sets after they are edited."""
+    import shutil
+
+    from replycoach import loader
+
+    rules = tmp_path / "rules"
+    shutil.copytree(loader.default_rules_dir(), rules)
+    monkeypatch.setattr(loader, "default_rules_dir", lambda: rules)
+    before = loader.default_cues()["apology"]
+    cue_file = next(f for f in (rules / "cues").glob("*.yaml") if "name: apology" in f.read_text())
+    text = cue_file.read_text(encoding="utf-8")
+    cue_file.write_text(text.replace("name: apology", "name: apology-renamed"), encoding="utf-8")
+    after = loader.default_cues()
+    assert "apology-renamed" in after and "apology" not in after
+    assert after["apology-renamed"].phrases == before.phrases
