@@ -1,7 +1,7 @@
 """Per-rule recall and false-positive rate of the default rules on the hand-labelled sets.
 
     python bench/recall.py [-v] [--json] [--data tests/data/labelled]
-                           [--set real|written|written2|written3|ecd|all]
+                           [--set real|written|written2|written3|written4|ecd|all]
 
 The labelled files (see ``tests/data/labelled/README.md``) give, per item and rule, ``flag``,
 ``clean`` or ``unsure``. For each rule this prints:
@@ -36,12 +36,14 @@ REAL = ("replies.jsonl", "pairs.jsonl", "positions.jsonl")
 WRITTEN = ("written.jsonl",)
 WRITTEN2 = ("written2.jsonl",)
 WRITTEN3 = ("written3.jsonl",)
+WRITTEN4 = ("written4.jsonl",)
 ECD = ("ecd_replies.jsonl", "ecd_pairs.jsonl")
 SETS = {
     "real": REAL,
     "written": WRITTEN,
     "written2": WRITTEN2,
     "written3": WRITTEN3,
+    "written4": WRITTEN4,
     "ecd": ECD,
     "all": REAL + WRITTEN + WRITTEN2 + WRITTEN3 + ECD,
 }

@@ -77,7 +77,9 @@ def test_labelled_file_is_well_formed(name: str) -> None:
             assert item["note"], f"{item['id']}: an unsure label needs a note"
 
 
-@pytest.mark.parametrize("name", ["written.jsonl", "written2.jsonl", "written3.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["written.jsonl", "written2.jsonl", "written3.jsonl", "written4.jsonl"]
+)
 def test_written_set_is_well_formed(name: str) -> None:
     items = _load(name)
     assert len({item["id"] for item in items}) == len(items)
@@ -100,6 +102,7 @@ def test_sample_sizes() -> None:
     assert len(_load("ecd_pairs.jsonl")) >= 120
     assert len(_load("written2.jsonl")) >= 250
     assert len(_load("written3.jsonl")) >= 250
+    assert len(_load("written4.jsonl")) >= 240
 
 
 def test_ecd_files_hold_only_their_rules() -> None:
@@ -222,5 +225,42 @@ def test_rule_holds_the_floor_on_written3(
 ) -> None:
     floor, ceiling = WRITTEN3_FLOORS[rule]
     s = written3_scores[rule]
+    assert s["recall"] >= floor, [m["text"] for m in s["misses"]]
+    assert s["fp_rate"] <= ceiling, [m["text"] for m in s["false_positives"]]
+
+
+# rule -> (recall floor, false-positive ceiling) on written4.jsonl, the fourth written set,
+# kept held out: it was read once, on the final pack of the session that received it, and no
+# rule has been changed with it in view. The floors are that first reading (so they guard
+# against losing ground, not a target); see tests/data/labelled/README.md.
+WRITTEN4_FLOORS = {
+    "absolute-promise": (0.76, 0.007),
+    "bare-unavailable": (0.63, 0.0),
+    "blame-shifting": (0.54, 0.0),
+    "blunt-bargain-refusal": (0.81, 0.0),
+    "complaint-without-apology": (0.84, 0.0),
+    "flat-refusal": (0.78, 0.021),
+    "honorific-you": (1.0, 0.0),
+    "privacy-leak": (1.0, 0.0),
+    "pronoun-balance": (1.0, 0.0),
+    "rude-language": (0.66, 0.0),
+    "vague-answer": (0.69, 0.007),
+}
+
+
+@pytest.fixture(scope="module")
+def written4_scores() -> dict[str, dict[str, Any]]:
+    recall = _recall_module()
+    files = [DATA / name for name in recall.SETS["written4"]]
+    scores: dict[str, dict[str, Any]] = recall.score(replycoach.Engine.default(), files)
+    return scores
+
+
+@pytest.mark.parametrize("rule", sorted(WRITTEN4_FLOORS))
+def test_rule_holds_its_first_reading_on_written4(
+    rule: str, written4_scores: dict[str, dict[str, Any]]
+) -> None:
+    floor, ceiling = WRITTEN4_FLOORS[rule]
+    s = written4_scores[rule]
     assert s["recall"] >= floor, [m["text"] for m in s["misses"]]
     assert s["fp_rate"] <= ceiling, [m["text"] for m in s["false_positives"]]
