@@ -106,49 +106,6 @@ def _is_comment(line: bytes) -> bool:
     return is_comment(line.decode("utf-8", "replace"))
 
 
-def cut(data: bytes, kind: str, pieces: int) -> list[int]:
-    """Offsets where ``data`` may be cut into about ``pieces`` parts (0 and len included)."""
-    cuts = [0]
-    size = len(data)
-    quotes = 0  # quotes in data[:at]
-    at = 0
-    for k in range(1, pieces):
-        target = max(size * k // pieces, cuts[-1] + 1)
-        while True:
-            nl = data.find(b"\n", target)
-            if nl == -1 or nl + 1 >= size:
-                return [*cuts, size]
-            point = nl + 1
-            if kind == "csv":
-                quotes += data.count(b'"', at, point)
-                at = point
-                if quotes % 2:
-                    target = point
-                    continue
-            elif kind == "text":
-                previous = data[data.rfind(b"\n", 0, nl) + 1 : nl]
-                if _is_comment(previous):
-                    target = point
-                    continue
-            break
-        if point > cuts[-1]:
-            cuts.append(point)
-    return [*cuts, size]
-
-
-def _first_record_end(data: bytes) -> int:
-    """Where the first CSV record ends (after its line end): the first line end with an
-    even number of quotes before it."""
-    at = 0
-    while True:
-        nl = data.find(b"\n", at)
-        if nl == -1:
-            return len(data)
-        if data.count(b'"', 0, nl) % 2 == 0:
-            return nl + 1
-        at = nl + 1
-
-
 _BLOCK = 1 << 16
 
 
