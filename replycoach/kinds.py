@@ -189,11 +189,6 @@ class WordSet:
         self._find = automaton.find_matches_as_indexes  # type: ignore[method-assign,assignment]
         return self._find(text)
 
-    def hits(self, text: str) -> set[int]:
-        """Indexes (into :attr:`words`) of every word that occurs in ``text``, also inside
-        or across another's occurrence."""
-        return {i for i, _, _ in self.occurrences(text)}
-
     def occurrences(self, text: str) -> list[tuple[int, int, int]]:
         """``(index, start, end)`` of every occurrence of every word in ``text``,
         overlapping ones too (a word may be listed more than once)."""
@@ -401,11 +396,7 @@ class PhraseChecker(Checker):
             if w.startswith(CUE_PREFIX)
         ]
         self._cue_suggest = list(getattr(rule, "suggest", []))
-        screened = [c for c in self._cues if c.screen is not None]
-        self._cue_words = (
-            WordSet({w for c in screened for w in c.triggers}) if len(screened) > 1 else None
-        )
-        self._screened_cues = tuple(screened)
+        self._primer = _Primer(self._cues)
         if self._cues:
             if all(c.screenable for c in self._cues):
                 self.triggers = tuple(
@@ -469,11 +460,7 @@ class PhraseChecker(Checker):
                 spans = merge_spans(spans, evasive)
                 words = {**evasive, **words}
         if self._cues:
-            shared = self._cue_words
-            if shared is not None:  # one pass tells every cue set which strings occur
-                present = {shared.words[i] for i, _, _ in shared.occurrences(norm)}
-                for cue in self._screened_cues:
-                    cue.spans_of(norm, present)
+            self._primer.prime(norm)
             cued = {
                 span: self._cue_suggest
                 for cue in self._cues
@@ -741,6 +728,27 @@ class PositionChecker(Checker):
         return [self.finding(text, start, end, suggestions)]
 
 
+class _Primer:
+    """Several screened cue sets told with one Aho-Corasick pass over a text which of their
+    strings occur in it (instead of a screen regex and a pass each); their candidates are
+    then remembered for the text."""
+
+    def __init__(self, cues: Sequence[CueMatcher]) -> None:
+        screened = [c for c in cues if c.screen is not None]
+        self.cues = tuple(screened)
+        self.words = (
+            WordSet({w for c in screened for w in c.triggers}) if len(screened) > 1 else None
+        )
+
+    def prime(self, norm: str) -> None:
+        words = self.words
+        if words is None:
+            return
+        present = {words.words[i] for i, _, _ in words.occurrences(norm)}
+        for cue in self.cues:
+            cue.spans_of(norm, present)
+
+
 class _Phrases:
     """A condition's phrases: plain ones in one index, ``@name`` ones as cue sets."""
 
@@ -765,24 +773,12 @@ class _Phrases:
         for c in self.cues:
             triggers.update(c.triggers)
         self.triggers = tuple(sorted(triggers)) if self.screenable else ()
-        # Speed: with several screened cue sets, one Aho-Corasick pass over a text tells
-        # each which of its strings occur (instead of a screen and a pass of its own).
-        screened = [c for c in self.cues if c.screen is not None]
-        self._shared = (
-            WordSet({w for c in screened for w in c.triggers}) if len(screened) > 1 else None
-        )
-        self._screened = tuple(screened)
+        self._primer = _Primer(self.cues)
 
     def prime(self, norm: str) -> None:
         """Find the candidates of every screened cue set in ``norm`` with one pass (they
         are remembered for the text, so the questions that follow cost nothing more)."""
-        shared = self._shared
-        if shared is None:
-            return
-        words = shared.words
-        present = {words[i] for i, _, _ in shared.occurrences(norm)}
-        for cue in self._screened:
-            cue.spans_of(norm, present)
+        self._primer.prime(norm)
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         return any(

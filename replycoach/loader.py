@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import reprlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from string import Formatter
 from typing import Annotated, Any, ClassVar, Literal
@@ -769,6 +769,22 @@ def _parse(text: str, path: str) -> _Parsed:
     return _Parsed(rules, cues, refs)
 
 
+def _link_antipatterns(
+    cues: Iterable[CueSet], known: Mapping[str, CueSet], problems: list[str]
+) -> None:
+    """Point each cue set's ``@name`` exceptions at the ``known`` sets; an unknown name is a
+    problem naming the cue set's file and line."""
+    for cue in cues:
+        for name in cue.antipatterns():
+            if name in known:
+                cue._refs[name] = known[name]
+            else:
+                problems.append(
+                    f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue "
+                    f"set '@{name}'"
+                )
+
+
 def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[AnyRule]:
     """Resolve every ``@name`` against the cue sets of the default pack and of ``parsed``."""
     known: dict[str, CueSet] = dict(default_cues()) if with_defaults else {}
@@ -783,15 +799,7 @@ def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[A
                 continue
             known[cue.name] = cue
     for p in parsed:
-        for cue in p.cues:
-            for name in cue.antipatterns():
-                if name in known:
-                    cue._refs[name] = known[name]
-                else:
-                    problems.append(
-                        f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue "
-                        f"set '@{name}'"
-                    )
+        _link_antipatterns(p.cues, known, problems)
         for rule, name, where in p.refs:
             found = known.get(name)
             if found is None:
@@ -872,16 +880,7 @@ def load_cues(path: str | Path) -> dict[str, CueSet]:
             if cue.name in cues:
                 problems.append(f"{cue.origin}: cues: cue set '{cue.name}' is defined twice")
             cues[cue.name] = cue
-    known = {**(_DEFAULT_CUES or {}), **cues}
-    for cue in cues.values():
-        for name in cue.antipatterns():
-            if name in known:
-                cue._refs[name] = known[name]
-            else:
-                problems.append(
-                    f"{cue.origin}: cues: cue set '{cue.name}': exceptions: unknown cue set "
-                    f"'@{name}'"
-                )
+    _link_antipatterns(cues.values(), {**(_DEFAULT_CUES or {}), **cues}, problems)
     if problems:
         raise RuleFileError(problems)
     return cues
