@@ -3,7 +3,12 @@
 text). ``"written": "before"`` lines were written before the hedge and vow families were
 restated as templates (13/25 and 9/25 then right), ``"after"`` lines afterwards, each batch
 measured once before any change (26/30 and 28/30; then 6/12 and 7/12; then 16/22 and 18/22;
-then 15/18 and 18/18 right). A line with ``known_miss`` is one the rules still miss, and why.
+then 15/18 and 18/18 right). ``"written": "w4-families"`` lines were written from the
+families of written4's misses (差不离…吧, 没个准/没多大把握, 没留意过, 懂不懂 asked of the customer,
+您再等等 as no next step; 必然/指定能/稳稳能, 一点都不会, 保用, 您签收时一定当面验货 as an
+instruction), before the change: vague-answer 5/24 flags and 2 false positives in 17 clean,
+absolute-promise 3/17 and 5 in 15; after: 24/24 and 0, 11/17 and 1. A line with
+``known_miss`` is one the rules still miss (or wrongly flag), and why.
 Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as
 "ensure", 一定 as "must", 保管 as "keep", 八成新, 必须, 标准."""
 
