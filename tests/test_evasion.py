@@ -24,6 +24,7 @@ from replycoach.normalize import (
     load_variant_table,
     merge_spans,
     normalize,
+    normalize_and_fold,
     variant_tables,
 )
 from replycoach.words import trie_pattern
@@ -364,3 +365,31 @@ def test_checking_a_folder_skips_variant_tables() -> None:
 
     folder = Path(__file__).parents[1] / "rules" / "variants"
     assert main(["check", str(folder)]) == 0
+
+
+_SAMPLES = st.text(
+    alphabet=st.sampled_from(
+        "加微信VXvx 　❤🙂①ＱＱ號碼電話１３８壹贰-_[]【】，。?!İß\u200b好的亲您"
+    ),
+    max_size=30,
+) | st.text(max_size=30)
+
+
+@given(st.lists(_SAMPLES, min_size=1, max_size=5), st.booleans())
+def test_normalize_and_fold_after_its_screens_are_built_equals_the_two_steps(
+    texts: list[str], fold: bool
+) -> None:
+    # The screens are built after a few hundred replies: check before and after.
+    import replycoach.normalize as normalize_module
+
+    for warm in (True, False):
+        if warm:
+            normalize_module._screens()
+        saved = normalize_module._until_screens
+        normalize_module._until_screens = 0 if warm else 10**9
+        try:
+            for text in texts:
+                norm = normalize(text)
+                assert normalize_and_fold(text, fold) == (norm, fold_text(norm) if fold else None)
+        finally:
+            normalize_module._until_screens = saved
