@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence, Set
 
-from .literals import required_literals, with_first_lookahead
+from .literals import required_groups, top_branches, with_first_lookahead
 
 
 class Alternation:
@@ -25,27 +25,56 @@ class Alternation:
     ``finditer`` of the whole would. :attr:`usable` is false when a piece has no required
     strings (it could match anywhere, or be empty): the caller then keeps the whole regex.
     ``literals`` gives a piece's strings where the caller knows them better (a piece that
-    is an alternation of plain words)."""
+    is an alternation of plain words); ``None`` for a piece: read them from it.
+
+    A piece read here is split into its top-level alternatives (without capturing groups,
+    matching them in order is matching the piece), and each alternative is tried only
+    where every one of its requirements (:func:`~replycoach.literals.required_groups`:
+    快递 *and* 问题 for ``快递[^，]{0,4}问题``) occurs in the text."""
 
     def __init__(
         self,
         pieces: Sequence[str],
         literals: Sequence[frozenset[str] | None] | None = None,
     ) -> None:
-        self.pieces = tuple(pieces)
-        found = list(literals) if literals is not None else [required_literals(p) for p in pieces]
-        self.usable = bool(pieces) and all(lits and "" not in lits for lits in found)
-        self.regexes = (
-            tuple(re.compile(with_first_lookahead(p)) for p in pieces) if self.usable else ()
+        given = list(literals) if literals is not None else [None] * len(pieces)
+        flat: list[str] = []
+        groups: list[tuple[frozenset[str], ...] | None] = []
+        for piece, lits in zip(pieces, given, strict=True):
+            if lits is not None:
+                flat.append(piece)
+                groups.append((lits,))
+                continue
+            branches = top_branches(piece) if _groupless(piece) else [piece]
+            for branch in branches:
+                flat.append(branch)
+                groups.append(required_groups(branch))
+        self.pieces = tuple(flat)
+        self.usable = bool(flat) and all(
+            g and all(lits and "" not in lits for lits in g) for g in groups
         )
+        self.regexes = (
+            tuple(re.compile(with_first_lookahead(p)) for p in flat) if self.usable else ()
+        )
+        # One bit per requirement of each piece; a piece is tried where all its bits are hit.
         owners: dict[str, int] = {}
-        for i, lits in enumerate(found):
-            for lit in lits or ():
-                owners[lit] = owners.get(lit, 0) | 1 << i
+        needs: list[int] = []
+        bit = 0
+        for found in groups:
+            need = 0
+            for lits in found or ():
+                for lit in lits:
+                    owners[lit] = owners.get(lit, 0) | 1 << bit
+                need |= 1 << bit
+                bit += 1
+            needs.append(need)
         from .kinds import WordSet
 
         self.literals = WordSet(owners, ordered=True)
         self.masks = tuple(owners.values())
+        self.needs = tuple(needs)
+        self.bits = bit
+        """How many bits the requirements take: a caller may use higher ones for itself."""
         self._chosen: dict[int, tuple[re.Pattern[str], ...]] = {}
         self._owners: dict[str, int] | None = None
 
@@ -65,18 +94,30 @@ class Alternation:
     def spans_given(self, text: str, present: Set[str]) -> list[tuple[int, int]]:
         """:meth:`spans`, told which strings occur in ``text`` (a superset of those of
         this alternation's that do), so that it need not look for them."""
-        owners = self._owners
-        if owners is None:
-            owners = self._owners = dict(zip(self.literals.words, self.masks, strict=True))
+        owners = self.owners()
         mask = 0
         for word in present:
             mask |= owners.get(word, 0)
         return [m.span() for m in self._matches(text, mask)]
 
+    def owners(self) -> dict[str, int]:
+        """Each required string with the bits of the requirements it meets."""
+        owners = self._owners
+        if owners is None:
+            owners = self._owners = dict(zip(self.literals.words, self.masks, strict=True))
+        return owners
+
+    def matches_given(self, text: str, mask: int) -> list[re.Match[str]]:
+        """:meth:`matches`, told the requirements met in ``text`` (the bits of
+        :meth:`owners` of the strings that occur in it, or'ed; more bits are ignored)."""
+        return self._matches(text, mask)
+
     def _matches(self, text: str, mask: int) -> list[re.Match[str]]:
         chosen = self._chosen.get(mask)
         if chosen is None:
-            chosen = tuple(rx for i, rx in enumerate(self.regexes) if mask >> i & 1)
+            chosen = tuple(
+                rx for rx, need in zip(self.regexes, self.needs, strict=True) if mask & need == need
+            )
             if len(self._chosen) < 4096:
                 self._chosen[mask] = chosen
         if not chosen:
@@ -101,3 +142,12 @@ class Alternation:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` of every match of the whole alternation in ``text``."""
         return [m.span() for m in self.matches(text)]
+
+
+def _groupless(pattern: str) -> bool:
+    """Whether ``pattern`` compiles with no capturing group (then its matches are told by
+    their spans alone, and it may be split into its alternatives)."""
+    try:
+        return re.compile(pattern).groups == 0
+    except re.error:
+        return False

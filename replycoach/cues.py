@@ -291,7 +291,7 @@ class CueMatcher:
         templates_whole = pieces[len(words) :]
         self.branches = Alternation(
             (["|".join(re.escape(w) for w in words)] if words else []) + templates_whole,
-            ([frozenset(words)] if words else []) + [required_literals(t) for t in templates_whole],
+            ([frozenset(words)] if words else []) + [None] * len(templates_whole),
         )
         self.regex = (
             re.compile("|".join(f"(?:{p})" for p in pieces))
@@ -327,6 +327,15 @@ class CueMatcher:
 
             self.screen = re.compile(trie_pattern(self.triggers))
         self._trigger_set = frozenset(self.triggers)
+        # What a caller that looks strings up for several cue sets at once looks up for this
+        # one (see prime): its triggers (one bit) and every string its alternatives require
+        # (the requirements' bits below it).
+        self.primes: dict[str, int] = {}
+        self._triggered = 1 << (self.branches.bits if self.branches.usable else 0)
+        if self.screen is not None:
+            self.primes = dict(self.branches.owners()) if self.branches.usable else {}
+            for word in self.triggers:
+                self.primes[word] = self.primes.get(word, 0) | self._triggered
         self.evasion: EvasionView | None = None
         if evasion is not None:
             # The phrases as the evasion view shows them, the templates as they are, both
@@ -340,6 +349,7 @@ class CueMatcher:
             self.view_regex = re.compile("|".join(f"(?:{p})" for p in pieces), re.IGNORECASE)
             self.screenable = False
             self.triggers = ()
+            self.primes = {}
             self.screen = None
             self._trigger_set = frozenset()
 
@@ -367,35 +377,57 @@ class CueMatcher:
     def spans_of(self, norm: str, present: Set[str] | None = None) -> list[tuple[int, int]]:
         """Candidate spans in ``norm``, remembered for the last text (an antipattern is asked
         once per match of the cue that names it). ``present``: the strings of
-        :attr:`triggers` that occur in ``norm`` (all of them), when the caller knows."""
+        :attr:`primes` that occur in ``norm`` (all of them), when the caller knows."""
         last = self._last  # one read: safe when threads share the matcher
         if last[0] is not norm:
-            last = (norm, self._candidates(norm, present))
+            if present is None or self.screen is None:
+                last = (norm, self._candidates(norm))
+            else:
+                primes = self.primes
+                mask = 0
+                for word in present:
+                    mask |= primes.get(word, 0)
+                last = (norm, self._given(norm, mask))
             self._last = last
         return last[1]
 
-    def _candidates(self, norm: str, present: Set[str] | None = None) -> list[tuple[int, int]]:
-        if self.screen is not None:
-            if present is None:
-                if self.screen.search(norm) is None:
-                    return []
-            elif self._trigger_set.isdisjoint(present):
-                return []
+    def prime(self, norm: str, mask: int) -> None:
+        """Find and remember the candidates in ``norm``, told which of :attr:`primes`
+        occur in it (their bits, or'ed): a caller that looks the strings of several cue
+        sets up with one pass (only for a cue set with a screen)."""
+        self._last = (norm, self._given(norm, mask) if mask & self._triggered else [])
+
+    def _given(self, norm: str, mask: int) -> list[tuple[int, int]]:
+        if not mask & self._triggered:
+            return []
         if self.branches.usable:
-            spans = (
-                self.branches.spans(norm)
-                if present is None or self.screen is None
-                else self.branches.spans_given(norm, present)
-            )
+            spans = [m.span() for m in self.branches.matches_given(norm, mask)]
         elif self.regex is not None:
             spans = [m.span() for m in self.regex.finditer(norm)]
         else:
             spans = []
+        return self._with_led(norm, spans)
+
+    def _candidates(self, norm: str) -> list[tuple[int, int]]:
+        if self.screen is not None and self.screen.search(norm) is None:
+            return []
+        if self.branches.usable:
+            spans = self.branches.spans(norm)
+        elif self.regex is not None:
+            spans = [m.span() for m in self.regex.finditer(norm)]
+        else:
+            spans = []
+        return self._with_led(norm, spans)
+
+    def _with_led(self, norm: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """``spans`` with the matches of the templates led by a one-character slot."""
+        if not self.led:
+            return spans
         for slot, rest in self.led:
             for m in rest.finditer(norm):
                 if m.start() > 0 and slot.fullmatch(norm, m.start() - 1, m.start()):
                     spans.append((m.start() - 1, m.end()))
-        if self.led and len(spans) > 1:
+        if len(spans) > 1:
             spans.sort(key=lambda s: (s[0], -s[1]))
             kept: list[tuple[int, int]] = []
             for span in spans:

@@ -736,17 +736,33 @@ class _Primer:
     def __init__(self, cues: Sequence[CueMatcher]) -> None:
         screened = [c for c in cues if c.screen is not None]
         self.cues = tuple(screened)
-        self.words = (
-            WordSet({w for c in screened for w in c.triggers}) if len(screened) > 1 else None
-        )
+        self.words: WordSet | None = None
+        if len(screened) > 1:
+            # Each cue set's bits side by side in one integer: a string's bits in all the
+            # cue sets it concerns, or'ed in one operation per occurrence.
+            owners: dict[str, int] = {}
+            parts = []
+            shift = 0
+            for cue in screened:
+                width = max(cue.primes.values()).bit_length()
+                for word, mask in cue.primes.items():
+                    owners[word] = owners.get(word, 0) | mask << shift
+                parts.append((cue, shift, (1 << width) - 1))
+                shift += width
+            self.words = WordSet(owners, ordered=True)
+            self.masks = tuple(owners.values())
+            self.parts = tuple(parts)
 
     def prime(self, norm: str) -> None:
         words = self.words
         if words is None:
             return
-        present = {words.words[i] for i, _, _ in words.occurrences(norm)}
-        for cue in self.cues:
-            cue.spans_of(norm, present)
+        mask = 0
+        masks = self.masks
+        for i, _, _ in words.occurrences(norm):
+            mask |= masks[i]
+        for cue, shift, full in self.parts:
+            cue.prime(norm, mask >> shift & full)
 
 
 class _Phrases:

@@ -24,9 +24,9 @@ import importlib
 import re
 from typing import Any
 
-_LIMIT = 64
+_LIMIT = 512
 """Most strings a concatenation may give; beyond that a run of literals is cut."""
-_UNION_LIMIT = 512
+_UNION_LIMIT = 4096
 """Most strings the alternatives of a choice may give together; beyond that: no requirement."""
 
 _parser: Any = importlib.import_module("re._parser" if hasattr(re, "_parser") else "sre_parse")
@@ -120,6 +120,13 @@ def _node(op: Any, av: Any) -> tuple[Strings | None, Strings | None]:
 
 
 def _sequence(items: Any) -> tuple[Strings | None, Strings | None]:
+    whole, candidates = _requirements(items)
+    return whole, _best(candidates)
+
+
+def _requirements(items: Any) -> tuple[Strings | None, list[Strings]]:
+    """(exact strings of the whole sequence if a small finite set, every requirement:
+    each a set of strings one of which each match contains; all of them hold at once)."""
     candidates: list[Strings] = []
     run: Strings | None = frozenset({""})  # exact strings of the current run of exact nodes
     whole: Strings | None = frozenset({""})
@@ -145,7 +152,7 @@ def _sequence(items: Any) -> tuple[Strings | None, Strings | None]:
         whole = _product(whole, exact) if whole is not None else None
     if run is not None:
         candidates.append(run)
-    return whole, _best(candidates)
+    return whole, candidates
 
 
 def required_literals(pattern: str, *, lower_text: bool = False) -> frozenset[str] | None:
@@ -171,6 +178,116 @@ def required_literals(pattern: str, *, lower_text: bool = False) -> frozenset[st
     if any(c.lower() != c.upper() and not c.isascii() for s in required for c in s):
         return None
     return _minimal(frozenset(s.lower() for s in required))
+
+
+_GROUPS = 3
+"""Most requirements :func:`required_groups` gives (the most selective ones)."""
+
+
+def required_groups(pattern: str) -> tuple[frozenset[str], ...] | None:
+    """Sets of strings such that every match of ``pattern`` contains one string of each
+    set: all of them at once (``required_literals`` gives the most selective one alone).
+    ``None`` when not even one can be told. The first is :func:`required_literals`'.
+
+    >>> [sorted(g) for g in required_groups("(?:快递|物流)[^，]{0,4}(?:问题|责任)")]
+    [['快递', '物流'], ['责任', '问题']]
+    """
+    best = required_literals(pattern)
+    if best is None:
+        return None
+    try:
+        parsed = _parser.parse(pattern)
+        if parsed.state.flags & re.IGNORECASE:
+            return (best,)
+        _, found = _requirements(list(parsed))
+    except (_Unknown, re.error, RecursionError):
+        return (best,)
+    groups = [best]
+    for group in sorted(
+        (_minimal(c) for c in found if c and "" not in c),
+        key=lambda c: (-min(map(len, c)), len(c), sorted(c)),
+    ):
+        # a requirement that one already kept implies adds nothing (every string of the
+        # kept one holds a string of it: {快递的问题} implies {问题, 责任})
+        if any(all(any(t in s for t in group) for s in kept) for kept in groups):
+            continue
+        groups.append(group)
+        if len(groups) == _GROUPS:
+            break
+    return tuple(groups)
+
+
+def top_branches(pattern: str) -> list[str]:
+    """The alternatives of ``pattern`` at its top level (``a|b(?:c|d)`` → ``a``,
+    ``b(?:c|d)``), a whole ``(?:…)`` around it unwrapped first; ``[pattern]`` when it has
+    none or uses global flags. Matching the alternatives in order, the earlier on a tie, is
+    matching the pattern.
+
+    >>> top_branches("(?:是(?:快递|物流)的问题|怪[你您])")
+    ['是(?:快递|物流)的问题', '怪[你您]']
+    """
+    if pattern.startswith("(?") and not pattern.startswith(("(?:", "(?=", "(?!", "(?<")):
+        return [pattern]  # global flags
+    while pattern.startswith("(?:") and _closing(pattern, 0) == len(pattern) - 1:
+        pattern = pattern[3:-1]
+    pieces, depth, start, i = [], 0, 0, 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1  # a leading ] is a character of the class
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            pieces.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(pattern[start:])
+    try:
+        for piece in pieces:
+            re.compile(piece)
+    except re.error:
+        return [pattern]
+    return pieces
+
+
+def _closing(pattern: str, at: int) -> int:
+    """Index of the parenthesis that closes the one at ``at`` (-1 if none)."""
+    depth, i, in_class = 0, at, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
 
 
 _FIRST_LIMIT = 256

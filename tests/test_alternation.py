@@ -110,7 +110,29 @@ def test_told_which_strings_occur_it_finds_the_same() -> None:
         for matcher in matchers:
             if matcher.screen is None or not matcher.branches.usable:
                 continue
-            present = {w for w in matcher.triggers if w in norm}
+            present = {w for w in matcher.primes if w in norm}
             assert matcher.branches.spans_given(norm, present) == matcher.branches.spans(norm)
             fresh = normalize(text + "。")[:-1]  # a new object: the matcher's cache is by identity
             assert matcher.spans_of(fresh, present) == matcher._candidates(norm)
+
+
+def test_cue_sets_primed_together_find_the_same() -> None:
+    from replycoach.kinds import _Primer
+
+    matchers = [compile_cue(cue) for cue in default_cues().values()]
+    primer = _Primer(matchers)
+    assert primer.words is not None and len(primer.parts) > 5
+    for text in _texts():
+        norm = normalize(text + "。")[:-1]
+        primer.prime(norm)
+        for matcher in primer.cues:
+            assert matcher.spans_of(norm) == matcher._candidates(normalize(text))
+
+
+def test_each_alternative_runs_only_where_all_its_requirements_occur() -> None:
+    split = Alternation(["(?:找|问)(?:快递|物流)[^，]{0,4}(?:问题|责任)|怪[你您]"])
+    assert split.pieces == ("(?:找|问)(?:快递|物流)[^，]{0,4}(?:问题|责任)", "怪[你您]")
+    assert [bin(n).count("1") for n in split.needs] == [2, 1]
+    assert split.spans("找快递，问题") == []
+    assert split.spans("您去找快递解决问题吧，怪你") == [(2, 9), (11, 13)]
+    assert split.matches_given("找快递解决问题", 0) == []  # told nothing occurs: nothing tried

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replycoach.literals import required_literals
+from replycoach.literals import required_groups, required_literals, top_branches
 from replycoach.loader import PatternRule
 from replycoach.normalize import normalize
 
@@ -77,3 +77,46 @@ def test_matches_of_generated_text_contain_a_required_literal(text: str) -> None
         required = required_literals(pattern)
         for m in re.finditer(pattern, text):
             assert required is not None and any(w in m.group() for w in required)
+
+
+def _templates() -> list[str]:
+    from replycoach.cues import expand_template
+    from replycoach.loader import default_cues
+
+    return [normalize(expand_template(t)) for cue in default_cues().values() for t in cue.templates]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS + rule_patterns() + _templates()[::7])
+def test_a_text_with_a_match_holds_a_string_of_every_required_group(pattern: str) -> None:
+    groups = required_groups(pattern)
+    if groups is None:
+        return
+    assert groups[0] == required_literals(pattern)
+    regex = re.compile(pattern)
+    for text in texts():
+        if regex.search(text):
+            assert all(any(w in text for w in group) for group in groups), (pattern, text)
+
+
+@given(st.text(alphabet="abcdexy不归是我们管这边-0123 ", max_size=30))
+def test_generated_text_with_a_match_holds_every_required_group(text: str) -> None:
+    for pattern in PATTERNS:
+        groups = required_groups(pattern)
+        if groups is not None and re.search(pattern, text):
+            assert all(any(w in text for w in group) for group in groups)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("a|b", ["a", "b"]),
+        ("(?:a|b)", ["a", "b"]),
+        ("(?:a)|(?:b)", ["(?:a)", "(?:b)"]),
+        ("a[|]b|c\\|d|(?:e|f)", ["a[|]b", "c\\|d", "(?:e|f)"]),
+        ("[]|]x|y", ["[]|]x", "y"]),
+        ("(?i)a|b", ["(?i)a|b"]),
+        ("(?:a|b)c", ["(?:a|b)c"]),
+    ],
+)
+def test_top_branches(pattern: str, expected: list[str]) -> None:
+    assert top_branches(pattern) == expected
