@@ -134,6 +134,11 @@ def _longest(word: str) -> tuple[int, str]:
     return (-len(word), word)
 
 
+_direct_left = 20_000
+"""Look-ups all word sets together may make before they all build their automata (~1 ms):
+enough for a few replies, while a process that checks many stops looking up early."""
+
+
 class WordSet:
     """Finds literal words in a text: leftmost, and the longest of those starting there,
     without overlaps, exactly as a regex alternation of the words sorted longest first, but
@@ -158,12 +163,15 @@ class WordSet:
 
     def _direct(self, text: str) -> bool:
         """Whether to look ``text`` up in the dictionary rather than build an automaton."""
-        if self._budget <= 0:
+        global _direct_left
+        if self._budget <= 0 or _direct_left <= 0:
             return False
         if self._index is None:
             self._index = {w: i for i, w in enumerate(self.words)}
             self._lengths = tuple(sorted({len(w) for w in self.words}, reverse=True))
-        self._budget -= len(text) * len(self._lengths) + 1
+        cost = len(text) * len(self._lengths) + 1
+        self._budget -= cost
+        _direct_left -= cost
         return True
 
     def _find(self, text: str) -> list[tuple[int, int, int]]:
@@ -737,6 +745,7 @@ class _Primer:
         screened = [c for c in cues if c.screen is not None]
         self.cues = tuple(screened)
         self.words: WordSet | None = None
+        self._last: str | None = None
         if len(screened) > 1:
             # Each cue set's bits side by side in one integer: a string's bits in all the
             # cue sets it concerns, or'ed in one operation per occurrence.
@@ -755,8 +764,9 @@ class _Primer:
 
     def prime(self, norm: str) -> None:
         words = self.words
-        if words is None:
+        if words is None or self._last is norm:
             return
+        self._last = norm  # (the cue sets remember their candidates for this text)
         mask = 0
         masks = self.masks
         for i, _, _ in words.occurrences(norm):

@@ -24,9 +24,9 @@ import importlib
 import re
 from typing import Any
 
-_LIMIT = 512
+_LIMIT = 128
 """Most strings a concatenation may give; beyond that a run of literals is cut."""
-_UNION_LIMIT = 4096
+_UNION_LIMIT = 1024
 """Most strings the alternatives of a choice may give together; beyond that: no requirement."""
 
 _parser: Any = importlib.import_module("re._parser" if hasattr(re, "_parser") else "sre_parse")

@@ -197,7 +197,13 @@ def _char_class(codes: Iterable[int]) -> str:
 def _filler_regex(astral: bool) -> re.Pattern[str]:
     # A class of BMP characters only compiles to a bitmap: three times as fast as one with
     # the emoji planes, which only texts with such characters need.
-    return re.compile(_char_class(ord(c) for c in fillers() if astral or ord(c) < 0x10000) + "+")
+    from .rulecache import compile_cached
+
+    def compute() -> str:
+        return _char_class(ord(c) for c in fillers() if astral or ord(c) < 0x10000) + "+"
+
+    key = _unicode_key()
+    return compile_cached(disk_cache.cached("filler-class", key and f"{key}|{astral}", compute))
 
 
 @cache
@@ -252,13 +258,18 @@ def _screens() -> tuple[re.Pattern[str], re.Pattern[str]]:
     private cache (a class of thousands of ranges compiles in ~10 ms)."""
     from .rulecache import compile_cached
 
-    astral = "\U00010000-\U0010ffff"
-    converting = {ord(c) for c in _convertible() if ord(c) < 0x10000}
-    changing = converting | {ord(c) for c in _foldable()}
-    return (
-        compile_cached(_char_class(converting)[:-1] + astral + "]"),
-        compile_cached(_char_class(changing)[:-1] + astral + "]"),
-    )
+    def compute() -> tuple[str, str]:
+        astral = "\U00010000-\U0010ffff"
+        converting = {ord(c) for c in _convertible() if ord(c) < 0x10000}
+        changing = converting | {ord(c) for c in _foldable()}
+        return (
+            _char_class(converting)[:-1] + astral + "]",
+            _char_class(changing)[:-1] + astral + "]",
+        )
+
+    key = _unicode_key()
+    converting, changing = disk_cache.cached("screens", key and key + "|2", compute)
+    return compile_cached(converting), compile_cached(changing)
 
 
 def normalize_and_fold(text: str, fold: bool) -> tuple[str, str | None]:

@@ -218,17 +218,17 @@ WRITTEN3_FLOORS = {
 # against losing ground, not a target); see tests/data/labelled/README.md. Since then it may be
 # tuned on (its first reading stays recorded there): a rule tuned on it holds its new figure.
 WRITTEN4_FLOORS = {
-    "absolute-promise": (0.76, 0.007),
-    "bare-unavailable": (1.0, 0.0),
+    "absolute-promise": (1.0, 0.0),  # tuned on it since (gen-b); first reading 0.769 / 0.007
+    "bare-unavailable": (1.0, 0.0),  # tuned on it since (gen-a); first reading 0.636 / 0.0
     "blame-shifting": (0.54, 0.0),
-    "blunt-bargain-refusal": (1.0, 0.0),
+    "blunt-bargain-refusal": (1.0, 0.0),  # tuned on it since (gen-a); first reading 0.818 / 0.0
     "complaint-without-apology": (0.84, 0.0),
-    "flat-refusal": (1.0, 0.0),
+    "flat-refusal": (1.0, 0.0),  # tuned on it since (gen-a); first reading 0.786 / 0.021
     "honorific-you": (1.0, 0.0),
     "privacy-leak": (1.0, 0.0),
     "pronoun-balance": (1.0, 0.0),
     "rude-language": (0.66, 0.0),
-    "vague-answer": (0.69, 0.007),
+    "vague-answer": (1.0, 0.0),  # tuned on it since (gen-b); first reading 0.692 / 0.007
 }
 
 
