@@ -64,17 +64,19 @@ CUE_PREFIX = "@"
 
 _HAN = "\u4e00-\u9fff"
 _PARTICLES = "的了吗呢吧啊哦呀哈啦嘛么哟噢喔哇咯呐"
+_EMOJI_CODE = r"\[(?![数订电邮地姓金链站])[^\[\]\n]{1,6}\]"  # [微笑], not the corpus's [数字x]
 SLOTS: dict[str, str] = {
     "verb": f"[{_HAN}](?<![{_PARTICLES}是很太也都就还才又再])",
     "han": f"[{_HAN}]",
     "num": "[0-9零一二两三四五六七八九十百千万几半]+",
     "gap": r"[^，,。！!？?；;：:\n \t~～…]{0,8}?",
-    "end": rf"(?=[{_PARTICLES}亲～~]*(?:$|[，,。.！!？?；;：:\n \t~～…]))",
+    "end": rf"(?=[{_PARTICLES}亲～~哒滴嘞呗咧]*(?:$|[，,。.！!？?；;：:\n \t~～…]|{_EMOJI_CODE}))",
 }
 """Template slots: ``{verb}`` a Chinese character that is not a particle or an adverb
 (the verb after 不能, before 不了); ``{han}`` any Chinese character; ``{num}`` a number;
 ``{gap}`` up to eight characters within the clause; ``{end}`` the end of the clause, after
-any sentence-final particles (不可以的哦。)."""
+any sentence-final particles (不可以的哦。, 不支持哒); an emoji code such as ``[微笑]`` ends a
+clause too (not the source's anonymisation tokens, ``[数字x]``)."""
 
 SLOT_HELP: dict[str, str] = {
     "verb": "a Chinese character that is not a particle or an adverb (the verb after 不能, "
@@ -82,7 +84,8 @@ SLOT_HELP: dict[str, str] = {
     "han": "any Chinese character",
     "num": "a number (digits, 一二三…, 几, 半)",
     "gap": "up to eight characters within the clause",
-    "end": "the end of the clause, after any sentence-final particles (不可以的哦。)",
+    "end": "the end of the clause, after any sentence-final particles (不可以的哦。), or before "
+    "an emoji code (不支持哈[抱拳])",
 }
 """What each built-in slot stands for, for the rule reference."""
 
