@@ -674,6 +674,10 @@ class CountChecker(Checker):
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
         rule = self.spec
+        # Each match is an occurrence of a word, and the matches do not overlap: there are
+        # no more of them than the words' counts (most replies with a 我 have one).
+        if sum(norm.count(w) for w in self.triggers) < rule.min:
+            return []
         spans = self._words.find(norm)
         if len(spans) < rule.min:
             return []
