@@ -245,7 +245,7 @@ def test_a_cue_set_as_a_substitution_key(tmp_path: Path) -> None:
     fix: safe
     swap:
       保证: [尽量]
-      "@vow-shape": [一般不会]
+      "@any-way": [一般不会]
     not_in: [conditional]
     source: {file: x.md, passage: y}
     examples:
@@ -254,7 +254,7 @@ def test_a_cue_set_as_a_substitution_key(tmp_path: Path) -> None:
         - {text: 怎么摔都不会坏, span: 怎么摔都不会, suggest: [一般不会]}
       clean: [如果怎么摔都不会坏就好了]
 cues:
-  - name: vow-shape
+  - name: any-way
     templates: ['(?:怎么|随便){verb}{1,2}都不会']
 """
     path.write_text(text, encoding="utf-8")
@@ -266,6 +266,6 @@ cues:
         ("保证", ("尽量",), True),
     ]
     assert engine.fix("随便用都不会坏，我保证") == "随便用都不会坏，我尽量"
-    path.write_text(text.replace('"@vow-shape": [', '"@vow-shapes": ['), encoding="utf-8")
-    with pytest.raises(RuleFileError, match=r"team.yaml:9: rules\[0\].swap.@vow-shapes"):
+    path.write_text(text.replace('"@any-way": [', '"@any-ways": ['), encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"team.yaml:9: rules\[0\].swap.@any-ways"):
         load_paths([path])
