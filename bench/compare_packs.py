@@ -3,10 +3,12 @@
     git archive 4bdcc9c rules | tar -x -C /tmp/old      # the rule pack before a change
     python bench/compare_packs.py /tmp/old/rules [rules] [--rounds 20]
 
-A rule change moves throughput by a few per cent, less than the noise between two processes on
-a shared machine; here both packs (each with its own ``cues/``) are loaded into one process and
-timed in alternating rounds (CPU time over the whole corpus), and the ratio is taken per round.
-Prints each pack's best and median replies/s and the median and quartiles of the paired ratio
+A rule change moves throughput by a few per cent, less than the noise between two processes
+on a shared machine; here both packs are loaded into one process and timed in alternating
+rounds (CPU time over the whole corpus), and the ratio is taken per round. Each pack is loaded
+with its own ``cues/`` as the default cue sets and slots (rules resolve ``@name`` and
+``{slot}`` against them; before, both packs used the working tree's ``rules/cues``). Prints
+each pack's best and median replies/s and the median and quartiles of the paired ratio
 (new / old). Not a test: nothing here asserts a threshold.
 """
 
@@ -23,6 +25,21 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "corpus" / "replies.jsonl"
 
 
+def _pack(folder: Path) -> Engine:
+    """The engine of ``folder``'s rules with ``folder/cues`` as the default cue sets and slots:
+    rules resolve ``@name`` and ``{slot}`` against the default pack's cue files, so without
+    this both packs would use the working tree's ``rules/cues``. Not cached."""
+    from replycoach import loader
+
+    saved = loader.default_rules_dir
+    loader.default_rules_dir = lambda: folder.resolve()
+    try:
+        engine = Engine(loader.load_paths([folder]))
+    finally:
+        loader.default_rules_dir = saved
+    return engine
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("old", type=Path, help="the rule folder before the change")
@@ -32,10 +49,7 @@ def main() -> None:
     args = ap.parse_args()
     with open(args.corpus, encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for line in fh if line.strip()]
-    packs = {
-        "old": Engine.from_paths(args.old, defaults=False),
-        "new": Engine.from_paths(args.new, defaults=False),
-    }
+    packs = {"old": _pack(args.old), "new": _pack(args.new)}
     for engine in packs.values():
         for text in texts[:3000]:
             engine.check(text)

@@ -6,7 +6,7 @@ reply *means* rather than which strings it holds.
   ``cues:`` in a team's rule file) and referenced from any condition as ``"@name"``.
 - A **template** is a regular expression over the normalised text with named slots:
   ``(?:不能|无法|没法){verb}`` or ``{verb}不了`` holds for any verb, so no verb is listed.
-  Slots: see :data:`SLOTS`.
+  Slots: see :data:`SLOTS`; a pack declares its own (``{party}``) under ``slots:``.
 - A **context guard** drops a match that stands inside a conditional (如果…, …的话), a
   question (…吗, 能不能), after the customer as subject (您取消不了), after a negation
   (无法保证) or after a request or purpose (请保证, 为了保证). A cue set or a rule declares
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
@@ -76,35 +76,105 @@ SLOTS: dict[str, str] = {
 ``{gap}`` up to eight characters within the clause; ``{end}`` the end of the clause, after
 any sentence-final particles (不可以的哦。)."""
 
+SLOT_HELP: dict[str, str] = {
+    "verb": "a Chinese character that is not a particle or an adverb (the verb after 不能, "
+    "before 不了)",
+    "han": "any Chinese character",
+    "num": "a number (digits, 一二三…, 几, 半)",
+    "gap": "up to eight characters within the clause",
+    "end": "the end of the clause, after any sentence-final particles (不可以的哦。)",
+}
+"""What each built-in slot stands for, for the rule reference."""
+
 _SLOT = re.compile(r"\{([a-z_]+)\}")
 
+SLOT_NAME = r"^[a-z][a-z_]*$"
+"""How a slot's name is written (a pack declares its own under ``slots:``)."""
 
-def expand_template(template: str) -> str:
-    """The regular expression of a template: each ``{slot}`` replaced by its pattern.
+_UNRESOLVED = "\\x00"
+"""Stands for a pack's slot while a template is checked before the pack's slots are known."""
+
+
+def slot_pattern(phrases: Sequence[str] = (), pattern: str | None = None) -> str:
+    """The regular expression of a pack's slot: its phrases as one alternation (longest
+    first, as a phrase list matches; their characters literal) and its ``pattern``, whose
+    built-in slots are expanded.
+
+    >>> slot_pattern(["快递", "快递员", "物流"])
+    '快递员|快递|物流'
+    >>> slot_pattern(["厂家"], "[a-z]+厂")
+    '厂家|(?:[a-z]+厂)'
+    """
+    words = sorted(dict.fromkeys(phrases), key=lambda w: (-len(w), w))
+    pieces = [re.escape(w) for w in words]
+    if pattern is not None:
+        pieces.append("(?:" + expand_template(pattern) + ")")
+    return "|".join(pieces)
+
+
+def slot_names(template: str) -> list[str]:
+    """The slots a template names (``{party}的问题`` → ``['party']``), built-in ones too."""
+    return _SLOT.findall(template)
+
+
+def expand_template(template: str, slots: Mapping[str, str] | None = None) -> str:
+    """The regular expression of a template: each ``{slot}`` replaced by its pattern, from
+    :data:`SLOTS` or ``slots`` (a pack's own: name → regular expression).
 
     >>> expand_template("{verb}不了")[-2:]
     '不了'
+    >>> expand_template("{party}的锅", {"party": "快递|物流"})
+    '(?:快递|物流)的锅'
     """
+    extra = slots or {}
 
     def slot(m: re.Match[str]) -> str:
         name = m.group(1)
-        if name not in SLOTS:
-            raise ValueError(f"unknown slot {{{name}}}; slots are {', '.join(SLOTS)}")
-        return "(?:" + SLOTS[name] + ")"
+        if name in SLOTS:
+            return "(?:" + SLOTS[name] + ")"
+        if name in extra:
+            return "(?:" + extra[name] + ")"
+        known = ", ".join(f"{{{n}}}" for n in [*SLOTS, *sorted(extra)])
+        raise ValueError(f"unknown slot {{{name}}}; slots are {known}")
 
     return _SLOT.sub(slot, template)
 
 
-def _check_template(template: str) -> None:
+def fill_slots(template: str, slots: Mapping[str, str]) -> str:
+    """``template`` with the pack's ``slots`` put in, the built-in slots left as they are
+    (the matcher treats a template led by ``{verb}`` specially)."""
+    if not slots:
+        return template
+    return _SLOT.sub(
+        lambda m: "(?:" + slots[m.group(1)] + ")" if m.group(1) in slots else m.group(0),
+        template,
+    )
+
+
+def _check_template(template: str, slots: Mapping[str, str] | None = None) -> None:
+    """Raise ValueError unless ``template`` is a usable template. ``slots``: the pack's own
+    slots; ``None`` while they are not known yet (then a slot that is not built in is
+    checked later, by :func:`check_pack_template`)."""
     if not template:
         raise ValueError("a template must not be empty")
-    pattern = expand_template(template)
+    deferred = False
+    if slots is None:
+        names = [n for n in slot_names(template) if n not in SLOTS]
+        deferred = bool(names)
+        slots = dict.fromkeys(names, _UNRESOLVED)
+    pattern = expand_template(template, slots)
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
         raise ValueError(f"template {template!r} is not a valid pattern: {exc}") from None
-    if compiled.match(""):
+    if not deferred and compiled.match(""):
         raise ValueError(f"template {template!r} matches the empty string")
+
+
+def check_pack_template(template: str, slots: Mapping[str, str]) -> None:
+    """Raise ValueError unless ``template`` is usable with the pack's ``slots`` (an unknown
+    slot, a pattern the slots make invalid, a match of the empty string)."""
+    _check_template(template, slots)
 
 
 # ---------------------------------------------------------------- context guards
@@ -501,7 +571,7 @@ def compile_cue(cue: CueSet, extra_guards: Sequence[str] = ()) -> CueMatcher:
         return hit[1]
     matcher = CueMatcher(
         cue.phrases,
-        cue.templates,
+        cue.filled_templates,
         cue.exceptions,
         [*cue.not_in, *extra_guards],
         [compile_cue(c) for c in cue.refs.values()],

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 
 import yaml
 
+from .cues import SLOT_HELP
 from .engine import Engine
-from .loader import AnyRule, CueSet, SubstitutionRule, default_cues, default_rules_dir
+from .loader import (
+    AnyRule,
+    CueSet,
+    Slot,
+    SubstitutionRule,
+    default_cues,
+    default_rules_dir,
+    default_slots,
+)
 
 
 @cache
@@ -77,9 +87,9 @@ def _render_cues(rules: Sequence[AnyRule]) -> list[str]:
         "Named sets of phrases and templates that rules reference as `@name` in a condition "
         '(`none: ["@apology"]`), in `exceptions` or among an existence rule\'s `words` '
         '(`words: [滚, "@impatience"]`). A template is a regular expression over the normalised '
-        "text with slots (`{verb}`: any verb). `not in` lists the contexts in which a match "
-        "does not count. Defined in `rules/cues/*.yaml`; a team's rule file may add its own "
-        "under `cues:`.",
+        "text with [slots](#slots) (`{verb}`: any verb; `{party}`: a slot of the pack). "
+        "`not in` lists the contexts in which a match does not count. Defined in "
+        "`rules/cues/*.yaml`; a team's rule file may add its own under `cues:`.",
         "",
         "| cue set | what it finds | not in | used by |",
         "|---|---|---|---|",
@@ -106,6 +116,54 @@ def _render_cues(rules: Sequence[AnyRule]) -> list[str]:
             out.append("- Finds: " + " · ".join(f"`{t}`" for t in cue.examples.match))
         if cue.examples.no_match:
             out.append("- Does not find: " + " · ".join(f"`{t}`" for t in cue.examples.no_match))
+    return out
+
+
+def _where(origin: str) -> str:
+    """A slot's file, relative to the default pack's folder when it is there."""
+    path = Path(origin.rsplit(":", 1)[0])
+    try:
+        return str(path.resolve().relative_to(default_rules_dir().parent))
+    except ValueError:
+        return path.name
+
+
+def _render_slots(rules: Sequence[AnyRule]) -> list[str]:
+    """The built-in slots, then the pack's own (the default pack's and those the rules' cue
+    sets use), with the cue sets that use them."""
+    slots: dict[str, Slot] = dict(default_slots())
+    users: dict[str, list[str]] = {}
+    for cue, _ in _cue_sets(rules):
+        for name, slot in cue.slots.items():
+            slots.setdefault(name, slot)
+            users.setdefault(name, []).append(cue.name)
+    out = [
+        "",
+        "## Slots",
+        "",
+        "A template names a slot as `{name}`; it stands for any text the slot matches. Built in:",
+        "",
+        "| slot | stands for |",
+        "|---|---|",
+        *(f"| `{{{name}}}` | {help} |" for name, help in SLOT_HELP.items()),
+        "",
+        "A pack declares its own slots under `slots:` at the top of a cue file or a rule "
+        "file: a name and its phrases (an alternation, longest first) and/or a `pattern` "
+        "(a regular expression, which may use the built-in slots). Every template of the "
+        "pack may use them, a team's pack the default pack's too. The pack's slots:",
+        "",
+        "| slot | stands for | declared in | used by |",
+        "|---|---|---|---|",
+    ]
+    for name in sorted(slots):
+        slot = slots[name]
+        what = [slot.description] if slot.description else []
+        if slot.phrases:
+            what.append("、".join(slot.phrases))
+        if slot.pattern:
+            what.append(f"`{slot.pattern}`")
+        used = ", ".join(f"[`@{u}`](#cue-{u})" for u in sorted(set(users.get(name, [])))) or "-"
+        out.append(f"| `{{{name}}}` | {' — '.join(what)} | `{_where(slot.origin)}` | {used} |")
     return out
 
 
@@ -145,6 +203,7 @@ def render_rules(rules: Sequence[AnyRule]) -> str:
             *_example(rule),
         ]
     out += _render_cues(rules)
+    out += _render_slots(rules)
     out += _normalisation(rules)
     return "\n".join(out) + "\n"
 

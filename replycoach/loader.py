@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from .cues import CUE_PREFIX as CUE_PREFIX  # re-exported
-from .cues import Guard
+from .cues import SLOT_NAME, SLOTS, Guard, check_pack_template, fill_slots, slot_names, slot_pattern
 from .cues import _check_template as check_template
 from .errors import RuleFileError
 from .model import Position, Severity
@@ -102,6 +102,50 @@ class Evasion(_Strict):
         return value
 
 
+class Slot(_Strict):
+    """A pack's own template slot (``slots:`` at the top of a cue or rule file): a name any
+    template of the pack may write as ``{name}``, standing for one of ``phrases`` (an
+    alternation, longest first) or a match of ``pattern`` (a regular expression, which may
+    use the built-in slots). A bare list is short for ``{phrases: [...]}``."""
+
+    description: str = ""
+    phrases: list[Annotated[str, Field(min_length=1)]] = []
+    pattern: str | None = None
+    _origin: str = PrivateAttr(default="")
+
+    @property
+    def origin(self) -> str:
+        """``path:line`` where the slot is declared."""
+        return self._origin
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        unknown = [n for n in slot_names(value) if n not in SLOTS]
+        if unknown:
+            raise ValueError(
+                f"unknown slot {{{unknown[0]}}}: a slot's pattern may use the built-in slots "
+                f"only ({', '.join(f'{{{n}}}' for n in SLOTS)})"
+            )
+        _check_regex(slot_pattern((), value))
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Slot:
+        if not (self.phrases or self.pattern):
+            raise ValueError("a slot needs phrases or a pattern")
+        if re.compile(self.regex).match(""):
+            raise ValueError("a slot must not match the empty string")
+        return self
+
+    @property
+    def regex(self) -> str:
+        """The regular expression ``{name}`` stands for in a template."""
+        return slot_pattern(self.phrases, self.pattern)
+
+
 class CueSet(_Strict):
     """A named set of phrases and templates, referenced from rules as ``"@name"``."""
 
@@ -120,6 +164,19 @@ class CueSet(_Strict):
     examples: CueExamples = CueExamples()
     _origin: str = PrivateAttr(default="")
     _refs: dict[str, CueSet] = PrivateAttr(default_factory=dict)
+    _slots: dict[str, Slot] = PrivateAttr(default_factory=dict)
+
+    @property
+    def slots(self) -> dict[str, Slot]:
+        """The pack's own slots its templates use, by name, resolved by the loader."""
+        return self._slots
+
+    @property
+    def filled_templates(self) -> list[str]:
+        """Its templates with the pack's own slots put in (the built-in ones left as slots):
+        what the matcher compiles."""
+        regexes = {name: slot.regex for name, slot in self._slots.items()}
+        return [fill_slots(t, regexes) for t in self.templates]
 
     def antipatterns(self) -> list[str]:
         """Names of the cue sets its exceptions reference (``"@name"``)."""
@@ -512,16 +569,36 @@ Rule = Annotated[AnyRule, Field(discriminator="kind")]
 
 
 class RuleFile(_Strict):
-    """The top level of a rule file: its rules, and cue sets its rules (and the other files
-    of its pack) may reference as ``"@name"``."""
+    """The top level of a rule file: its rules, cue sets its rules (and the other files of
+    its pack) may reference as ``"@name"``, and slots any template of the pack may use as
+    ``{name}``."""
 
     rules: list[Rule] = []
     cues: list[CueSet] = []
+    slots: dict[str, Slot] = {}
+
+    @field_validator("slots", mode="before")
+    @classmethod
+    def _slot_names(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        for name in value:
+            if not isinstance(name, str) or not re.match(SLOT_NAME, name):
+                raise ValueError(
+                    f"@{name}: a slot's name is lower-case letters and _ ({SLOT_NAME})"
+                )
+            if name in SLOTS:
+                raise ValueError(
+                    f"@{name}: {{{name}}} is a built-in slot; choose another name "
+                    f"(built in: {', '.join(SLOTS)})"
+                )
+        # a bare list of phrases is short for {phrases: [...]}
+        return {k: {"phrases": v} if isinstance(v, list) else v for k, v in value.items()}
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleFile:
-        if not self.rules and not self.cues:
-            raise ValueError("a rule file needs 'rules' (or 'cues')")
+        if not self.rules and not self.cues and not self.slots:
+            raise ValueError("a rule file needs 'rules' (or 'cues', 'slots')")
         names = [c.name for c in self.cues]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -682,12 +759,29 @@ def _describe(error: Any) -> str:
 
 
 class _Parsed:
-    """One rule file, validated; its cue references not yet resolved."""
+    """One rule file, validated; its cue references and its templates' slots not yet
+    resolved."""
 
-    def __init__(self, rules: list[AnyRule], cues: list[CueSet], refs: list[_Ref]) -> None:
+    def __init__(
+        self,
+        rules: list[AnyRule],
+        cues: list[CueSet],
+        refs: list[_Ref],
+        slots: dict[str, _KnownSlot] | None = None,
+        templates: list[_SlotUse] | None = None,
+    ) -> None:
         self.rules = rules
         self.cues = cues
         self.refs = refs
+        self.slots = slots or {}
+        self.templates = templates or []
+
+
+_KnownSlot = Slot
+"""A pack's slot, its :attr:`Slot.origin` set."""
+
+_SlotUse = tuple[CueSet, str, str]
+"""A template that names a slot of the pack: its cue set, the template, ``path:line: field``."""
 
 
 _Ref = tuple[AnyRule, str, str]
@@ -763,10 +857,58 @@ def _parse(text: str, path: str) -> _Parsed:
                 number, where = line_of(["rules", i, "exceptions", k])
                 refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
     cues = list(parsed.cues)
+    uses: list[_SlotUse] = []
     for i, cue in enumerate(cues):
         number, _ = line_of(["cues", i])
         cue._origin = f"{path}:{number}"
-    return _Parsed(rules, cues, refs)
+        for k, template in enumerate(cue.templates):
+            if any(name not in SLOTS for name in slot_names(template)):
+                number, where = line_of(["cues", i, "templates", k])
+                uses.append((cue, template, f"{path}:{number}: {where}"))
+    slots: dict[str, _KnownSlot] = {}
+    for name, slot in parsed.slots.items():
+        number, _ = line_of(["slots", name])
+        slot._origin = f"{path}:{number}"
+        slots[name] = slot
+    return _Parsed(rules, cues, refs, slots, uses)
+
+
+def _link_slots(
+    uses: Iterable[_SlotUse], known: Mapping[str, _KnownSlot], problems: list[str]
+) -> None:
+    """Give each template's cue set the pack's slots it names; an unknown slot, or a
+    template the slots make unusable, is a problem naming the template's file and line."""
+    for cue, template, where in uses:
+        names = [n for n in slot_names(template) if n not in SLOTS]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            slots = ", ".join(f"{{{n}}}" for n in [*SLOTS, *sorted(known)])
+            problems.append(
+                f"{where}: cue set '{cue.name}': unknown slot {{{unknown[0]}}} (slots: {slots})"
+            )
+            continue
+        try:
+            check_pack_template(template, {n: known[n].regex for n in names})
+        except ValueError as exc:
+            problems.append(f"{where}: cue set '{cue.name}': {exc}")
+            continue
+        cue._slots.update({n: known[n] for n in names})
+
+
+def _gather_slots(
+    parsed: Sequence[_Parsed], known: dict[str, _KnownSlot], problems: list[str]
+) -> dict[str, _KnownSlot]:
+    """``known`` with the slots ``parsed`` declare; a name declared twice is a problem."""
+    for p in parsed:
+        for name, slot in p.slots.items():
+            if name in known:
+                problems.append(
+                    f"{slot.origin}: slots.{name}: slot {{{name}}} is already defined "
+                    f"({known[name].origin}); choose another name"
+                )
+                continue
+            known[name] = slot
+    return known
 
 
 def _link_antipatterns(
@@ -789,6 +931,7 @@ def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[A
     """Resolve every ``@name`` against the cue sets of the default pack and of ``parsed``."""
     known: dict[str, CueSet] = dict(default_cues()) if with_defaults else {}
     problems: list[str] = []
+    slots = _gather_slots(parsed, dict(default_slots()) if with_defaults else {}, problems)
     for p in parsed:
         for cue in p.cues:
             if cue.name in known and known[cue.name] is not cue:
@@ -799,6 +942,7 @@ def _resolve(parsed: Sequence[_Parsed], *, with_defaults: bool = True) -> list[A
                 continue
             known[cue.name] = cue
     for p in parsed:
+        _link_slots(p.templates, slots, problems)
         _link_antipatterns(p.cues, known, problems)
         for rule, name, where in p.refs:
             found = known.get(name)
@@ -872,10 +1016,20 @@ def load_rules(path: str | Path) -> list[AnyRule]:
 
 
 def load_cues(path: str | Path) -> dict[str, CueSet]:
-    """The cue sets of a file, or of every ``*.yaml`` in a directory, by name."""
+    """The cue sets of a file, or of every ``*.yaml`` in a directory, by name. Their
+    templates may use the slots these files declare and those of the default pack."""
+    default_cues()  # (read again if its files changed)
+    return _load_cues(path)[0]
+
+
+def _load_cues(path: str | Path) -> tuple[dict[str, CueSet], dict[str, _KnownSlot]]:
     cues: dict[str, CueSet] = {}
     problems: list[str] = []
-    for parsed in _parse_paths([path]):
+    files = _parse_paths([path])
+    own = _gather_slots(files, {}, problems)
+    slots = {**(_DEFAULT_SLOTS or {}), **own}
+    for parsed in files:
+        _link_slots(parsed.templates, slots, problems)
         for cue in parsed.cues:
             if cue.name in cues:
                 problems.append(f"{cue.origin}: cues: cue set '{cue.name}' is defined twice")
@@ -883,10 +1037,11 @@ def load_cues(path: str | Path) -> dict[str, CueSet]:
     _link_antipatterns(cues.values(), {**(_DEFAULT_CUES or {}), **cues}, problems)
     if problems:
         raise RuleFileError(problems)
-    return cues
+    return cues, own
 
 
 _DEFAULT_CUES: dict[str, CueSet] | None = None
+_DEFAULT_SLOTS: dict[str, _KnownSlot] | None = None
 _DEFAULT_CUES_KEY = ""
 
 
@@ -894,7 +1049,7 @@ def default_cues() -> dict[str, CueSet]:
     """The cue sets of the default pack (``rules/cues/*.yaml``), by name: read again when
     the files' contents change, so that a long-running process never builds (and caches
     under the new contents' key) an engine with the cue sets it read at its start."""
-    global _DEFAULT_CUES, _DEFAULT_CUES_KEY
+    global _DEFAULT_CUES, _DEFAULT_SLOTS, _DEFAULT_CUES_KEY
     folder = default_rules_dir() / "cues"
     files = rule_files(folder) if folder.is_dir() else []
     digest = hashlib.blake2b(digest_size=16)
@@ -902,10 +1057,17 @@ def default_cues() -> dict[str, CueSet]:
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     key = digest.hexdigest()
     if _DEFAULT_CUES is None or key != _DEFAULT_CUES_KEY:
-        _DEFAULT_CUES = None  # (no stale sets to refer to while they are read)
-        _DEFAULT_CUES = load_cues(folder) if files else {}
+        _DEFAULT_CUES = _DEFAULT_SLOTS = None  # (nothing stale to refer to while read)
+        _DEFAULT_CUES, _DEFAULT_SLOTS = _load_cues(folder) if files else ({}, {})
         _DEFAULT_CUES_KEY = key
     return _DEFAULT_CUES
+
+
+def default_slots() -> dict[str, Slot]:
+    """The slots the default pack's cue files declare (``slots:`` in ``rules/cues/*.yaml``),
+    by name. Every template, a team's too, may use them."""
+    default_cues()
+    return dict(_DEFAULT_SLOTS or {})
 
 
 def load_paths(paths: Iterable[str | Path]) -> list[AnyRule]:

@@ -2,13 +2,13 @@
 every later start without YAML parsing, pydantic validation or rule compilation.
 
 An entry is keyed by everything the compiled engine depends on: the contents of every rule
-file (the default pack with its cue sets, and the user's), the engine's options, the
-replycoach version, the source of replycoach's own modules, the Python version and the
-normalisation table. Any
-change gives a new key, so an old entry is never used. Entries live in the private on-disk
-cache (:mod:`replycoach.cache`, checksummed); one that fails to load, or holds anything but
-an engine stored under the same key, is rebuilt. The cache can make a start faster, never
-change a finding.
+file (the default pack with its cue sets and slots, and the user's; the default pack's cue
+files even when its rules are not loaded, as every pack may use their cue sets and slots),
+the engine's options, the replycoach version, the source of replycoach's own modules, the
+Python version and the normalisation table. Any change gives a new key, so an old entry is
+never used. Entries live in the private on-disk cache (:mod:`replycoach.cache`,
+checksummed); one that fails to load, or holds anything but an engine stored under the same
+key, is rebuilt. The cache can make a start faster, never change a finding.
 
 What is pickled does not know the rule language's fields: each validated rule (a pydantic
 model) is stored as :class:`RuleFields`, a plain object with the same field values, which
@@ -278,8 +278,14 @@ def cache_key(sources: Iterable[str | Path], options: Mapping[str, Any]) -> str:
     if not _CODE:
         return ""
     parts = [_CODE.encode()]
+    # every pack resolves its cue sets (@name) and slots ({name}) against the default
+    # pack's cue files too, even when the default rules are not loaded
     try:
-        for source in sources:
+        defaults = [default_rules_dir() / "cues"]
+    except Exception:  # no default pack: the loader says so
+        defaults = []
+    try:
+        for source in [*sources, *(d for d in defaults if d.is_dir())]:
             for file in _key_files(source):
                 data = file.read_bytes()
                 name = str(file).encode("utf-8", "surrogatepass")

@@ -145,8 +145,8 @@ def test_a_cue_sets_literal_screen_changes_no_match() -> None:
         for line in (data / name).read_text(encoding="utf-8").splitlines()
     ]
     for cue in default_cues().values():
-        screened = CueMatcher(cue.phrases, cue.templates, cue.exceptions)
-        plain = CueMatcher(cue.phrases, cue.templates, cue.exceptions)
+        screened = CueMatcher(cue.phrases, cue.filled_templates, cue.exceptions)
+        plain = CueMatcher(cue.phrases, cue.filled_templates, cue.exceptions)
         plain.screen = None
         assert screened.screen is not None or not screened.triggers, cue.name
         for text in texts:
