@@ -22,8 +22,8 @@ caught, false positives on clean; vague-answer, then absolute-promise):
 - ``own-words-5``, hedges with a basis or a check in other words (我确认下再回您, 帮您瞅一眼物流,
   快递小哥说, 从系统上看, 按以往): vague-answer 4/4 and 5/16 before, 4/4 and 0/16 after.
 - ``own-words-6``, 保证 as ensure, 一定 as must, and a guess at what went wrong
-  (快递员肯定是送错楼了, 一定是仓库漏发了): absolute-promise 6/6 and 2/11 before, 6/6 and 0/11 after (百分百纯棉 flags,
-  as written2 labels it).
+  (快递员肯定是送错楼了, 一定是仓库漏发了): absolute-promise 6/6 and 2/11 before,
+  6/6 and 0/11 after (百分百纯棉 flags, as written2 labels it).
 
 A line with ``known_miss`` is one the rules still miss (or wrongly flag), and why.
 Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as
