@@ -24,6 +24,9 @@ caught, false positives on clean; vague-answer, then absolute-promise):
 - ``own-words-6``, 保证 as ensure, 一定 as must, and a guess at what went wrong
   (快递员肯定是送错楼了, 一定是仓库漏发了): absolute-promise 6/6 and 2/11 before,
   6/6 and 0/11 after (百分百纯棉 flags, as written2 labels it).
+- ``own-words-7``, a forecast left as a guess by 吧 with no hedging word (周三会到吧, 下个月才发吧),
+  and suggestions or decisions with 吧 (您先试试重启吧, 能退的，放心吧): vague-answer 0/6 and 0/7
+  before, 6/6 and 0/7 after.
 
 A line with ``known_miss`` is one the rules still miss (or wrongly flag), and why.
 Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as
