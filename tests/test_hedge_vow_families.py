@@ -27,6 +27,8 @@ caught, false positives on clean; vague-answer, then absolute-promise):
 - ``own-words-7``, a forecast left as a guess by 吧 with no hedging word (周三会到吧, 下个月才发吧),
   and suggestions or decisions with 吧 (您先试试重启吧, 能退的，放心吧): vague-answer 0/6 and 0/7
   before, 6/6 and 0/7 after.
+- ``own-words-8``, JD's formal register (暂无法给出准确答复, 无法获知, 尚不明确, 没有确切的到货信息,
+  是否兼容暂不明确): vague-answer 0/7 and 0/4 before, 6/7 and 0/4 after.
 
 A line with ``known_miss`` is one the rules still miss (or wrongly flag), and why.
 Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as
