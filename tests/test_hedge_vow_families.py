@@ -29,6 +29,10 @@ caught, false positives on clean; vague-answer, then absolute-promise):
   before, 6/6 and 0/7 after.
 - ``own-words-8``, JD's formal register (暂无法给出准确答复, 无法获知, 尚不明确, 没有确切的到货信息,
   是否兼容暂不明确): vague-answer 0/7 and 0/4 before, 6/7 and 0/4 after.
+- ``own-words-9``, written after all the above as a last check (稀里糊涂, 拿不定, 不好一概而论,
+  估不出来, 不敢打保票; 拽一百年也断不了, 妥妥滴没跑, 保准): 5/8 and 0/3, 5/6 and 0/4 before;
+  8/8 and 0/3, 5/6 and 0/4 after (a topic such as 规则 or 政策 no longer counts as a reason:
+  vague-answer reads @doubt-reason, the causes of a doubt, not @reason).
 
 A line with ``known_miss`` is one the rules still miss (or wrongly flag), and why.
 Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as
