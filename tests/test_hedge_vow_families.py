@@ -33,6 +33,9 @@ caught, false positives on clean; vague-answer, then absolute-promise):
   估不出来, 不敢打保票; 拽一百年也断不了, 妥妥滴没跑, 保准): 5/8 and 0/3, 5/6 and 0/4 before;
   8/8 and 0/3, 5/6 and 0/4 after (a topic such as 规则 or 政策 no longer counts as a reason:
   vague-answer reads @doubt-reason, the causes of a doubt, not @reason).
+- ``own-words-10``, other goods (toys, books, medicine, tours): 做不了准, 没法打包票, 还两说,
+  不确切知道; 包到, 一定带好 as an instruction: 6/10 and 0/4, 5/6 and 1/4 before; 10/10 and 0/4,
+  5/6 and 0/4 after.
 
 A line with ``known_miss`` is one the rules still miss (or wrongly flag), and why.
 Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as
