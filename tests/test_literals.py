@@ -83,7 +83,11 @@ def _templates() -> list[str]:
     from replycoach.cues import expand_template
     from replycoach.loader import default_cues
 
-    return [normalize(expand_template(t)) for cue in default_cues().values() for t in cue.templates]
+    return [
+        normalize(expand_template(t))
+        for cue in default_cues().values()
+        for t in cue.filled_templates
+    ]
 
 
 @pytest.mark.parametrize("pattern", PATTERNS + rule_patterns() + _templates()[::7])
