@@ -219,14 +219,14 @@ WRITTEN3_FLOORS = {
 WRITTEN4_FLOORS = {
     "absolute-promise": (0.76, 0.007),
     "bare-unavailable": (0.63, 0.0),
-    "blame-shifting": (0.54, 0.0),
+    "blame-shifting": (1.0, 0.0),  # first reading 0.545; tuned on its families since
     "blunt-bargain-refusal": (0.81, 0.0),
-    "complaint-without-apology": (0.84, 0.0),
+    "complaint-without-apology": (1.0, 0.0),  # first reading 0.846
     "flat-refusal": (0.78, 0.021),
     "honorific-you": (1.0, 0.0),
     "privacy-leak": (1.0, 0.0),
     "pronoun-balance": (1.0, 0.0),
-    "rude-language": (0.66, 0.0),
+    "rude-language": (1.0, 0.0),  # first reading 0.667
     "vague-answer": (0.69, 0.007),
 }
 

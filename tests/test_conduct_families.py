@@ -1,0 +1,60 @@
+"""blame-shifting, rude-language and complaint-without-apology on the families of their misses on
+written4 (issue 10): tests/data/paraphrases_gen_conduct.jsonl, written by hand for this test (not
+corpus text) before the rules were changed, 5-8 flagged paraphrases per family in other words,
+other products and registers (亲/小妹/咱家, no punctuation, 哦/哈/呢, [微笑], traditional
+characters) and clean look-alikes for each (您反映的问题, 可能是水温没调好, 连衣裙都不会起球,
+我正忙着帮您查, 敏感肌用了会过敏吗, 怎么成为会员).
+
+First reading, before any change: blame-shifting 4/34 flagged lines found, rude-language 13/25,
+complaint-without-apology 0/11, no clean line fired (0/46). After: 34/34, 24/25, 11/11, 0/46.
+A line with ``known_miss`` is one the rules still miss, and why."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import pytest
+
+from replycoach import Engine
+
+CASES = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "paraphrases_gen_conduct.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            c,
+            id=f"{c['rule']}-{c['family']}-{c['label']}-{i}",
+            marks=[pytest.mark.xfail(reason=c["known_miss"], strict=True)]
+            if "known_miss" in c
+            else [],
+        )
+        for i, c in enumerate(CASES)
+    ],
+)
+def test_family(case: dict[str, str]) -> None:
+    found = {f.rule for f in Engine.default().check(case["text"], customer=case.get("customer"))}
+    assert (case["rule"] in found) == (case["label"] == "flag"), case
+
+
+def test_every_family_has_flagged_lines_and_clean_look_alikes() -> None:
+    kinds: dict[tuple[str, str], collections.Counter[str]] = collections.defaultdict(
+        collections.Counter
+    )
+    for c in CASES:
+        kinds[c["rule"], c["family"]][c["label"]] += 1
+    assert {rule for rule, _ in kinds} == {
+        "blame-shifting",
+        "rude-language",
+        "complaint-without-apology",
+    }
+    for family, count in kinds.items():
+        assert count["flag"] >= 5 and count["clean"] >= 3, (family, dict(count))
