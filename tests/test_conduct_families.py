@@ -5,8 +5,14 @@ other products and registers (亲/小妹/咱家, no punctuation, 哦/哈/呢, [�
 characters) and clean look-alikes for each (您反映的问题, 可能是水温没调好, 连衣裙都不会起球,
 我正忙着帮您查, 敏感肌用了会过敏吗, 怎么成为会员).
 
-First reading, before any change: blame-shifting 4/34 flagged lines found, rude-language 13/25,
-complaint-without-apology 0/11, no clean line fired (0/46). After: 34/34, 24/25, 11/11, 0/46.
+Batch 1 (the families of the written4 misses), first reading before any change:
+blame-shifting 4/34 flagged lines found, rude-language 13/25, complaint-without-apology 0/11, no
+clean line fired (0/46); after the first fixes 34/34, 24/25, 11/11, 0/46. Batch 2 (``"batch": 2``,
+other wordings of the same families and a new one, the reproach 签收前怎么不先验货), written after
+those fixes and read once before any further change: 11/23, 8/18, 4/9, 0/31 fired, which is the
+honest figure for how far the first fixes reached; after the second fixes 22/23, 16/18, 9/9, 0/31.
+Batch 3 (``"batch": 3``, three reproaches and two look-alikes written after the second fixes, to
+give that family five flagged lines): 2/3 found at first reading, 3/3 after.
 A line with ``known_miss`` is one the rules still miss, and why."""
 
 from __future__ import annotations
