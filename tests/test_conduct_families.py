@@ -13,6 +13,10 @@ those fixes and read once before any further change: 11/23, 8/18, 4/9, 0/31 fire
 honest figure for how far the first fixes reached; after the second fixes 22/23, 16/18, 9/9, 0/31.
 Batch 3 (``"batch": 3``, three reproaches and two look-alikes written after the second fixes, to
 give that family five flagged lines): 2/3 found at first reading, 3/3 after.
+Batch 4 (``"batch": 4``, families no written set had shown: only a middleman, can-you-blame-us,
+the customer omitted it; sarcasm, dare-you, rushing; overcharged, shown as done but not), read
+once before any change: blame 3/14, rude 0/14, complaint 1/7, 0/23 clean fired; after 14/14,
+14/14, 7/7, 0/23.
 A line with ``known_miss`` is one the rules still miss, and why."""
 
 from __future__ import annotations
