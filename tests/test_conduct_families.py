@@ -17,6 +17,8 @@ Batch 4 (``"batch": 4``, families no written set had shown: only a middleman, ca
 the customer omitted it; sarcasm, dare-you, rushing; overcharged, shown as done but not), read
 once before any change: blame 3/14, rude 0/14, complaint 1/7, 0/23 clean fired; after 14/14,
 14/14, 7/7, 0/23.
+Batch 5 (``"batch": 5``, eight more flagged lines to give every family at least five): 5/8
+found at first reading; after 8/8.
 A line with ``known_miss`` is one the rules still miss, and why."""
 
 from __future__ import annotations
