@@ -262,24 +262,49 @@ def check_files(
     workers: int,
     progress: Callable[[FileResult], None] | None = None,
 ) -> Iterator[FileResult]:
-    """Each job's result, in order, checked on a pool of ``workers`` processes."""
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(engine,)) as pool:
-        pending: list[tuple[Job, Future[FileResult] | list[Future[FileResult | None]]]] = []
-        for job in jobs:
-            pieces = split(job, workers)
-            if pieces is None:
-                pending.append((job, pool.submit(_check_whole, job)))
-            else:
-                pending.append((job, [pool.submit(_check_piece, p) for p in pieces]))
-        for job, work in pending:
-            if isinstance(work, list):
-                parts = [f.result() for f in work]
-                if any(p is None for p in parts):
-                    result = check_file(engine, *job)  # read whole: the pieces never decide
+    """Each job's result, in order, checked on ``workers`` processes: this one and a pool of
+    ``workers - 1``. The pool takes the work from the end, this process from the start
+    (each unit the pool has not begun is withdrawn from it and done here), so they meet
+    wherever the work happens to divide, with no process left idle and none started that
+    the work does not need."""
+    global _WORKER
+    _WORKER = engine  # this process checks too
+    units: list[list[Job | Piece]] = []
+    for job in jobs:
+        pieces = split(job, workers)
+        units.append([job] if pieces is None else list(pieces))
+    flat = [(k, unit) for k, parts in enumerate(units) for unit in parts]
+    # The first unit is checked before the pool starts: the processes it forks then inherit
+    # an engine warmed up (automata built, expressions compiled) instead of each warming
+    # its own.
+    first = _check_unit(flat[0][1]) if flat else None
+    with ProcessPoolExecutor(
+        max(1, workers - 1), initializer=_init_worker, initargs=(engine,)
+    ) as pool:
+        futures: dict[int, Future[FileResult | None]] = {}
+        for n in reversed(range(1, len(flat))):
+            futures[n] = pool.submit(_check_unit, flat[n][1])
+        at = 0
+        for k, job in enumerate(jobs):
+            parts: list[FileResult | None] = []
+            while at < len(flat) and flat[at][0] == k:
+                if at == 0:
+                    parts.append(first)
                 else:
-                    result = _merge(job[0], [p for p in parts if p is not None])
+                    future = futures.pop(at)
+                    parts.append(_check_unit(flat[at][1]) if future.cancel() else future.result())
+                at += 1
+            if len(units[k]) == 1 and isinstance(units[k][0], tuple):
+                result = parts[0]
+                assert result is not None  # a whole file always has a result
+            elif any(p is None for p in parts):
+                result = check_file(engine, *job)  # read whole: the pieces never decide
             else:
-                result = work.result()
+                result = _merge(job[0], [p for p in parts if p is not None])
             if progress:
                 progress(result)
             yield result
+
+
+def _check_unit(unit: Job | Piece) -> FileResult | None:
+    return _check_piece(unit) if isinstance(unit, Piece) else _check_whole(unit)

@@ -217,7 +217,7 @@ WRITTEN3_FLOORS = {
 # rule has been changed with it in view. The floors are that first reading (so they guard
 # against losing ground, not a target); see tests/data/labelled/README.md.
 WRITTEN4_FLOORS = {
-    "absolute-promise": (0.76, 0.007),
+    "absolute-promise": (1.0, 0.0),  # tuned on it since (gen-b); first reading 0.769 / 0.007
     "bare-unavailable": (0.63, 0.0),
     "blame-shifting": (1.0, 0.0),  # first reading 0.545; tuned on its families since
     "blunt-bargain-refusal": (0.81, 0.0),
@@ -227,7 +227,7 @@ WRITTEN4_FLOORS = {
     "privacy-leak": (1.0, 0.0),
     "pronoun-balance": (1.0, 0.0),
     "rude-language": (1.0, 0.0),  # first reading 0.667
-    "vague-answer": (0.69, 0.007),
+    "vague-answer": (1.0, 0.0),  # tuned on it since (gen-b); first reading 0.692 / 0.007
 }
 
 

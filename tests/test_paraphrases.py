@@ -4,7 +4,9 @@ and tests/data/paraphrases_heldout.jsonl (written afterwards and not tuned on);
 tests/data/paraphrases_conduct.jsonl covers blame-shifting, rude-language, privacy-leak,
 honorific-you and pronoun-balance; tests/data/paraphrases_rules.jsonl the weak points of
 bare-unavailable, blunt-bargain-refusal, flat-refusal, vague-answer, absolute-promise,
-complaint-without-apology, blame-shifting and rude-language. Every rule
+complaint-without-apology, blame-shifting and rude-language;
+tests/data/paraphrases_refusal_families.jsonl the families of written4's misses for
+flat-refusal, bare-unavailable and blunt-bargain-refusal. Every rule
 finds at least 90 % of its flag lines and fires on none of its clean lines.
 ``python bench/paraphrase_recall.py [--file …] --misses`` prints the figures."""
 
@@ -24,6 +26,7 @@ FILES = (
     "paraphrases_heldout.jsonl",
     "paraphrases_conduct.jsonl",
     "paraphrases_rules.jsonl",
+    "paraphrases_refusal_families.jsonl",
 )
 
 
