@@ -55,6 +55,8 @@ def main() -> None:
     for rule in replycoach.Engine.default().rules:
         if isinstance(rule, SubstitutionRule):
             for word, suggestions in rule.swap.items():
+                if word.startswith("@"):
+                    continue  # a cue set: no word prh could hold
                 prh += [f"  - expected: {suggestions[0]}", f"    pattern: {word}"]
                 words += 1
     (out / "prh.yml").write_text("\n".join(prh) + "\n", encoding="utf-8")

@@ -132,9 +132,9 @@ def main() -> None:
     words: set[str] = set()
     for rule in engine.rules:
         if isinstance(rule, ExistenceRule):
-            words.update(rule.words)
+            words.update(w for w in rule.words if not w.startswith("@"))
         elif isinstance(rule, SubstitutionRule):
-            words.update(rule.swap)
+            words.update(w for w in rule.swap if not w.startswith("@"))
     alternation = re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True)))
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.rounds):

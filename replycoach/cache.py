@@ -90,6 +90,9 @@ def load(name: str, key: str) -> Any | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or not _owned_by_me(st) or st.st_size > _MAX_BYTES:
             return None
+        if st.st_mtime_ns < _recent():
+            with contextlib.suppress(OSError, NotImplementedError):
+                os.utime(fd)  # still in use: not among the oldest the pruning removes
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read()
     except OSError:
@@ -127,6 +130,49 @@ def store(name: str, key: str, value: Any) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        _prune_once(path.parent)
+
+
+_BUDGET = 192 * 1024 * 1024
+"""What the entries may take together: past it, the least recently used go (down to three
+quarters of it), so that a cache fed by every rule edit and every upgrade stays bounded."""
+
+_pruned = False
+
+
+def _recent() -> int:
+    """An entry used since this (nanoseconds, a day ago) is not touched again on a load."""
+    import time
+
+    return time.time_ns() - 86_400 * 10**9
+
+
+def _prune_once(directory: Path) -> None:
+    """The first store of a process removes the least recently used entries (the oldest
+    modification times: a load touches an entry a day old) while the cache holds more than
+    :data:`_BUDGET`. Entries are recomputed when missing, so removing one is always safe."""
+    global _pruned
+    if _pruned:
+        return
+    _pruned = True
+    entries = []
+    total = 0
+    with contextlib.suppress(OSError), os.scandir(directory) as found:
+        for entry in found:
+            if not entry.name.endswith(".bin") or not entry.is_file(follow_symlinks=False):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            entries.append((st.st_mtime_ns, st.st_size, entry.path))
+            total += st.st_size
+    if total <= _BUDGET:
+        return
+    entries.sort()
+    for _, size, path in entries:
+        if total <= _BUDGET * 3 // 4:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            total -= size
 
 
 def cached(name: str, key: str, compute: Callable[[], T]) -> T:

@@ -85,8 +85,10 @@ def _render_cues(rules: Sequence[AnyRule]) -> list[str]:
         "## Cue sets",
         "",
         "Named sets of phrases and templates that rules reference as `@name` in a condition "
-        '(`none: ["@apology"]`), in `exceptions` or among an existence rule\'s `words` '
-        '(`words: [滚, "@impatience"]`). A template is a regular expression over the normalised '
+        '(`none: ["@apology"]`), in `exceptions`, among an existence rule\'s `words` '
+        '(`words: [滚, "@impatience"]`) or as a key of a substitution rule\'s `swap` '
+        '(`"@vow-shape": [尽量]`: its matches get those rewrites, never applied by `fix`). '
+        "A template is a regular expression over the normalised "
         "text with [slots](#slots) (`{verb}`: any verb; `{party}`: a slot of the pack). "
         "`not in` lists the contexts in which a match does not count. Defined in "
         "`rules/cues/*.yaml`; a team's rule file may add its own under `cues:`.",

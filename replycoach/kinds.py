@@ -385,25 +385,22 @@ class PhraseChecker(Checker):
 
     def __init__(self, rule: ExistenceRule | SubstitutionRule, severity: Severity) -> None:
         super().__init__(rule, severity)
-        swap: Mapping[str, Sequence[str]]
         self._safe = False
+        # Words may name cue sets (an existence rule's ``@impatience``, a substitution
+        # rule's ``"@vow-shape": [尽量]``): their phrases and templates count as words,
+        # with the rule's guards; their matches get the suggestions given with them.
+        entries: Mapping[str, Sequence[str]]
         if rule.kind == "substitution":
-            swap = rule.swap
+            entries = rule.swap
             self._safe = rule.fix == "safe"
         else:
-            swap = dict.fromkeys(
-                (w for w in rule.words if not w.startswith(CUE_PREFIX)), rule.suggest
-            )
+            entries = dict.fromkeys(rule.words, rule.suggest)
+        swap = {w: s for w, s in entries.items() if not w.startswith(CUE_PREFIX)}
+        named = [(w[len(CUE_PREFIX) :], s) for w, s in entries.items() if w.startswith(CUE_PREFIX)]
         self._swap = {normalize(word): list(s) for word, s in swap.items()}
         self.triggers = tuple(self._swap)
-        # An existence rule's words may name cue sets (``@impatience``): their phrases and
-        # templates count as words, with the rule's guards; their matches get ``suggest``.
-        self._cues = [
-            compile_cue(rule.cues[w[len(CUE_PREFIX) :]], rule.not_in)
-            for w in getattr(rule, "words", [])
-            if w.startswith(CUE_PREFIX)
-        ]
-        self._cue_suggest = list(getattr(rule, "suggest", []))
+        self._cues = [compile_cue(rule.cues[name], rule.not_in) for name, _ in named]
+        self._cue_suggests = [list(s) for _, s in named]
         self._primer = _Primer(self._cues)
         if self._cues:
             if all(c.screenable for c in self._cues):
@@ -469,12 +466,11 @@ class PhraseChecker(Checker):
                 words = {**evasive, **words}
         if self._cues:
             self._primer.prime(norm)
-            cued = {
-                span: self._cue_suggest
-                for cue in self._cues
-                for span in cue.accepted(norm)
-                if span not in words
-            }
+            cued: dict[tuple[int, int], list[str]] = {}
+            for cue, suggestions in zip(self._cues, self._cue_suggests, strict=True):
+                for span in cue.accepted(norm):
+                    if span not in words:
+                        cued.setdefault(span, suggestions)
             if cued:
                 spans = merge_spans(spans, cued)
                 words = {**cued, **words}
@@ -678,6 +674,10 @@ class CountChecker(Checker):
     def check(self, ctx: Context) -> list[Finding]:
         text, norm = ctx.text, ctx.norm
         rule = self.spec
+        # Each match is an occurrence of a word, and the matches do not overlap: there are
+        # no more of them than the words' counts (most replies with a 我 have one).
+        if sum(norm.count(w) for w in self.triggers) < rule.min:
+            return []
         spans = self._words.find(norm)
         if len(spans) < rule.min:
             return []

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 _LIMIT = 128
@@ -228,32 +229,13 @@ def top_branches(pattern: str) -> list[str]:
     """
     if pattern.startswith("(?") and not pattern.startswith(("(?:", "(?=", "(?!", "(?<")):
         return [pattern]  # global flags
-    while pattern.startswith("(?:") and _closing(pattern, 0) == len(pattern) - 1:
+    while pattern.startswith("(?:") and _closing(pattern) == len(pattern) - 1:
         pattern = pattern[3:-1]
-    pieces, depth, start, i = [], 0, 0, 0
-    in_class = False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-        elif c == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "^":
-                i += 1
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1  # a leading ] is a character of the class
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
+    pieces, start = [], 0
+    for i, c, depth in _syntax(pattern):
+        if c == "|" and depth == 0:
             pieces.append(pattern[start:i])
             start = i + 1
-        i += 1
     pieces.append(pattern[start:])
     try:
         for piece in pieces:
@@ -263,31 +245,35 @@ def top_branches(pattern: str) -> list[str]:
     return pieces
 
 
-def _closing(pattern: str, at: int) -> int:
-    """Index of the parenthesis that closes the one at ``at`` (-1 if none)."""
-    depth, i, in_class = 0, at, False
+def _closing(pattern: str) -> int:
+    """Index of the parenthesis that closes the one ``pattern`` starts with (-1 if none)."""
+    for i, c, depth in _syntax(pattern):
+        if c == ")" and depth == 0:
+            return i
+    return -1
+
+
+def _syntax(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, depth)`` of each parenthesis and ``|`` of ``pattern`` outside
+    character classes and escapes (depth: of the parentheses, after the character)."""
+    depth, i, in_class = 0, 0, False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
             i += 2
             continue
         if in_class:
-            if c == "]":
-                in_class = False
+            in_class = c != "]"
         elif c == "[":
             in_class = True
             if pattern[i + 1 : i + 2] == "^":
                 i += 1
             if pattern[i + 1 : i + 2] == "]":
-                i += 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+                i += 1  # a leading ] is a character of the class
+        elif c in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[c]
+            yield i, c, depth
         i += 1
-    return -1
 
 
 _FIRST_LIMIT = 256

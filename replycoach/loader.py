@@ -382,7 +382,9 @@ class ExistenceRule(_PhraseBase):
 
 class SubstitutionRule(_PhraseBase):
     """Flags each key of ``swap`` and offers its replacements. With ``fix: safe``, a word
-    with exactly one replacement is rewritten by ``fix``."""
+    with exactly one replacement is rewritten by ``fix``. A key written ``@name`` stands
+    for the cue set ``name``: each of its matches gets that key's replacements, for a person
+    to choose (``"@vow-shape": [尽量, 争取]``); ``fix`` never applies them."""
 
     kind: Literal["substitution"]
     swap: dict[str, list[str]] = Field(min_length=1)
@@ -851,6 +853,11 @@ def _parse(text: str, path: str) -> _Parsed:
             for k, entry in enumerate(rule.words):
                 if entry.startswith(CUE_PREFIX):
                     number, where = line_of(["rules", i, "words", k])
+                    refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
+        if isinstance(rule, SubstitutionRule):
+            for entry in rule.swap:
+                if entry.startswith(CUE_PREFIX):
+                    number, where = line_of(["rules", i, "swap", entry])
                     refs.append((rule, entry[len(CUE_PREFIX) :], f"{path}:{number}: {where}"))
         for k, entry in enumerate(getattr(rule, "exceptions", [])):
             if entry.startswith(CUE_PREFIX):

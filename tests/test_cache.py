@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,27 @@ def test_entries_and_directories_of_another_user_are_not_trusted(
     cache.cache_dir.cache_clear()
     assert cache.cache_dir() is None
     assert cache.cached("t", "k", lambda: 2) == 2  # computed, not read from there
+
+
+def test_a_full_cache_drops_its_least_recently_used_entries(
+    private_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_BUDGET", 4000)
+    monkeypatch.setattr(cache, "_pruned", True)  # one pruning per process: not yet
+    for n in range(8):
+        cache.store("thing", str(n), "x" * 1000)
+    entries = sorted(private_dir.glob("thing-*.bin"))
+    assert len(entries) == 8
+    day, now = 86_400 * 10**9, time.time_ns()
+    for n in range(8):  # entry n last used n days ago... except entry 7, loaded just now
+        path = cache._entry("thing", str(n))
+        assert path is not None
+        os.utime(path, ns=(now - n * day, now - n * day))
+    assert cache.load("thing", "7") == "x" * 1000  # an old entry in use is touched
+    monkeypatch.setattr(cache, "_pruned", False)
+    cache.store("other", "k", "y")  # the first store of a process prunes
+    kept = {n for n in range(8) if cache.load("thing", str(n)) is not None}
+    assert kept == {0, 7}  # the least recently used went, down to 3/4 of the budget
+    assert cache.load("other", "k") == "y"
+    cache.store("other", "k2", "z" * 5000)  # once per process only
+    assert cache.load("thing", "0") is not None

@@ -233,3 +233,39 @@ cues:
     path.write_text(bad, encoding="utf-8")
     with pytest.raises(RuleFileError, match=r"team.yaml:7: rules\[0\].exceptions\[1\]"):
         load_paths([path])
+
+
+def test_a_cue_set_as_a_substitution_key(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    text = """rules:
+  - id: no-vow
+    kind: substitution
+    severity: warning
+    message: 别打包票：“{match}”
+    fix: safe
+    swap:
+      保证: [尽量]
+      "@any-way": [一般不会]
+    not_in: [conditional]
+    source: {file: x.md, passage: y}
+    examples:
+      flag:
+        - {text: 我保证, span: 保证}
+        - {text: 怎么摔都不会坏, span: 怎么摔都不会, suggest: [一般不会]}
+      clean: [如果怎么摔都不会坏就好了]
+cues:
+  - name: any-way
+    templates: ['(?:怎么|随便){verb}{1,2}都不会']
+"""
+    path.write_text(text, encoding="utf-8")
+    assert run_test_rules([path]) == []
+    engine = Engine.from_paths(path, defaults=False)
+    found = engine.check("随便用都不会坏，我保证")
+    assert [(f.excerpt, f.suggestions, f.fixable) for f in found] == [
+        ("随便用都不会", ("一般不会",), False),  # a cue set's match: for a person to choose
+        ("保证", ("尽量",), True),
+    ]
+    assert engine.fix("随便用都不会坏，我保证") == "随便用都不会坏，我尽量"
+    path.write_text(text.replace('"@any-way": [', '"@any-ways": ['), encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"team.yaml:9: rules\[0\].swap.@any-ways"):
+        load_paths([path])

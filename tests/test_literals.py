@@ -118,6 +118,8 @@ def test_generated_text_with_a_match_holds_every_required_group(text: str) -> No
         ("(?:a)|(?:b)", ["(?:a)", "(?:b)"]),
         ("a[|]b|c\\|d|(?:e|f)", ["a[|]b", "c\\|d", "(?:e|f)"]),
         ("[]|]x|y", ["[]|]x", "y"]),
+        ("[(|]a|(?:b)c|[^]|)]", ["[(|]a", "(?:b)c", "[^]|)]"]),
+        ("(?:a|b)|(c)", ["(?:a|b)", "(c)"]),
         ("(?i)a|b", ["(?i)a|b"]),
         ("(?:a|b)c", ["(?:a|b)c"]),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,9 +136,13 @@ def test_word_set_lookups_answer_as_its_automaton(words: list[str], text: str) -
     assert direct.search(text) == automaton.search(text)  # type: ignore[attr-defined]
 
 
-def test_word_set_switches_to_its_automaton_with_the_same_answers() -> None:
+def test_word_set_switches_to_its_automaton_with_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from replycoach import kinds
     from replycoach.kinds import WordSet
 
+    monkeypatch.setattr(kinds, "_direct_left", 10**9)  # this process has looked up enough
     words = WordSet(["保证", "一定", "你", "您好", "你好"])
     texts = ["我保证明天一定发货，你放心", "你好你好您好", "保证一定你"] * 40
     expected = [(sorted(_hits(words, t)), words.spans(t)) for t in texts]
@@ -145,6 +150,22 @@ def test_word_set_switches_to_its_automaton_with_the_same_answers() -> None:
     assert [(sorted(_hits(words, t)), words.spans(t)) for t in texts] == expected
     fresh = WordSet(words.words, ordered=True)
     assert [(sorted(_hits(fresh, t)), fresh.spans(t)) for t in texts[:3]] == expected[:3]
+    assert fresh._index is not None  # answered by look-ups
+
+
+def test_word_sets_stop_looking_up_once_the_process_has_looked_up_enough(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from replycoach import kinds
+    from replycoach.kinds import WordSet
+
+    monkeypatch.setattr(kinds, "_direct_left", 50)
+    first, second = WordSet(["保证", "一定"]), WordSet(["你", "您好"])
+    assert first.spans("我保证明天一定发货，你放心" * 5) == [(1, 3), (5, 7)] + [
+        (k * 13 + a, k * 13 + b) for k in range(1, 5) for a, b in ((1, 3), (5, 7))
+    ]
+    assert kinds._direct_left <= 0  # that text used up what all sets may look up
+    assert second.spans("你好") == [(0, 1)] and second._index is None  # built at once
 
 
 _JSON = st.recursive(
