@@ -22,6 +22,8 @@ found at first reading; after 8/8.
 Batch 6 (``"batch": 6``, fresh wordings across the families in mixed registers, written after
 all the fixes above): blame 6/10, rude 3/10, complaint 4/7 at first reading, 0/11 clean fired;
 after 10/10, 10/10, 7/7.
+Batch 7 (``"batch": 7``, spot checks on other products: tickets, pets, flowers, car film):
+blame 3/8, rude 5/8, complaint 3/5 at first reading, 0/8 clean fired; after 6/8, 8/8, 5/5.
 A line with ``known_miss`` is one the rules still miss, and why."""
 
 from __future__ import annotations
