@@ -220,14 +220,14 @@ WRITTEN3_FLOORS = {
 WRITTEN4_FLOORS = {
     "absolute-promise": (1.0, 0.0),  # tuned on it since (gen-b); first reading 0.769 / 0.007
     "bare-unavailable": (1.0, 0.0),  # tuned on it since (gen-a); first reading 0.636 / 0.0
-    "blame-shifting": (0.54, 0.0),
+    "blame-shifting": (1.0, 0.0),  # tuned on it since (gen-c); first reading 0.545 / 0.0
     "blunt-bargain-refusal": (1.0, 0.0),  # tuned on it since (gen-a); first reading 0.818 / 0.0
-    "complaint-without-apology": (0.84, 0.0),
+    "complaint-without-apology": (1.0, 0.0),  # tuned on it since (gen-c); first reading 0.846
     "flat-refusal": (1.0, 0.0),  # tuned on it since (gen-a); first reading 0.786 / 0.021
     "honorific-you": (1.0, 0.0),
     "privacy-leak": (1.0, 0.0),
     "pronoun-balance": (1.0, 0.0),
-    "rude-language": (0.66, 0.0),
+    "rude-language": (1.0, 0.0),  # first reading 0.667
     "vague-answer": (1.0, 0.0),  # tuned on it since (gen-b); first reading 0.692 / 0.007
 }
 
