@@ -1,7 +1,7 @@
 """Per-rule recall and false-positive rate of the default rules on the hand-labelled sets.
 
     python bench/recall.py [-v] [--json] [--data tests/data/labelled]
-                           [--set real|written|written2|written3|written4|ecd|all]
+                           [--set real|written|written2|written3|written4|written5|ecd|all]
 
 The labelled files (see ``tests/data/labelled/README.md``) give, per item and rule, ``flag``,
 ``clean`` or ``unsure``. For each rule this prints:
@@ -37,6 +37,7 @@ WRITTEN = ("written.jsonl",)
 WRITTEN2 = ("written2.jsonl",)
 WRITTEN3 = ("written3.jsonl",)
 WRITTEN4 = ("written4.jsonl",)
+WRITTEN5 = ("written5.jsonl",)
 ECD = ("ecd_replies.jsonl", "ecd_pairs.jsonl")
 SETS = {
     "real": REAL,
@@ -44,8 +45,9 @@ SETS = {
     "written2": WRITTEN2,
     "written3": WRITTEN3,
     "written4": WRITTEN4,
+    "written5": WRITTEN5,
     "ecd": ECD,
-    "all": REAL + WRITTEN + WRITTEN2 + WRITTEN3 + ECD,
+    "all": REAL + WRITTEN + WRITTEN2 + WRITTEN3 + WRITTEN4 + ECD,
 }
 
 
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         default="real",
         help=(
             "real: JD replies/pairs/positions (default); written, written2, written3: the "
-            "held-out sets written by hand; ecd: real Taobao replies and pairs; all: every file"
+            "sets written by hand (written5: held out); ecd: real Taobao replies and pairs; "
+            "all: every file but written5"
         ),
     )
     args = ap.parse_args(argv)

@@ -79,7 +79,8 @@ def test_labelled_file_is_well_formed(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["written.jsonl", "written2.jsonl", "written3.jsonl", "written4.jsonl"]
+    "name",
+    ["written.jsonl", "written2.jsonl", "written3.jsonl", "written4.jsonl", "written5.jsonl"],
 )
 def test_written_set_is_well_formed(name: str) -> None:
     items = _load(name)
@@ -104,6 +105,7 @@ def test_sample_sizes() -> None:
     assert len(_load("written2.jsonl")) >= 250
     assert len(_load("written3.jsonl")) >= 250
     assert len(_load("written4.jsonl")) >= 240
+    assert len(_load("written5.jsonl")) >= 290
 
 
 def test_ecd_files_hold_only_their_rules() -> None:
@@ -232,7 +234,30 @@ WRITTEN4_FLOORS = {
 }
 
 
-HELD_FLOORS = {"written3": WRITTEN3_FLOORS, "written4": WRITTEN4_FLOORS}
+# rule -> (recall floor, false-positive ceiling) on written5.jsonl, a fifth set by a fifth
+# writer (other categories again), kept away from everyone tuning rules until the pack of this
+# session was final: the floors are its first reading on that pack (on the session's starting
+# pack, 5964c23, it read lower: see tests/data/labelled/README.md).
+WRITTEN5_FLOORS = {
+    "absolute-promise": (0.82, 0.006),
+    "bare-unavailable": (0.92, 0.017),
+    "blame-shifting": (0.8, 0.0),
+    "blunt-bargain-refusal": (0.93, 0.0),
+    "complaint-without-apology": (0.68, 0.0),
+    "flat-refusal": (1.0, 0.012),
+    "honorific-you": (1.0, 0.0),
+    "privacy-leak": (0.84, 0.0),
+    "pronoun-balance": (1.0, 0.0),
+    "rude-language": (0.86, 0.0),
+    "vague-answer": (0.92, 0.006),
+}
+
+
+HELD_FLOORS = {
+    "written3": WRITTEN3_FLOORS,
+    "written4": WRITTEN4_FLOORS,
+    "written5": WRITTEN5_FLOORS,
+}
 
 
 @functools.cache
