@@ -67,7 +67,10 @@ def test_every_family_has_flagged_lines_and_clean_look_alikes() -> None:
         collections.Counter
     )
     for c in CASES:
-        if c.get("batch", 1) < 6:  # batch 6 is a spot check across families, fewer a family
+        batch = c.get("batch", 1)
+        # batch 6 and later, and the named batches (w5-families: the written5 misses), are spot
+        # checks with fewer lines a family
+        if isinstance(batch, int) and batch < 6:
             kinds[c["rule"], c["family"]][c["label"]] += 1
     assert {rule for rule, _ in kinds} == {
         "blame-shifting",
