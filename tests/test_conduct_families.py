@@ -24,6 +24,8 @@ all the fixes above): blame 6/10, rude 3/10, complaint 4/7 at first reading, 0/1
 after 10/10, 10/10, 7/7.
 Batch 7 (``"batch": 7``, spot checks on other products: tickets, pets, flowers, car film):
 blame 3/8, rude 5/8, complaint 3/5 at first reading, 0/8 clean fired; after 6/8, 8/8, 5/5.
+Batch ``"w5-families"`` (the families of written5's misses, written before any change): blame
+0/15, rude 0/10, complaint 2/25 at first reading, 0/25 clean fired; after 15/15, 9/10, 25/25.
 A line with ``known_miss`` is one the rules still miss, and why."""
 
 from __future__ import annotations
@@ -67,7 +69,10 @@ def test_every_family_has_flagged_lines_and_clean_look_alikes() -> None:
         collections.Counter
     )
     for c in CASES:
-        if c.get("batch", 1) < 6:  # batch 6 is a spot check across families, fewer a family
+        batch = c.get("batch", 1)
+        # batch 6 and later, and the named batches (w5-families: the written5 misses), are spot
+        # checks with fewer lines a family
+        if isinstance(batch, int) and batch < 6:
             kinds[c["rule"], c["family"]][c["label"]] += 1
     assert {rule for rule, _ in kinds} == {
         "blame-shifting",

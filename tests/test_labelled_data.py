@@ -241,14 +241,14 @@ WRITTEN4_FLOORS = {
 WRITTEN5_FLOORS = {
     "absolute-promise": (0.82, 0.006),
     "bare-unavailable": (0.92, 0.017),
-    "blame-shifting": (0.8, 0.0),
+    "blame-shifting": (1.0, 0.0),  # tuned by family (gen-d); first reading 0.8
     "blunt-bargain-refusal": (0.93, 0.0),
-    "complaint-without-apology": (0.68, 0.0),
+    "complaint-without-apology": (1.0, 0.0),  # tuned by family (gen-d); first reading 0.68
     "flat-refusal": (1.0, 0.012),
     "honorific-you": (1.0, 0.0),
     "privacy-leak": (0.84, 0.0),
     "pronoun-balance": (1.0, 0.0),
-    "rude-language": (0.86, 0.0),
+    "rude-language": (1.0, 0.0),  # tuned by family (gen-d); first reading 0.86
     "vague-answer": (0.92, 0.006),
 }
 
