@@ -36,6 +36,9 @@ caught, false positives on clean; vague-answer, then absolute-promise):
 - ``own-words-10``, other goods (toys, books, medicine, tours): 做不了准, 没法打包票, 还两说,
   不确切知道; 包到, 一定带好 as an instruction: 6/10 and 0/4, 5/6 and 1/4 before; 10/10 and 0/4,
   5/6 and 0/4 after.
+- ``w5-families``, from the families of written5's misses (大概下个月？ as an answer, a hedge inside
+  《》; 不可能丢件, 丢不了, 测得绝对准, 看照片肯定是…压坏了 as an inference): 0/4 and 1/3,
+  0/8 and 2/5 before; 4/4 and 0/3, 8/8 and 0/5 after.
 
 A line with ``known_miss`` is one the rules still miss (or wrongly flag), and why.
 Each family also has a clean look-alike: a hedge with a basis or an offer to verify, 保证 as

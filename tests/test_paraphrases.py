@@ -6,7 +6,8 @@ honorific-you and pronoun-balance; tests/data/paraphrases_rules.jsonl the weak p
 bare-unavailable, blunt-bargain-refusal, flat-refusal, vague-answer, absolute-promise,
 complaint-without-apology, blame-shifting and rude-language;
 tests/data/paraphrases_refusal_families.jsonl the families of written4's misses for
-flat-refusal, bare-unavailable and blunt-bargain-refusal. Every rule
+flat-refusal, bare-unavailable and blunt-bargain-refusal, and (batch ``w5-families``) of
+written5's misses for those and privacy-leak. Every rule
 finds at least 90 % of its flag lines and fires on none of its clean lines.
 ``python bench/paraphrase_recall.py [--file …] --misses`` prints the figures."""
 
