@@ -31,34 +31,17 @@ A line with ``known_miss`` is one the rules still miss, and why."""
 from __future__ import annotations
 
 import collections
-import json
-from pathlib import Path
 
 import pytest
 
 from replycoach import Engine
 
-CASES = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "paraphrases_gen_conduct.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-]
+from .families import load, params
+
+CASES = load("paraphrases_gen_conduct.jsonl")
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            c,
-            id=f"{c['rule']}-{c['family']}-{c['label']}-{i}",
-            marks=[pytest.mark.xfail(reason=c["known_miss"], strict=True)]
-            if "known_miss" in c
-            else [],
-        )
-        for i, c in enumerate(CASES)
-    ],
-)
+@pytest.mark.parametrize("case", params(CASES, "rule", "family", "label"))
 def test_family(case: dict[str, str]) -> None:
     found = {f.rule for f in Engine.default().check(case["text"], customer=case.get("customer"))}
     assert (case["rule"] in found) == (case["label"] == "flag"), case

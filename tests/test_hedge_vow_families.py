@@ -46,34 +46,16 @@ Each family also has a clean look-alike: a hedge with a basis or an offer to ver
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from replycoach import Engine
 
-CASES = [
-    json.loads(line)
-    for line in (Path(__file__).parent / "data" / "paraphrases_hedge_vow.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-]
+from .families import load, params
+
+CASES = load("paraphrases_hedge_vow.jsonl")
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            c,
-            id=f"{c['rule']}-{c['label']}-{i}",
-            marks=[pytest.mark.xfail(reason=c["known_miss"], strict=True)]
-            if "known_miss" in c
-            else [],
-        )
-        for i, c in enumerate(CASES)
-    ],
-)
+@pytest.mark.parametrize("case", params(CASES, "rule", "label"))
 def test_family(case: dict[str, str]) -> None:
     found = {f.rule for f in Engine.default().check(case["text"])}
     assert (case["rule"] in found) == (case["label"] == "flag"), case
