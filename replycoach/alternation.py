@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence, Set
+from functools import lru_cache
 
 from .literals import required_groups, top_branches, with_first_lookahead
 
@@ -53,9 +54,7 @@ class Alternation:
         self.usable = bool(flat) and all(
             g and all(lits and "" not in lits for lits in g) for g in groups
         )
-        self.regexes = (
-            tuple(re.compile(with_first_lookahead(p)) for p in flat) if self.usable else ()
-        )
+        self.regexes = tuple(_compiled(p) for p in flat) if self.usable else ()
         # One bit per requirement of each piece; a piece is tried where all its bits are hit.
         owners: dict[str, int] = {}
         needs: list[int] = []
@@ -144,6 +143,14 @@ class Alternation:
         return [m.span() for m in self.matches(text)]
 
 
+@lru_cache(maxsize=8192)
+def _compiled(piece: str) -> re.Pattern[str]:
+    """A piece compiled (once per process: the same templates recur in many cue matchers,
+    and ``re``'s own cache holds 512)."""
+    return re.compile(with_first_lookahead(piece))
+
+
+@lru_cache(maxsize=8192)
 def _groupless(pattern: str) -> bool:
     """Whether ``pattern`` compiles with no capturing group (then its matches are told by
     their spans alone, and it may be split into its alternatives)."""

@@ -400,15 +400,8 @@ class CueMatcher:
 
             self.screen = re.compile(trie_pattern(self.triggers))
         self._trigger_set = frozenset(self.triggers)
-        # What a caller that looks strings up for several cue sets at once looks up for this
-        # one (see prime): its triggers (one bit) and every string its alternatives require
-        # (the requirements' bits below it).
-        self.primes: dict[str, int] = {}
         self._triggered = 1 << (self.branches.bits if self.branches.usable else 0)
-        if self.screen is not None:
-            self.primes = dict(self.branches.owners()) if self.branches.usable else {}
-            for word in self.triggers:
-                self.primes[word] = self.primes.get(word, 0) | self._triggered
+        self._primes: dict[str, int] | None = None
         self.evasion: EvasionView | None = None
         if evasion is not None:
             # The phrases as the evasion view shows them, the templates as they are, both
@@ -422,14 +415,29 @@ class CueMatcher:
             self.view_regex = re.compile("|".join(f"(?:{p})" for p in pieces), re.IGNORECASE)
             self.screenable = False
             self.triggers = ()
-            self.primes = {}
             self.screen = None
             self._trigger_set = frozenset()
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["_last"], state["_verdicts"] = (None, []), (None, {})  # per-text: not kept
+        state["_primes"] = None  # made again on use (a cached engine loads faster)
         return state
+
+    @property
+    def primes(self) -> dict[str, int]:
+        """What a caller that looks strings up for several cue sets at once looks up for
+        this one (see :meth:`prime`): its triggers (one bit) and every string its
+        alternatives require (the requirements' bits below it); empty without a screen."""
+        primes = self._primes
+        if primes is None:
+            primes = {}
+            if self.screen is not None:
+                primes = dict(self.branches.owners()) if self.branches.usable else {}
+                for word in self.triggers:
+                    primes[word] = primes.get(word, 0) | self._triggered
+            self._primes = primes
+        return primes
 
     def _excepted(self, norm: str, start: int, end: int) -> bool:
         """Whether an exception (antipattern) occurs overlapping the match."""

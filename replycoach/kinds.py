@@ -742,27 +742,43 @@ class _Primer:
     then remembered for the text."""
 
     def __init__(self, cues: Sequence[CueMatcher]) -> None:
-        screened = [c for c in cues if c.screen is not None]
-        self.cues = tuple(screened)
-        self.words: WordSet | None = None
+        self.cues = tuple(c for c in cues if c.screen is not None)
         self._last: str | None = None
-        if len(screened) > 1:
-            # Each cue set's bits side by side in one integer: a string's bits in all the
-            # cue sets it concerns, or'ed in one operation per occurrence.
-            owners: dict[str, int] = {}
-            parts = []
-            shift = 0
-            for cue in screened:
-                width = max(cue.primes.values()).bit_length()
-                for word, mask in cue.primes.items():
-                    owners[word] = owners.get(word, 0) | mask << shift
-                parts.append((cue, shift, (1 << width) - 1))
-                shift += width
-            self.words = WordSet(owners, ordered=True)
-            self.masks = tuple(owners.values())
-            self.parts = tuple(parts)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._built = False
+        self.words: WordSet | None = None
+        self.masks: tuple[int, ...] = ()
+        self.parts: tuple[tuple[CueMatcher, int, int], ...] = ()
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.update(_built=False, words=None, masks=(), parts=(), _last=None)  # made on use
+        return state
+
+    def _build(self) -> None:
+        self._built = True
+        if len(self.cues) < 2:
+            return
+        # Each cue set's bits side by side in one integer: a string's bits in all the cue
+        # sets it concerns, or'ed in one operation per occurrence.
+        owners: dict[str, int] = {}
+        parts = []
+        shift = 0
+        for cue in self.cues:
+            width = max(cue.primes.values()).bit_length()
+            for word, mask in cue.primes.items():
+                owners[word] = owners.get(word, 0) | mask << shift
+            parts.append((cue, shift, (1 << width) - 1))
+            shift += width
+        self.words = WordSet(owners, ordered=True)
+        self.masks = tuple(owners.values())
+        self.parts = tuple(parts)
 
     def prime(self, norm: str) -> None:
+        if not self._built:
+            self._build()
         words = self.words
         if words is None or self._last is norm:
             return

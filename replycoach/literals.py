@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 _LIMIT = 128
@@ -58,7 +59,19 @@ def _minimal(strings: Strings) -> Strings:
     卡: {卡, 卡号, 卡上} asks no more than {卡})."""
     if len(strings) < 2:
         return strings
-    return frozenset(s for s in strings if not any(t != s and t in s for t in strings))
+    return frozenset(s for s in strings if not _holds_one(s, strings, proper=True))
+
+
+def _holds_one(s: str, strings: Strings, proper: bool = False) -> bool:
+    """Whether ``s`` contains one of ``strings`` (other than itself when ``proper``), told
+    by looking its substrings up: linear in the set, not quadratic."""
+    size = len(s)
+    return any(
+        s[i:j] in strings
+        for i in range(size)
+        for j in range(i + 1, size + 1)
+        if not (proper and j - i == size)
+    )
 
 
 def _best(candidates: list[Strings]) -> Strings | None:
@@ -156,6 +169,7 @@ def _requirements(items: Any) -> tuple[Strings | None, list[Strings]]:
     return whole, candidates
 
 
+@lru_cache(maxsize=8192)  # the same templates recur in many cue matchers
 def required_literals(pattern: str, *, lower_text: bool = False) -> frozenset[str] | None:
     """Strings one of which every match of ``pattern`` contains, or ``None``.
 
@@ -185,6 +199,7 @@ _GROUPS = 3
 """Most requirements :func:`required_groups` gives (the most selective ones)."""
 
 
+@lru_cache(maxsize=8192)  # the same templates recur in many cue matchers
 def required_groups(pattern: str) -> tuple[frozenset[str], ...] | None:
     """Sets of strings such that every match of ``pattern`` contains one string of each
     set: all of them at once (``required_literals`` gives the most selective one alone).
@@ -210,7 +225,7 @@ def required_groups(pattern: str) -> tuple[frozenset[str], ...] | None:
     ):
         # a requirement that one already kept implies adds nothing (every string of the
         # kept one holds a string of it: {快递的问题} implies {问题, 责任})
-        if any(all(any(t in s for t in group) for s in kept) for kept in groups):
+        if any(all(_holds_one(s, group) for s in kept) for kept in groups):
             continue
         groups.append(group)
         if len(groups) == _GROUPS:
@@ -218,6 +233,7 @@ def required_groups(pattern: str) -> tuple[frozenset[str], ...] | None:
     return tuple(groups)
 
 
+@lru_cache(maxsize=8192)  # the same templates recur in many cue matchers
 def top_branches(pattern: str) -> list[str]:
     """The alternatives of ``pattern`` at its top level (``a|b(?:c|d)`` → ``a``,
     ``b(?:c|d)``), a whole ``(?:…)`` around it unwrapped first; ``[pattern]`` when it has
@@ -315,6 +331,7 @@ def _first(items: Any) -> tuple[frozenset[str], bool]:
     return frozenset(chars), True
 
 
+@lru_cache(maxsize=8192)  # the same templates recur in many cue matchers
 def with_first_lookahead(pattern: str) -> str:
     """``pattern`` led by a lookahead of the characters its matches can start with, when
     ``re`` cannot skip ahead on its own: the pattern starts with an optional part, a

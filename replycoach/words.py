@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from . import cache as disk_cache
+from .rulecache import lazy_compile
 
-_CLAUSE_BREAK = re.compile(r"[\s,.!?;:，。！？；：、~～…\"'“”‘’（）()【】\[\]<>《》]")
+_CLAUSE_BREAK = lazy_compile(r"[\s,.!?;:，。！？；：、~～…\"'“”‘’（）()【】\[\]<>《》]")
 
 
 def _dictionary_path() -> Path | None:
@@ -189,9 +190,9 @@ def _clause_freq(clause: str) -> dict[str, int]:
 # jieba's accurate mode without HMM (``Tokenizer.cut(sentence, HMM=False)`` of jieba 0.42),
 # written out so that importing jieba (~0.1 s: its HMM tables, regexes and pkg_resources)
 # is never needed: only its dictionary file is read. Tests compare the tokens with jieba's.
-_RE_ENG = re.compile("[a-zA-Z0-9]")
-_RE_HAN = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
-_RE_SKIP = re.compile(r"(\r\n|\s)")
+_RE_ENG = lazy_compile("[a-zA-Z0-9]")
+_RE_HAN = lazy_compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
+_RE_SKIP = lazy_compile(r"(\r\n|\s)")
 
 
 def _cut_block(block: str, freq: dict[str, int], logtotal: float) -> Iterator[str]:

@@ -121,6 +121,7 @@ def test_cue_sets_primed_together_find_the_same() -> None:
 
     matchers = [compile_cue(cue) for cue in default_cues().values()]
     primer = _Primer(matchers)
+    primer.prime("")
     assert primer.words is not None and len(primer.parts) > 5
     for text in _texts():
         norm = normalize(text + "。")[:-1]
