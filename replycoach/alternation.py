@@ -3,9 +3,10 @@ that can match the text at hand.
 
 Python's ``re`` tries every alternative of ``a|b|c…`` at every position: a cue set of
 twenty templates, or a pattern rule of seven pieces each behind a row of lookbehinds, costs
-that many tries per character. Here each alternative is compiled alone with the strings one
-of which every text it matches in must hold (:func:`~replycoach.literals.required_literals`),
-and one Aho-Corasick pass over the text finds which alternatives can match at all. Leaving
+that many tries per character. Here each alternative is compiled alone with its requirements:
+sets of strings, one of each of which every text it matches in must hold
+(:func:`~replycoach.literals.required_groups`), and one Aho-Corasick pass over the text finds
+which alternatives can match at all. Leaving
 out one that cannot match anywhere changes nothing; the others are merged as the
 alternation would merge them: the leftmost match, the earlier alternative on a tie, then on
 from the match's end. Lookbehinds see the text before a search's start, as they do inside
@@ -15,7 +16,7 @@ the whole alternation, so the matches are the same, groups included.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Sequence
 from functools import lru_cache
 
 from .literals import required_groups, top_branches, with_first_lookahead
@@ -88,16 +89,7 @@ class Alternation:
         masks = self.masks
         for i, _, _ in self.literals.occurrences(text):
             mask |= masks[i]
-        return self._matches(text, mask)
-
-    def spans_given(self, text: str, present: Set[str]) -> list[tuple[int, int]]:
-        """:meth:`spans`, told which strings occur in ``text`` (a superset of those of
-        this alternation's that do), so that it need not look for them."""
-        owners = self.owners()
-        mask = 0
-        for word in present:
-            mask |= owners.get(word, 0)
-        return [m.span() for m in self._matches(text, mask)]
+        return self.matches_given(text, mask)
 
     def owners(self) -> dict[str, int]:
         """Each required string with the bits of the requirements it meets."""
@@ -109,9 +101,6 @@ class Alternation:
     def matches_given(self, text: str, mask: int) -> list[re.Match[str]]:
         """:meth:`matches`, told the requirements met in ``text`` (the bits of
         :meth:`owners` of the strings that occur in it, or'ed; more bits are ignored)."""
-        return self._matches(text, mask)
-
-    def _matches(self, text: str, mask: int) -> list[re.Match[str]]:
         chosen = self._chosen.get(mask)
         if chosen is None:
             chosen = tuple(

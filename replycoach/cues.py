@@ -399,7 +399,6 @@ class CueMatcher:
             from .words import trie_pattern
 
             self.screen = re.compile(trie_pattern(self.triggers))
-        self._trigger_set = frozenset(self.triggers)
         self._triggered = 1 << (self.branches.bits if self.branches.usable else 0)
         self._primes: dict[str, int] | None = None
         self.evasion: EvasionView | None = None
@@ -416,7 +415,6 @@ class CueMatcher:
             self.screenable = False
             self.triggers = ()
             self.screen = None
-            self._trigger_set = frozenset()
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -476,7 +474,7 @@ class CueMatcher:
         """Find and remember the candidates in ``norm``, told which of :attr:`primes`
         occur in it (their bits, or'ed): a caller that looks the strings of several cue
         sets up with one pass (only for a cue set with a screen)."""
-        self._last = (norm, self._given(norm, mask) if mask & self._triggered else [])
+        self._last = (norm, self._given(norm, mask))
 
     def _given(self, norm: str, mask: int) -> list[tuple[int, int]]:
         if not mask & self._triggered:

@@ -744,18 +744,13 @@ class _Primer:
     def __init__(self, cues: Sequence[CueMatcher]) -> None:
         self.cues = tuple(c for c in cues if c.screen is not None)
         self._last: str | None = None
-        self._reset()
-
-    def _reset(self) -> None:
-        self._built = False
+        self._built = False  # the tables below are made on first use
         self.words: WordSet | None = None
         self.masks: tuple[int, ...] = ()
         self.parts: tuple[tuple[CueMatcher, int, int], ...] = ()
 
-    def __getstate__(self) -> dict[str, object]:
-        state = dict(self.__dict__)
-        state.update(_built=False, words=None, masks=(), parts=(), _last=None)  # made on use
-        return state
+    def __reduce__(self) -> tuple[type[_Primer], tuple[tuple[CueMatcher, ...]]]:
+        return _Primer, (self.cues,)  # pickled as its cue sets: the tables are made again
 
     def _build(self) -> None:
         self._built = True
