@@ -20,7 +20,7 @@ import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -265,36 +265,33 @@ def check_files(
     """Each job's result, in order, checked on ``workers`` processes: this one and a pool of
     ``workers - 1``. The pool takes the work from the end, this process from the start
     (each unit the pool has not begun is withdrawn from it and done here), so they meet
-    wherever the work happens to divide, with no process left idle and none started that
-    the work does not need."""
+    wherever the work happens to divide, with no process left idle."""
     global _WORKER
     _WORKER = engine  # this process checks too
     units: list[list[Job | Piece]] = []
     for job in jobs:
         pieces = split(job, workers)
         units.append([job] if pieces is None else list(pieces))
-    flat = [(k, unit) for k, parts in enumerate(units) for unit in parts]
+    flat = [unit for parts in units for unit in parts]
     # The first unit is checked before the pool starts: the processes it forks then inherit
     # an engine warmed up (automata built, expressions compiled) instead of each warming
     # its own.
-    first = _check_unit(flat[0][1]) if flat else None
+    first = _check_unit(flat[0]) if flat else None
     with ProcessPoolExecutor(
         max(1, workers - 1), initializer=_init_worker, initargs=(engine,)
     ) as pool:
-        futures: dict[int, Future[FileResult | None]] = {}
-        for n in reversed(range(1, len(flat))):
-            futures[n] = pool.submit(_check_unit, flat[n][1])
-        at = 0
-        for k, job in enumerate(jobs):
+        futures = {n: pool.submit(_check_unit, flat[n]) for n in reversed(range(1, len(flat)))}
+        n = 0
+        for job, job_units in zip(jobs, units, strict=True):
             parts: list[FileResult | None] = []
-            while at < len(flat) and flat[at][0] == k:
-                if at == 0:
+            for unit in job_units:
+                if n == 0:
                     parts.append(first)
                 else:
-                    future = futures.pop(at)
-                    parts.append(_check_unit(flat[at][1]) if future.cancel() else future.result())
-                at += 1
-            if len(units[k]) == 1 and isinstance(units[k][0], tuple):
+                    future = futures.pop(n)
+                    parts.append(_check_unit(unit) if future.cancel() else future.result())
+                n += 1
+            if not isinstance(job_units[0], Piece):
                 result = parts[0]
                 assert result is not None  # a whole file always has a result
             elif any(p is None for p in parts):
