@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .literals import required_groups, top_branches, with_first_lookahead
+from .wordset import WordSet
 
 
 class Alternation:
@@ -68,9 +69,7 @@ class Alternation:
                 need |= 1 << bit
                 bit += 1
             needs.append(need)
-        from .kinds import WordSet
-
-        self.literals = WordSet(owners, ordered=True)
+        self.literals = WordSet(owners if self.usable else {}, ordered=True, every=True)
         self.masks = tuple(owners.values())
         self.needs = tuple(needs)
         self.bits = bit
@@ -87,7 +86,7 @@ class Alternation:
         """Every match of the whole alternation in ``text``, in order, as ``finditer``."""
         mask = 0
         masks = self.masks
-        for i, _, _ in self.literals.occurrences(text):
+        for _, _, i in self.literals.occurrences(text):
             mask |= masks[i]
         return self.matches_given(text, mask)
 

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError, UnknownRuleError
-from .kinds import Checker, Context, WordSet, compile_rule
+from .kinds import Checker, Context, compile_rule
 from .model import POSITIONS, Finding, Severity
 from .normalize import fold_text, normalize, normalize_and_fold
 from .rulecache import cache_key, cached_engine, default_rules_dir
+from .wordset import WordSet
 
 if TYPE_CHECKING:
     from .loader import AnyRule
@@ -93,14 +94,15 @@ class Engine:
         # their rule; every trigger word is folded the same way.
         # Position rules are left out of the screens used when the position is unknown.
         self._fold = any(c.evasion is not None for c in self.checkers)
+        shared: dict[frozenset[str], WordSet] = {}  # screens with the same words share them
         self._screens = (
-            _Screen(self.checkers, self._fold),
-            _Screen([c for c in self.checkers if not c.needs_customer], self._fold),
+            _Screen(self.checkers, self._fold, shared),
+            _Screen([c for c in self.checkers if not c.needs_customer], self._fold, shared),
         )
         placed = [c for c in self.checkers if not c.needs_position]
         self._screens_unplaced = (
-            _Screen(placed, self._fold),
-            _Screen([c for c in placed if not c.needs_customer], self._fold),
+            _Screen(placed, self._fold, shared),
+            _Screen([c for c in placed if not c.needs_customer], self._fold, shared),
         )
 
     @property
@@ -261,11 +263,20 @@ class _Screen:
     overlapping ones too). With ``fold``, the text screened is the folded one and the
     trigger words are folded too (evasive checkers add the words their view may show)."""
 
-    def __init__(self, checkers: Sequence[Checker], fold: bool = False) -> None:
+    def __init__(
+        self,
+        checkers: Sequence[Checker],
+        fold: bool = False,
+        shared: dict[frozenset[str], WordSet] | None = None,
+    ) -> None:
         self.checkers = tuple(checkers)
         words_of = [_screen_words(c, fold) for c in self.checkers]
         self.screened = tuple(bool(w) for w in words_of)
-        self.words = WordSet(set().union(*words_of))
+        every = frozenset().union(*words_of)
+        shared = {} if shared is None else shared
+        if every not in shared:
+            shared[every] = WordSet(every, every=True)
+        self.words = shared[every]
         owners: dict[str, list[int]] = {}
         for i, ws in enumerate(words_of):
             for w in ws:
@@ -299,7 +310,7 @@ class _Screen:
             return self.checkers
         mask = self.always_mask
         masks = self.masks
-        for hit, _, _ in self.words.occurrences(text):
+        for _, _, hit in self.words.occurrences(text):
             mask |= masks[hit]
         for bit, raw, gates in self.gated:
             if mask & bit:

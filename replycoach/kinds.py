@@ -31,6 +31,7 @@ from .normalize import (
 )
 from .regex import compile_regex
 from .words import Boundaries
+from .wordset import WordSet
 
 if TYPE_CHECKING:
     # Types only: at run time checkers read the rules' fields and never need the pydantic
@@ -128,119 +129,6 @@ def _literal_alternatives(pattern: str | None) -> tuple[str, ...]:
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     ordered = sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w))
     return re.compile("|".join(re.escape(w) for w in ordered))
-
-
-def _longest(word: str) -> tuple[int, str]:
-    return (-len(word), word)
-
-
-_direct_left = 20_000
-"""Look-ups all word sets together may make before they all build their automata (~1 ms):
-enough for a few replies, while a process that checks many stops looking up early."""
-
-
-class WordSet:
-    """Finds literal words in a text: leftmost, and the longest of those starting there,
-    without overlaps, exactly as a regex alternation of the words sorted longest first, but
-    by an Aho-Corasick automaton (ahocorasick-rs), which is built ~15x faster than the regex
-    is compiled and scans ~1.7x faster. Offsets are characters. Pickled as its words.
-
-    Until as much text has been looked at as building the automaton would cost, each
-    substring of a word's length is looked up in a dictionary instead (a short process, a
-    ``check --text``, never pays for automata; the answers are the same)."""
-
-    def __init__(self, words: Iterable[str], ordered: bool = False) -> None:
-        self.words = (
-            tuple(words) if ordered else tuple(sorted({w for w in words if w}, key=_longest))
-        )
-        self._every: Any = None  # all occurrences, overlapping (built on first use)
-        self._index: dict[str, int] | None = None
-        self._lengths: tuple[int, ...] = ()
-        # Look-ups (one per position and word length) that cost about what building an
-        # automaton does (~0.25 µs per character of the words against ~0.06 µs per
-        # look-up, and some tens of µs to set one up).
-        self._budget = 4 * sum(map(len, self.words)) + 1000
-
-    def _direct(self, text: str) -> bool:
-        """Whether to look ``text`` up in the dictionary rather than build an automaton."""
-        global _direct_left
-        if self._budget <= 0 or _direct_left <= 0:
-            return False
-        if self._index is None:
-            self._index = {w: i for i, w in enumerate(self.words)}
-            self._lengths = tuple(sorted({len(w) for w in self.words}, reverse=True))
-        cost = len(text) * len(self._lengths) + 1
-        self._budget -= cost
-        _direct_left -= cost
-        return True
-
-    def _find(self, text: str) -> list[tuple[int, int, int]]:
-        if self._direct(text):
-            index, lengths = self._index or {}, self._lengths
-            found = []
-            at, size = 0, len(text)
-            while at < size:
-                for length in lengths:  # longest first
-                    if length <= size - at:
-                        i = index.get(text[at : at + length])
-                        if i is not None:
-                            found.append((i, at, at + length))
-                            at += length
-                            break
-                else:
-                    at += 1
-            return found
-        # Then the automaton is built; its search replaces this method on the instance.
-        from ahocorasick_rs import AhoCorasick, MatchKind
-
-        automaton = AhoCorasick(self.words, matchkind=MatchKind.LeftmostLongest)
-        self._find = automaton.find_matches_as_indexes  # type: ignore[method-assign,assignment]
-        return self._find(text)
-
-    def occurrences(self, text: str) -> list[tuple[int, int, int]]:
-        """``(index, start, end)`` of every occurrence of every word in ``text``,
-        overlapping ones too (a word may be listed more than once)."""
-        if self._every is None:
-            if self._direct(text):
-                index, lengths = self._index or {}, self._lengths
-                size = len(text)
-                direct = [
-                    (i, at, at + length)
-                    for at in range(size)
-                    for length in lengths
-                    if length <= size - at and (i := index.get(text[at : at + length])) is not None
-                ]
-                direct.sort(key=lambda o: (o[2], o[1]))  # by end, as the automaton lists them
-                return direct
-            from ahocorasick_rs import AhoCorasick, MatchKind
-
-            automaton = AhoCorasick(self.words, matchkind=MatchKind.Standard)
-            self._every = automaton.find_matches_as_indexes
-        try:
-            found: list[tuple[int, int, int]] = self._every(text, overlapping=True)
-        except UnicodeEncodeError:
-            found = [(i, 0, 0) for i, w in enumerate(self.words) if w in text]
-        return found
-
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """``(start, end)`` of every match."""
-        try:
-            return [(start, end) for _, start, end in self._find(text)]
-        except UnicodeEncodeError:  # a lone surrogate: not UTF-8, so not for the automaton
-            return [m.span() for m in self._regex().finditer(text)]
-
-    def search(self, text: str) -> bool:
-        """Whether any word occurs in ``text``."""
-        try:
-            return bool(self._find(text))
-        except UnicodeEncodeError:
-            return self._regex().search(text) is not None
-
-    def _regex(self) -> re.Pattern[str]:
-        return re.compile("|".join(map(re.escape, self.words)) or "(?!)")
-
-    def __reduce__(self) -> tuple[type[WordSet], tuple[tuple[str, ...], bool]]:
-        return WordSet, (self.words, True)
 
 
 class PhraseIndex:
@@ -767,7 +655,7 @@ class _Primer:
                 owners[word] = owners.get(word, 0) | mask << shift
             parts.append((cue, shift, (1 << width) - 1))
             shift += width
-        self.words = WordSet(owners, ordered=True)
+        self.words = WordSet(owners, ordered=True, every=True)
         self.masks = tuple(owners.values())
         self.parts = tuple(parts)
 
@@ -780,7 +668,7 @@ class _Primer:
         self._last = norm  # (the cue sets remember their candidates for this text)
         mask = 0
         masks = self.masks
-        for i, _, _ in words.occurrences(norm):
+        for _, _, i in words.occurrences(norm):
             mask |= masks[i]
         for cue, shift, full in self.parts:
             cue.prime(norm, mask >> shift & full)

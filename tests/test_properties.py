@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -107,20 +108,15 @@ def test_fix_never_adds_a_finding_of_the_rule_it_fixed(text: str, position: str 
         assert len([f for f in after if f.rule == rule]) <= len(left_before)
 
 
-def _word_sets(words: list[str]) -> tuple[object, object]:
+def _word_sets(words: list[str], every: bool) -> tuple[Any, Any]:
     """The same words twice: one set answering by dictionary look-ups (its budget never
-    runs out), one by its Aho-Corasick automata (no budget)."""
-    from replycoach.kinds import WordSet
+    runs out), one by its Aho-Corasick automaton (no budget)."""
+    from replycoach.wordset import WordSet
 
-    direct, automaton = WordSet(words), WordSet(words)
+    direct, automaton = WordSet(words, every=every), WordSet(words, every=every)
     direct._budget = 10**12
     automaton._budget = 0
     return direct, automaton
-
-
-def _hits(words: Any, text: str) -> set[int]:
-    """Indexes of the words that occur in ``text``."""
-    return {i for i, _, _ in words.occurrences(text)}
 
 
 @settings(max_examples=300, deadline=None)
@@ -129,43 +125,95 @@ def _hits(words: Any, text: str) -> set[int]:
     text=st.one_of(replies, st.text(alphabet="ab您你好保证", max_size=30)),
 )
 def test_word_set_lookups_answer_as_its_automaton(words: list[str], text: str) -> None:
-    direct, automaton = _word_sets([*words, "a", "ab", "aba", "ba", "您好", "保证"])
-    assert _hits(direct, text) == _hits(automaton, text)
-    assert sorted(direct.occurrences(text)) == sorted(automaton.occurrences(text))  # type: ignore[attr-defined]
-    assert direct.spans(text) == automaton.spans(text)  # type: ignore[attr-defined]
-    assert direct.search(text) == automaton.search(text)  # type: ignore[attr-defined]
+    words = [*words, "a", "ab", "aba", "ba", "您好", "保证"]
+    direct, automaton = _word_sets(words, every=True)
+    assert direct.occurrences(text) == automaton.occurrences(text)
+    assert direct.search(text) == automaton.search(text)
+    direct, automaton = _word_sets(words, every=False)
+    assert direct.spans(text) == automaton.spans(text)
+    assert direct.search(text) == automaton.search(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="ab您你好保证😀", min_size=1, max_size=4), max_size=12),
+    text=st.text(alphabet="ab您你好保证😀", max_size=30),
+)
+def test_word_set_answers_as_a_regex_alternation(words: list[str], text: str) -> None:
+    """Leftmost-longest spans are what ``re`` finds with the words longest first; every
+    occurrence is every (start, end) where a word is."""
+    from replycoach.wordset import WordSet
+
+    longest = sorted(set(words), key=lambda w: (-len(w), w))
+    regex = re.compile("|".join(map(re.escape, longest)) or "(?!)")
+    assert WordSet(words).spans(text) == [m.span() for m in regex.finditer(text)]
+    every = WordSet(words, every=True)
+    found = {(s, e, every.words[i]) for s, e, i in every.occurrences(text)}
+    assert found == {
+        (s, s + len(w), w) for w in set(words) for s in range(len(text)) if text.startswith(w, s)
+    }
 
 
 def test_word_set_switches_to_its_automaton_with_the_same_answers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from replycoach import kinds
-    from replycoach.kinds import WordSet
+    from replycoach import wordset
+    from replycoach.wordset import WordSet
 
-    monkeypatch.setattr(kinds, "_direct_left", 10**9)  # this process has looked up enough
-    words = WordSet(["保证", "一定", "你", "您好", "你好"])
-    texts = ["我保证明天一定发货，你放心", "你好你好您好", "保证一定你"] * 40
-    expected = [(sorted(_hits(words, t)), words.spans(t)) for t in texts]
-    assert words._every is not None and words._budget <= 0  # the automata took over
-    assert [(sorted(_hits(words, t)), words.spans(t)) for t in texts] == expected
-    fresh = WordSet(words.words, ordered=True)
-    assert [(sorted(_hits(fresh, t)), fresh.spans(t)) for t in texts[:3]] == expected[:3]
-    assert fresh._index is not None  # answered by look-ups
+    monkeypatch.setattr(wordset, "_direct_left", 10**9)  # this process has looked up enough
+    every = WordSet(["保证", "一定", "你", "您好", "你好"], every=True)
+    longest = WordSet(every.words)
+    texts = ["我保证明天一定发货，你放心", "你好你好您好", "保证一定你"] * 100
+    expected = [(every.occurrences(t), longest.spans(t)) for t in texts]
+    assert every._scan is not None and longest._scan is not None  # the automata took over
+    assert every._budget <= 0 and longest._budget <= 0
+    assert [(every.occurrences(t), longest.spans(t)) for t in texts] == expected
+    fresh = WordSet(every.words, ordered=True, every=True)
+    assert [fresh.occurrences(t) for t in texts[:3]] == [e for e, _ in expected[:3]]
+    assert fresh._index is not None and fresh._scan is None  # answered by look-ups
 
 
 def test_word_sets_stop_looking_up_once_the_process_has_looked_up_enough(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from replycoach import kinds
-    from replycoach.kinds import WordSet
+    from replycoach import wordset
+    from replycoach.wordset import WordSet
 
-    monkeypatch.setattr(kinds, "_direct_left", 50)
+    monkeypatch.setattr(wordset, "_direct_left", 50)
     first, second = WordSet(["保证", "一定"]), WordSet(["你", "您好"])
     assert first.spans("我保证明天一定发货，你放心" * 5) == [(1, 3), (5, 7)] + [
         (k * 13 + a, k * 13 + b) for k in range(1, 5) for a, b in ((1, 3), (5, 7))
     ]
-    assert kinds._direct_left <= 0  # that text used up what all sets may look up
+    assert wordset._direct_left <= 0  # that text used up what all sets may look up
     assert second.spans("你好") == [(0, 1)] and second._index is None  # built at once
+
+
+def test_a_word_set_answers_only_the_question_it_was_made_for() -> None:
+    from replycoach.wordset import WordSet
+
+    with pytest.raises(ValueError, match="every=True"):
+        WordSet(["你"]).occurrences("你好")
+    with pytest.raises(ValueError, match="every=False"):
+        WordSet(["你"], every=True).spans("你好")
+    with pytest.raises(ValueError, match="distinct"):
+        WordSet(["你", "你"], ordered=True)
+    assert WordSet([], every=True).occurrences("你好") == [] and not WordSet([]).search("你")
+
+
+def test_a_word_set_pickles_as_its_words_and_answers_the_same() -> None:
+    import pickle
+
+    from replycoach.wordset import WordSet
+
+    words = WordSet(["保证", "一定", "你"], every=True)
+    you, vow = words.words.index("你"), words.words.index("保证")
+    assert words.occurrences("你保证") == [(0, 1, you), (1, 3, vow)]
+    again = pickle.loads(pickle.dumps(words))
+    assert again.words == words.words and again.every and again._scan is None
+    assert again.occurrences("你保证") == words.occurrences("你保证")
+    lone = "你\ud800保证"  # a lone surrogate: not for the automaton, answered by look-ups
+    words._budget = 0
+    assert words.occurrences(lone) == [(0, 1, you), (2, 4, vow)]
 
 
 _JSON = st.recursive(

@@ -233,7 +233,7 @@ def test_a_cached_check_of_a_txt_file_imports_only_its_reader(
         "from replycoach.cli import main\n"
         f"code = main(['check', '-q', '--jobs', '1', {str(replies)!r}])\n"
         "print(code, sorted(m for m in ('pydantic', 'yaml', 'opencc', 'jieba',"
-        " 'ahocorasick_rs', 'replycoach.sources.yamldoc', 'replycoach.sources.jsondoc',"
+        " 'daachorse', 'replycoach.sources.yamldoc', 'replycoach.sources.jsondoc',"
         " 'replycoach.sources.table', 'replycoach.sources.excel') if m in sys.modules),"
         " file=sys.stderr)\n"
     )
