@@ -1,8 +1,8 @@
-"""``--jobs N``: one pool of N worker processes per run, started once, fed files and pieces
-of big files; results come back in input order, the same findings in the same order as on
-one process.
+"""``--jobs N``: this process and N-1 helpers forked from it (they inherit the loaded
+engine, and import nothing) share out files and pieces of big files; results come back in
+input order, the same findings in the same order as on one process.
 
-- Files are checked by the workers whole (each reads and checks its file).
+- Files are checked whole by whichever process takes them (it reads and checks the file).
 - A big ``.txt``, ``.csv`` or ``.tsv`` file in UTF-8 is cut into pieces at record
   boundaries, and each worker reads *and* checks its piece, so reading is shared out too
   (it costs about as much as checking). A CSV piece gets the file's first record (the
@@ -12,6 +12,8 @@ one process.
   which may carry a ``# replycoach: disable=`` for the line after it.
 - Whenever a piece does not read cleanly (an input error, another encoding), the file is
   read again whole, so the pieces never change what is reported.
+
+Where ``os.fork`` is missing (Windows), every file is checked in this one process.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+import signal
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from .engine import Engine
 from .report import FileResult, Located, check_file, check_items
@@ -36,11 +39,6 @@ SPLIT_BYTES = 512 * 1024
 _SPLIT_FORMATS = {".txt": "text", ".csv": "csv", ".tsv": "tsv"}
 
 _WORKER: Engine | None = None
-
-
-def _init_worker(engine: Engine) -> None:
-    global _WORKER
-    _WORKER = engine
 
 
 def _check_whole(job: Job) -> FileResult:
@@ -256,16 +254,107 @@ def _merge(path: str, parts: Sequence[FileResult]) -> FileResult:
     return result
 
 
+class _Claims:
+    """Which units are taken, shared by the processes of one run: this one takes them from
+    the start, the helpers from the end, so that they meet wherever the work happens to
+    divide and none is left idle. Two counters in shared memory, changed under a POSIX
+    record lock (held by a process, not by a descriptor, so forked processes contend for
+    it; released if one dies)."""
+
+    def __init__(self, count: int) -> None:
+        import fcntl
+        import mmap
+
+        self._lockf = fcntl.lockf
+        self._lock, self._unlock = fcntl.LOCK_EX, fcntl.LOCK_UN
+        if hasattr(os, "memfd_create"):
+            self._fd = os.memfd_create("replycoach-claims")
+        else:  # no memfd (macOS): an unnamed temporary file
+            import tempfile
+
+            with tempfile.TemporaryFile() as file:
+                self._fd = os.dup(file.fileno())
+        os.ftruncate(self._fd, 8)
+        self._memory = mmap.mmap(self._fd, 8)
+        self._memory[:] = _pack(0, count)
+
+    def _take(self, last: bool) -> int | None:
+        self._lockf(self._fd, self._lock)
+        try:
+            first, end = _unpack(self._memory[:])
+            if first >= end:
+                return None
+            self._memory[:] = _pack(first, end - 1) if last else _pack(first + 1, end)
+            return end - 1 if last else first
+        finally:
+            self._lockf(self._fd, self._unlock)
+
+    def first(self) -> int | None:
+        """The first unit nobody has taken (``None``: all are taken)."""
+        return self._take(last=False)
+
+    def last(self) -> int | None:
+        """The last unit nobody has taken."""
+        return self._take(last=True)
+
+    def close(self) -> None:
+        self._memory.close()
+        os.close(self._fd)
+
+
+def _pack(first: int, end: int) -> bytes:
+    return first.to_bytes(4, "little") + end.to_bytes(4, "little")
+
+
+def _unpack(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[:4], "little"), int.from_bytes(data[4:], "little")
+
+
+def _helper(units: Sequence[Job | Piece], claims: _Claims, out: int) -> NoReturn:
+    """A forked helper's whole life: check units from the end until none is left, send the
+    ``(unit number, result)`` pairs back pickled (``None`` for a unit that failed: the
+    parent checks it again), and exit without running the parent's exit handlers."""
+    code = 0
+    try:
+        done: list[tuple[int, FileResult | None]] = []
+        while (n := claims.last()) is not None:
+            try:
+                done.append((n, _check_unit(units[n])))
+            except Exception:
+                done.append((n, None))
+        data = memoryview(pickle.dumps(done, pickle.HIGHEST_PROTOCOL))
+        while data:
+            data = data[os.write(out, data) :]
+    except BaseException:  # interrupted: what was not sent is checked by the parent
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _received(fd: int) -> list[tuple[int, FileResult | None]]:
+    """What a helper sent, read to the end (nothing if it died before it had sent it all)."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    try:
+        done: list[tuple[int, FileResult | None]] = pickle.loads(b"".join(chunks))
+    except Exception:
+        return []
+    return done
+
+
 def check_files(
     engine: Engine,
     jobs: Sequence[Job],
     workers: int,
     progress: Callable[[FileResult], None] | None = None,
-) -> Iterator[FileResult]:
-    """Each job's result, in order, checked on ``workers`` processes: this one and a pool of
-    ``workers - 1``. The pool takes the work from the end, this process from the start
-    (each unit the pool has not begun is withdrawn from it and done here), so they meet
-    wherever the work happens to divide, with no process left idle."""
+) -> Generator[FileResult, None, None]:
+    """Each job's result, in order, checked on ``workers`` processes: this one, which takes
+    the units from the start and yields each job as soon as its units are done, and
+    ``workers - 1`` helpers forked from it (they inherit the loaded engine), which take
+    them from the end and send their results when none is left. A unit a helper did not
+    report (it failed, or the helper died) is checked here. Needs ``os.fork``: not for a
+    process with threads running."""
     global _WORKER
     _WORKER = engine  # this process checks too
     units: list[list[Job | Piece]] = []
@@ -273,34 +362,66 @@ def check_files(
         pieces = split(job, workers)
         units.append([job] if pieces is None else list(pieces))
     flat = [unit for parts in units for unit in parts]
-    # The first unit is checked before the pool starts: the processes it forks then inherit
-    # an engine warmed up (automata built, expressions compiled) instead of each warming
-    # its own.
-    first = _check_unit(flat[0]) if flat else None
-    with ProcessPoolExecutor(
-        max(1, workers - 1), initializer=_init_worker, initargs=(engine,)
-    ) as pool:
-        futures = {n: pool.submit(_check_unit, flat[n]) for n in reversed(range(1, len(flat)))}
-        n = 0
-        for job, job_units in zip(jobs, units, strict=True):
-            parts: list[FileResult | None] = []
-            for unit in job_units:
-                if n == 0:
-                    parts.append(first)
-                else:
-                    future = futures.pop(n)
-                    parts.append(_check_unit(unit) if future.cancel() else future.result())
-                n += 1
-            if not isinstance(job_units[0], Piece):
-                result = parts[0]
-                assert result is not None  # a whole file always has a result
-            elif any(p is None for p in parts):
-                result = check_file(engine, *job)  # read whole: the pieces never decide
-            else:
-                result = _merge(job[0], [p for p in parts if p is not None])
-            if progress:
-                progress(result)
-            yield result
+    starts = list(itertools.accumulate((len(parts) for parts in units), initial=0))
+    results: dict[int, FileResult | None] = {}
+    claims = _Claims(len(flat))
+    helpers: list[tuple[int, int]] = []  # (pid, the pipe its results come back on)
+    try:
+        for _ in range(min(workers, len(flat)) - 1):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                _helper(flat, claims, write_end)
+            os.close(write_end)
+            helpers.append((pid, read_end))
+        ready = 0  # jobs yielded so far
+        while (n := claims.first()) is not None:
+            results[n] = _check_unit(flat[n])
+            while ready < len(jobs) and all(
+                k in results for k in range(starts[ready], starts[ready + 1])
+            ):
+                yield _finished(engine, jobs[ready], units[ready], starts[ready], results, progress)
+                ready += 1
+        while helpers:  # every unit is taken: what the helpers did comes back when they end
+            pid, fd = helpers.pop()
+            results.update(_received(fd))
+            os.close(fd)
+            os.waitpid(pid, 0)
+        for k in range(ready, len(jobs)):
+            yield _finished(engine, jobs[k], units[k], starts[k], results, progress)
+    finally:
+        for pid, fd in helpers:  # stopped early (an error, an interruption)
+            os.kill(pid, signal.SIGTERM)
+            os.close(fd)
+            os.waitpid(pid, 0)
+        claims.close()
+
+
+def _finished(
+    engine: Engine,
+    job: Job,
+    job_units: Sequence[Job | Piece],
+    start: int,
+    results: dict[int, FileResult | None],
+    progress: Callable[[FileResult], None] | None,
+) -> FileResult:
+    """``job``'s result from its units' (a unit nobody reported is checked now; a piece that
+    did not read cleanly has the file read whole)."""
+    parts = []
+    for k, unit in enumerate(job_units, start):
+        if k not in results:  # its helper died
+            results[k] = _check_unit(unit)
+        part = results.pop(k)
+        if part is not None:
+            parts.append(part)
+    if len(parts) < len(job_units):
+        result = check_file(engine, *job)  # read whole: the pieces never decide
+    else:
+        result = _merge(job[0], parts) if isinstance(job_units[0], Piece) else parts[0]
+    if progress:
+        progress(result)
+    return result
 
 
 def _check_unit(unit: Job | Piece) -> FileResult | None:

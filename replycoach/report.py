@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
@@ -156,9 +157,10 @@ class Report:
         progress: Callable[[FileResult], None] | None = None,
         tick: Tick | None = None,
     ) -> None:
-        """Check files, on ``workers`` processes when more than one (big files are split
-        among them, see :mod:`replycoach.parallel`); results keep the input order."""
-        if workers > 1 and jobs:
+        """Check files, on ``workers`` processes when more than one and processes can be
+        forked (big files are split among them, see :mod:`replycoach.parallel`); results
+        keep the input order."""
+        if workers > 1 and len(jobs) and hasattr(os, "fork"):
             from .parallel import check_files
 
             self.files.extend(check_files(engine, jobs, workers, progress))

@@ -7,12 +7,14 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from replycoach import parallel
 from replycoach.cli import main
+from replycoach.report import FileResult
 from replycoach.sources import SourceOptions
 
 REPLIES = [
@@ -221,3 +223,86 @@ def _reference_first_record_end(data: bytes) -> int:
         if data.count(b'"', 0, nl) % 2 == 0:
             return nl + 1
         at = nl + 1
+
+
+def _jobs_of(*paths: Path) -> list[tuple[str, SourceOptions, frozenset[str]]]:
+    return [(str(p), SourceOptions(), frozenset()) for p in paths]
+
+
+def _summary(results: Sequence[FileResult]) -> list[tuple[str, int, list[tuple[int, int, str]]]]:
+    return [
+        (r.path, r.entries, [(f.entry.line, f.finding.start, f.finding.rule) for f in r.findings])
+        for r in results
+    ]
+
+
+def _files(tmp_path: Path) -> list[Path]:
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"{REPLIES[i % 5]}\n" for i in range(120)), encoding="utf-8")
+    small = []
+    for k in range(4):
+        p = tmp_path / f"s{k}.txt"
+        p.write_text(REPLIES[k] + "\n" + REPLIES[k + 1] + "\n", encoding="utf-8")
+        small.append(p)
+    return [small[0], big, *small[1:]]
+
+
+def _alone(tmp_path: Path) -> list[tuple[str, int, list[tuple[int, int, str]]]]:
+    from replycoach import Engine
+    from replycoach.report import check_file
+
+    return _summary([check_file(Engine.default(), *job) for job in _jobs_of(*_files(tmp_path))])
+
+
+@pytest.mark.parametrize("how", ["dies", "raises"])
+def test_what_a_helper_does_not_report_is_checked_by_this_process(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper that dies (killed, out of memory) or fails on a unit changes nothing: the
+    units it did not report are checked here, the same findings in the same order."""
+    from replycoach import Engine
+
+    expected = _alone(tmp_path)
+    parent = os.getpid()
+    check_unit = parallel._check_unit
+
+    def flaky(unit: parallel.Job | parallel.Piece) -> FileResult | None:
+        if os.getpid() != parent:
+            if how == "dies":
+                os._exit(9)
+            raise RuntimeError("a helper's failure")
+        return check_unit(unit)
+
+    monkeypatch.setattr(parallel, "_check_unit", flaky)
+    jobs = _jobs_of(*_files(tmp_path))
+    got = list(parallel.check_files(Engine.default(), jobs, 3))
+    assert _summary(got) == expected
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every helper was waited for
+
+
+def test_stopping_early_ends_the_helpers(tmp_path: Path) -> None:
+    from replycoach import Engine
+
+    jobs = _jobs_of(*_files(tmp_path))
+    results = parallel.check_files(Engine.default(), jobs, 3)
+    first = next(results)
+    assert first.path == jobs[0][0]
+    results.close()  # the caller stops reading: the helpers are ended and waited for
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_helpers_report_what_one_process_would(tmp_path: Path) -> None:
+    from replycoach import Engine
+
+    jobs = _jobs_of(*_files(tmp_path))
+    for workers in (2, 3, 8):
+        seen: list[str] = []
+
+        def progress(result: FileResult, seen: list[str] = seen) -> None:
+            seen.append(result.path)
+
+        got = list(parallel.check_files(Engine.default(), jobs, workers, progress))
+        assert _summary(got) == _alone(tmp_path)
+        assert seen == [j[0] for j in jobs]  # progress in input order too
