@@ -275,15 +275,32 @@ def find_config(start: str | Path | None = None) -> Config:
             if name == "pyproject.toml":
                 try:
                     text = candidate.read_text(encoding="utf-8-sig")
-                    # (a project's pyproject.toml without the word: no TOML to parse, ~7 ms)
-                    if "replycoach" not in text or "replycoach" not in _toml_loads(text).get(
-                        "tool", {}
-                    ):
-                        continue
-                except (OSError, ValueError, UnicodeDecodeError):
+                except (OSError, UnicodeDecodeError):
+                    continue
+                # (a project's pyproject.toml without the word: no TOML to parse, ~7 ms)
+                if "replycoach" not in text or not _has_table(candidate, text):
                     continue
             return load_config(candidate)
     return Config()
+
+
+def _has_table(path: Path, text: str) -> bool:
+    """Whether a ``pyproject.toml`` has a ``[tool.replycoach]`` table (not valid TOML: no).
+    The answer is kept in the private cache, keyed by the file's content: a project that
+    names replycoach only as a dependency needs no TOML parser at later starts either."""
+    from . import cache as disk_cache
+
+    key = config_key(path, text)
+    known = disk_cache.load("pyproject-table", key) if key else None
+    if isinstance(known, bool):
+        return known
+    try:
+        found = "replycoach" in _toml_loads(text).get("tool", {})
+    except ValueError:
+        found = False
+    if key:
+        disk_cache.store("pyproject-table", key, found)
+    return found
 
 
 def merged_position_map(config: Config) -> Mapping[str, str]:

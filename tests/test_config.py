@@ -32,6 +32,34 @@ def test_pyproject_without_our_table_is_passed_over(tmp_path: Path) -> None:
     assert find_config(tmp_path).path is None
 
 
+def test_a_pyproject_naming_replycoach_elsewhere_is_parsed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a pyproject.toml that mentions replycoach (a dependency) has our table is
+    kept in the private cache by the file's content: later starts parse no TOML."""
+    from replycoach import cache, config
+
+    monkeypatch.setenv("REPLYCOACH_CACHE_DIR", str(tmp_path / "cache"))
+    cache.cache_dir.cache_clear()
+    project = tmp_path / "p"
+    project.mkdir()
+    toml = project / "pyproject.toml"
+    toml.write_text("[project]\nname = 'x'\ndependencies = ['replycoach>=1']\n")
+    assert find_config(project).path is None  # parsed, and the answer kept
+    parsed: list[str] = []
+    loads = config._toml_loads
+
+    def counted(text: str) -> dict[str, object]:
+        parsed.append(text)
+        return loads(text)
+
+    monkeypatch.setattr(config, "_toml_loads", counted)
+    assert find_config(project).path is None and parsed == []  # answered from the cache
+    toml.write_text(toml.read_text() + "\n[tool.replycoach]\nfail-on = 'error'\n")
+    assert find_config(project).settings.fail_on == "error" and parsed  # new content: parsed
+    cache.cache_dir.cache_clear()
+
+
 def test_errors_name_file_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / ".replycoach.yaml"
     path.write_text("fail-on: warning\n\nfail_onn: error\nseverity:\n  honorific-you: fatal\n")
