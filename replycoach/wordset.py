@@ -56,13 +56,15 @@ class WordSet:
         self._scan: Callable[[str], list[Match]] | None = None  # the automaton's search
         self._index: dict[str, int] | None = None
         self._lengths: tuple[int, ...] = ()
-        # Look-ups (~0.06 µs each) that cost about what building the automaton does (~0.1
-        # ms to set one up, ~0.15 µs a character of the words).
-        self._budget = 2 * sum(map(len, self.words)) + 1500
+        self._budget: int | None = None  # counted on first use
 
     def _direct(self, text: str) -> bool:
         """Whether to look ``text`` up in the dictionary rather than use the automaton."""
         global _direct_left
+        if self._budget is None:
+            # Look-ups (~0.06 µs each) that cost about what building the automaton does
+            # (~0.1 ms to set one up, ~0.15 µs a character of the words).
+            self._budget = 2 * sum(map(len, self.words)) + 1500
         if self._budget <= 0 or _direct_left <= 0:
             return False
         cost = len(text) * len(self._lengths or self._indexed()[1]) + 1
@@ -164,5 +166,14 @@ class WordSet:
         except UnicodeEncodeError:
             return bool(self._every_direct(text))
 
-    def __reduce__(self) -> tuple[type[WordSet], tuple[tuple[str, ...], bool, bool]]:
-        return WordSet, (self.words, True, self.every)  # pickled as its words
+    def __reduce__(self) -> tuple[Callable[..., WordSet], tuple[tuple[str, ...], bool]]:
+        return _restored, (self.words, self.every)  # pickled as its words
+
+
+def _restored(words: tuple[str, ...], every: bool) -> WordSet:
+    """A pickled set made again without checking its words anew (an engine loaded from the
+    cache holds some seventy, thousands of words each)."""
+    made = WordSet.__new__(WordSet)
+    made.words, made.every = words, every
+    made._scan, made._index, made._lengths, made._budget = None, None, (), None
+    return made

@@ -166,7 +166,7 @@ def test_word_set_switches_to_its_automaton_with_the_same_answers(
     texts = ["我保证明天一定发货，你放心", "你好你好您好", "保证一定你"] * 100
     expected = [(every.occurrences(t), longest.spans(t)) for t in texts]
     assert every._scan is not None and longest._scan is not None  # the automata took over
-    assert every._budget <= 0 and longest._budget <= 0
+    assert (every._budget or 0) <= 0 and (longest._budget or 0) <= 0
     assert [(every.occurrences(t), longest.spans(t)) for t in texts] == expected
     fresh = WordSet(every.words, ordered=True, every=True)
     assert [fresh.occurrences(t) for t in texts[:3]] == [e for e, _ in expected[:3]]
