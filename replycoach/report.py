@@ -121,6 +121,23 @@ def check_file(
     return check_items(engine, name or path, parsed.encoding, parsed.items, ignore, tick)
 
 
+MANY_BYTES = 64 * 1024
+"""Files this big together hold a thousand replies or more: see
+:func:`~replycoach.wordset.expect_many`."""
+
+
+def _total_size(jobs: Sequence[tuple[str, SourceOptions, frozenset[str]]]) -> int:
+    total = 0
+    for path, _, _ in jobs:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            pass  # reported by the reader
+        if total >= MANY_BYTES:
+            break
+    return total
+
+
 @dataclass
 class Report:
     """Everything one run found: files in input order, stale baseline entries."""
@@ -160,6 +177,10 @@ class Report:
         """Check files, on ``workers`` processes when more than one and processes can be
         forked (big files are split among them, see :mod:`replycoach.parallel`); results
         keep the input order."""
+        if _total_size(jobs) >= MANY_BYTES:
+            from .wordset import expect_many
+
+            expect_many()
         if workers > 1 and len(jobs) and hasattr(os, "fork"):
             from .parallel import check_files
 

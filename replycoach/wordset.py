@@ -33,6 +33,13 @@ enough for a few replies, while a process that checks many stops looking up earl
 """
 
 
+def expect_many() -> None:
+    """This process is about to check many texts (a big file): word sets build their
+    automata at their first text, with no look-ups first (~5 ms of a batch run)."""
+    global _direct_left
+    _direct_left = 0
+
+
 def _nothing(text: str) -> list[Match]:
     return []
 

@@ -237,3 +237,24 @@ def test_json_report_text_is_the_json_modules(value: object) -> None:
     from replycoach.formats.machine import pretty
 
     assert pretty(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def test_a_big_input_has_word_sets_build_their_automata_at_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replycoach import wordset
+    from replycoach.report import MANY_BYTES, Report
+    from replycoach.sources import SourceOptions
+
+    monkeypatch.setattr(wordset, "_direct_left", 20_000)
+    small = tmp_path / "small.txt"
+    small.write_text("我保证明天一定发货\n", encoding="utf-8")
+    Report().check_files(ENGINE, [(str(small), SourceOptions(), frozenset())])
+    assert wordset._direct_left > 0  # a few replies: looked up
+    big = tmp_path / "big.txt"
+    big.write_text("我保证明天一定发货\n" * (MANY_BYTES // 20), encoding="utf-8")
+    report = Report()
+    report.check_files(ENGINE, [(str(big), SourceOptions(), frozenset())])
+    assert wordset._direct_left == 0 and report.entries == MANY_BYTES // 20
+    fresh = wordset.WordSet(["保证"])
+    assert fresh.spans("我保证") == [(1, 3)] and fresh._index is None  # built at once
