@@ -77,13 +77,15 @@ def check_items(
     result = FileResult(path, encoding)
     known: frozenset[str] | None = None
     total = len(items) if isinstance(items, Sized) else 0
+    check, findings, entries = engine.check, result.findings, 0
     for done, item in enumerate(items, 1):
         if tick is not None and done % 2000 == 0:
             tick(done, max(total, done))
         if isinstance(item, InputError):
             result.errors.append(item)
             continue
-        result.entries += 1
+        entries += 1
+        skip = ignore
         if item.disabled:
             known = known if known is not None else known_ids(engine)
             unknown = sorted(item.disabled - known)
@@ -96,10 +98,11 @@ def check_items(
                         "'# replycoach: disable=' (see 'replycoach rules')",
                     )
                 )
-        skip = ignore | item.disabled if item.disabled else ignore
-        found = engine.check(item.text, position=item.position, customer=item.customer, ignore=skip)
-        for finding in found:
-            result.findings.append(Located(item, finding))
+            skip = ignore | item.disabled
+        found = check(item.text, position=item.position, customer=item.customer, ignore=skip)
+        if found:
+            findings.extend([Located(item, finding) for finding in found])
+    result.entries = entries
     return result
 
 

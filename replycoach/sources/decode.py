@@ -87,18 +87,25 @@ class Decoded:
         return self.problems.get(number) or f"line is not valid {_NAMES.get(self.encoding, '')}"
 
 
-def _split(data: T, nl: T, cr: T) -> list[tuple[T, str]]:
-    pieces = data.split(nl)
-    out: list[tuple[T, str]] = []
-    for i, piece in enumerate(pieces):
-        if i == len(pieces) - 1:
-            if piece or not out:
-                out.append((piece, ""))
-        elif piece.endswith(cr):
-            out.append((piece[:-1], "\r\n"))
-        else:
-            out.append((piece, "\n"))
-    return out
+def _split(data: T, nl: T, cr: T) -> tuple[list[T], list[str]]:
+    """The lines of ``data`` without their ends, and each line's end (``\n``, ``\r\n``, or
+    ``""`` for a last line without one; an empty text is one empty line)."""
+    lines = data.split(nl)
+    last = lines.pop()
+    if cr in data:
+        ends = []
+        for i, line in enumerate(lines):
+            if line.endswith(cr):
+                lines[i] = line[:-1]
+                ends.append("\r\n")
+            else:
+                ends.append("\n")
+    else:  # (most files: no line to look at one by one)
+        ends = ["\n"] * len(lines)
+    if last or not lines:
+        lines.append(last)
+        ends.append("")
+    return lines, ends
 
 
 def _valid(raw: bytes, codec: str) -> bool:
@@ -247,10 +254,10 @@ def decode(data: bytes) -> Decoded:
         else:
             return _from_text(sniffed, text)
     lines: list[str] = []
-    ends: list[str] = []
     bad: list[int] = []
     problems: dict[int, str] = {}
-    for number, (raw, end) in enumerate(_split(body, b"\n", b"\r"), 1):
+    raws, ends = _split(body, b"\n", b"\r")
+    for number, raw in enumerate(raws, 1):
         line, problem = decode_line(raw, sniffed)
         if line is None:
             lines.append("")
@@ -258,17 +265,15 @@ def decode(data: bytes) -> Decoded:
             problems[number] = problem or ""
         else:
             lines.append(line)
-        ends.append(end)
     return Decoded(sniffed.encoding, lines, ends, bad, sniffed.bom, problems)
 
 
 def _from_text(sniffed: Sniffed, text: str, bad_whole: bool = False) -> Decoded:
-    pairs = _split(text, "\n", "\r")
-    lines = [p for p, _ in pairs]
+    lines, ends = _split(text, "\n", "\r")
     bad = [n for n, line in enumerate(lines, 1) if "\ufffd" in line] if bad_whole else []
     for n in bad:
         lines[n - 1] = ""
-    return Decoded(sniffed.encoding, lines, [e for _, e in pairs], bad, sniffed.bom)
+    return Decoded(sniffed.encoding, lines, ends, bad, sniffed.bom)
 
 
 def encode(decoded: Decoded, text: str) -> bytes:

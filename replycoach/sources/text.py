@@ -8,6 +8,7 @@ rule for that reply.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
@@ -69,6 +70,12 @@ def _walk(
 
 
 def _decoded_lines(decoded: Decoded) -> Iterator[Line]:
+    if not decoded.bad_lines:  # (most files: the lines as they are, no loop of ours)
+        return zip(itertools.count(1), decoded.lines, decoded.newlines, itertools.repeat(None))
+    return _with_bad_lines(decoded)
+
+
+def _with_bad_lines(decoded: Decoded) -> Iterator[Line]:
     bad = set(decoded.bad_lines)
     for number, (line, end) in enumerate(zip(decoded.lines, decoded.newlines, strict=False), 1):
         if number in bad:
