@@ -580,14 +580,26 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def _idle_cores() -> int:
-    """The usable cores less the 1-minute load average (rounded), at least one."""
-    cores = _cores()
+def _busy_cores() -> float:
+    """How many cores other work keeps busy now: the processes runnable at this moment,
+    this one left out (Linux's ``/proc/loadavg``), else the 1-minute load average (which
+    lags: it still counts a run that ended seconds ago); 0 where neither is known."""
     try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average here: assume idle
-        return cores
-    return max(1, min(cores, round(cores - load)))
+        with open("/proc/loadavg", "rb") as handle:
+            running = handle.read().split()[3].split(b"/")[0]
+        return max(0, int(running) - 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def _idle_cores() -> int:
+    """The usable cores less the busy ones (rounded), at least one."""
+    cores = _cores()
+    return max(1, min(cores, round(cores - _busy_cores())))
 
 
 def _workers(jobs: int | None, paths: Sequence[str]) -> int:

@@ -165,15 +165,15 @@ def test_jobs_auto_starts_a_process_per_share_of_input_up_to_the_cores(
     small.write_bytes(b"x\n" * (share // 4))
     big.write_bytes(b"x\n" * (share * 3 // 2))
     monkeypatch.setattr(cli, "_cores", lambda: 4)
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(cli, "_busy_cores", lambda: 0.2)
     assert cli._workers(None, [str(small)]) == 1
     assert cli._workers(None, [str(small), str(tmp_path / "missing.txt")]) == 1
     assert cli._workers(None, [str(big)]) == 3
     assert cli._workers(None, [str(big), str(big)]) == 4
     assert cli._workers(2, [str(small)]) == 2 and cli._workers(0, []) == 4
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 1.0, 1.0))  # busy: one core idle
+    monkeypatch.setattr(cli, "_busy_cores", lambda: 2.6)  # busy: one core idle
     assert cli._workers(None, [str(big), str(big)]) == 1
-    monkeypatch.setattr(os, "getloadavg", lambda: (1.4, 1.0, 1.0))
+    monkeypatch.setattr(cli, "_busy_cores", lambda: 1.4)
     assert cli._workers(None, [str(big), str(big)]) == 3
     monkeypatch.setattr(cli, "_cores", lambda: 1)
     assert cli._workers(None, [str(big), str(big)]) == 1
@@ -223,6 +223,25 @@ def _reference_first_record_end(data: bytes) -> int:
         if data.count(b'"', 0, nl) % 2 == 0:
             return nl + 1
         at = nl + 1
+
+
+def test_busy_cores_are_the_processes_runnable_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    from replycoach import cli
+
+    busy = cli._busy_cores()
+    assert isinstance(busy, (int, float)) and busy >= 0
+    real_open = open
+
+    def no_proc(path: object, *args: object, **kwargs: object) -> object:
+        if path == "/proc/loadavg":
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", no_proc)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert cli._busy_cores() == 1.5  # no /proc: the load average
+    monkeypatch.delattr(os, "getloadavg")
+    assert cli._busy_cores() == 0.0  # nothing known: idle
 
 
 def _jobs_of(*paths: Path) -> list[tuple[str, SourceOptions, frozenset[str]]]:
