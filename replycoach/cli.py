@@ -549,11 +549,12 @@ def _require_input(args: argparse.Namespace) -> None:
         )
 
 
-AUTO_BYTES = 384 * 1024
+AUTO_BYTES = 192 * 1024
 """``--jobs auto`` (the default) starts one process per this many bytes of files to check,
-up to the idle cores. Measured (``bench/bench_jobs.py``, 2 cores): below ~768 KiB a second
-process costs more than it saves (its start and warm-up, ~50 ms); from 768 KiB to 2 MiB it
-saved 12-35% when the other core was idle, and lost 15-35% when it was not."""
+up to the idle cores. Measured (``bench/bench_jobs.py``, 2 idle cores, helpers forked from
+the loaded engine): a second process gains nothing below ~256 KiB (its warm-up, ~35 ms),
+then saves 15% at 384 KiB, 17% at 512 KiB and 28% at 1 MiB; on a core another program
+holds it loses."""
 
 
 def _jobs_value(text: str) -> int | None:

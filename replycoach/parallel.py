@@ -33,7 +33,7 @@ from .sources import Entry, InputError, SourceOptions, reader_for
 
 Job = tuple[str, SourceOptions, frozenset[str]]
 
-SPLIT_BYTES = 512 * 1024
+SPLIT_BYTES = 256 * 1024
 """Files at least this big are cut into pieces when more than one worker runs."""
 
 _SPLIT_FORMATS = {".txt": "text", ".csv": "csv", ".tsv": "tsv"}
