@@ -322,9 +322,8 @@ def _helper(units: Sequence[Job | Piece], claims: _Claims, out: int) -> NoReturn
                 done.append((n, _check_unit(units[n])))
             except Exception:
                 done.append((n, None))
-        data = memoryview(pickle.dumps(done, pickle.HIGHEST_PROTOCOL))
-        while data:
-            data = data[os.write(out, data) :]
+        with open(out, "wb") as pipe:  # pickled as it is written: no copy of it all
+            pickle.dump(done, pipe, pickle.HIGHEST_PROTOCOL)
     except BaseException:  # interrupted: what was not sent is checked by the parent
         code = 1
     finally:
@@ -332,14 +331,13 @@ def _helper(units: Sequence[Job | Piece], claims: _Claims, out: int) -> NoReturn
 
 
 def _received(fd: int) -> list[tuple[int, FileResult | None]]:
-    """What a helper sent, read to the end (nothing if it died before it had sent it all)."""
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    try:
-        done: list[tuple[int, FileResult | None]] = pickle.loads(b"".join(chunks))
-    except Exception:
-        return []
+    """What a helper sent, unpickled as it is read (nothing if it died before it had sent
+    it all). Closes ``fd``."""
+    with open(fd, "rb") as pipe:
+        try:
+            done: list[tuple[int, FileResult | None]] = pickle.load(pipe)
+        except Exception:
+            return []
     return done
 
 
@@ -385,9 +383,13 @@ def check_files(
                 ready += 1
         while helpers:  # every unit is taken: what the helpers did comes back when they end
             pid, fd = helpers.pop()
-            results.update(_received(fd))
-            os.close(fd)
-            os.waitpid(pid, 0)
+            try:
+                results.update(_received(fd))
+            except BaseException:
+                os.kill(pid, signal.SIGTERM)
+                raise
+            finally:
+                os.waitpid(pid, 0)
         for k in range(ready, len(jobs)):
             yield _finished(engine, jobs[k], units[k], starts[k], results, progress)
     finally:
