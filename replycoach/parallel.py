@@ -367,7 +367,12 @@ def check_files(
     try:
         for _ in range(min(workers, len(flat)) - 1):
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes allowed: those there are do the work
+                os.close(read_end)
+                os.close(write_end)
+                break
             if pid == 0:
                 os.close(read_end)
                 _helper(flat, claims, write_end)

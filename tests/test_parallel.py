@@ -325,3 +325,16 @@ def test_helpers_report_what_one_process_would(tmp_path: Path) -> None:
         got = list(parallel.check_files(Engine.default(), jobs, workers, progress))
         assert _summary(got) == _alone(tmp_path)
         assert seen == [j[0] for j in jobs]  # progress in input order too
+
+
+def test_no_helper_can_be_forked_and_this_process_does_the_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replycoach import Engine
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    jobs = _jobs_of(*_files(tmp_path))
+    assert _summary(list(parallel.check_files(Engine.default(), jobs, 4))) == _alone(tmp_path)
