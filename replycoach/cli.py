@@ -1314,13 +1314,17 @@ def run() -> NoReturn:
     made by imports and the unpickled engine over and over (~4 ms) and once more at the
     exit (~8 ms), finding nothing to free: they live until the process ends. So it is off
     until the engine is loaded, those objects are then frozen (never scanned again), and
-    what exists at the exit is frozen too."""
+    what exists at the exit is frozen too. Ctrl-C ends it with 130 and one line, not a
+    traceback (a fix writes through a temporary file, so no file is left half written)."""
     global _starting
     if gc.isenabled():
         gc.disable()
         _starting = True
     try:
         code = main()
+    except KeyboardInterrupt:
+        sys.stderr.write("replycoach: interrupted\n")
+        code = 130
     finally:
         _started()
         gc.freeze()

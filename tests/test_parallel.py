@@ -338,3 +338,48 @@ def test_no_helper_can_be_forked_and_this_process_does_the_work(
     monkeypatch.setattr(os, "fork", refused)
     jobs = _jobs_of(*_files(tmp_path))
     assert _summary(list(parallel.check_files(Engine.default(), jobs, 4))) == _alone(tmp_path)
+
+
+def _children(pid: int) -> list[str]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if fields[1] == str(pid):
+            found.append(stat.parent.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ctrl_c_ends_the_run_with_130_one_line_and_no_helper_left(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"{REPLIES[i % 5]}，第{i}条\n" for i in range(300_000)), "utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    argv = ["check", "-q", "--no-config", "--jobs", "2", "--fail-on", "never", str(big)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "replycoach.cli", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    children: list[str] = []
+    deadline = time.monotonic() + 60
+    while not children and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the helper is forked: the engine is loaded, the run is on
+        children = _children(proc.pid)
+    assert children, "the run ended before a helper was seen"
+    proc.send_signal(signal.SIGINT)  # this process only: it ends its helper itself
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "replycoach: interrupted" and "Traceback" not in err
+    for child in children:  # ended and waited for by the run, not left running on its own
+        assert not Path(f"/proc/{child}").exists()
