@@ -582,19 +582,21 @@ def _cores() -> int:
 
 
 def _busy_cores() -> float:
-    """How many cores other work keeps busy now: the processes runnable at this moment,
-    this one left out (Linux's ``/proc/loadavg``), else the 1-minute load average (which
-    lags: it still counts a run that ended seconds ago); 0 where neither is known."""
+    """How many cores other work keeps busy: the processes runnable at this moment, this one
+    left out (Linux's ``/proc/loadavg``), or the 1-minute load average if that is lower (a
+    process runnable for an instant is not steady work; the average alone lags, still
+    counting a run that ended seconds ago); the average alone where there is no /proc, 0
+    where neither is known."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = None
     try:
         with open("/proc/loadavg", "rb") as handle:
-            running = handle.read().split()[3].split(b"/")[0]
-        return max(0, int(running) - 1)
+            running = max(0, int(handle.read().split()[3].split(b"/")[0]) - 1)
     except (OSError, IndexError, ValueError):
-        pass
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return 0.0
+        return 0.0 if load is None else load
+    return running if load is None else min(running, load)
 
 
 def _idle_cores() -> int:

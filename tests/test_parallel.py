@@ -225,20 +225,29 @@ def _reference_first_record_end(data: bytes) -> int:
         at = nl + 1
 
 
-def test_busy_cores_are_the_processes_runnable_now(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_busy_cores_are_the_processes_runnable_now_at_most_the_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from replycoach import cli
 
     busy = cli._busy_cores()
     assert isinstance(busy, (int, float)) and busy >= 0
     real_open = open
+    loadavg = {"text": b"0.10 0.20 0.30 3/120 4567\n"}
 
-    def no_proc(path: object, *args: object, **kwargs: object) -> object:
+    def fake_proc(path: object, *args: object, **kwargs: object) -> object:
         if path == "/proc/loadavg":
-            raise FileNotFoundError(path)
+            if loadavg["text"] is None:
+                raise FileNotFoundError(path)
+            return io.BytesIO(loadavg["text"])
         return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr("builtins.open", no_proc)
+    monkeypatch.setattr("builtins.open", fake_proc)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert cli._busy_cores() == 1.5  # 2 others runnable now, the load average is lower
+    loadavg["text"] = b"1.90 1.20 0.30 1/120 4567\n"
+    assert cli._busy_cores() == 0  # the average still counts what just ended: idle now
+    loadavg["text"] = None
     assert cli._busy_cores() == 1.5  # no /proc: the load average
     monkeypatch.delattr(os, "getloadavg")
     assert cli._busy_cores() == 0.0  # nothing known: idle
