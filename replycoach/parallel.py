@@ -36,6 +36,10 @@ Job = tuple[str, SourceOptions, frozenset[str]]
 SPLIT_BYTES = 256 * 1024
 """Files at least this big are cut into pieces when more than one worker runs."""
 
+PIECE_BYTES = 256 * 1024
+"""The biggest piece: a process holds a piece's bytes, text and lines at once, so its
+memory stays near that of reading the file as a stream."""
+
 _SPLIT_FORMATS = {".txt": "text", ".csv": "csv", ".tsv": "tsv"}
 
 _WORKER: Engine | None = None
@@ -226,8 +230,11 @@ def split(job: Job, workers: int) -> list[Piece] | None:
                 return None
             file = _File(handle, size)
             # Eight pieces a worker (a tail piece on one worker leaves the other idle for
-            # less), none smaller than a sixteenth of SPLIT_BYTES.
-            count = max(2, min(workers * 8, size // max(1, SPLIT_BYTES // 16)))
+            # less), none smaller than a sixteenth of SPLIT_BYTES, none bigger than
+            # PIECE_BYTES (a piece is read whole: its bytes, text and lines at once).
+            count = max(
+                2, min(workers * 8, size // max(1, SPLIT_BYTES // 16)), -(-size // PIECE_BYTES)
+            )
             offsets = _cut_file(file, kind, count)
             if len(offsets) <= 2:
                 return None
