@@ -154,10 +154,11 @@ def fill_slots(template: str, slots: Mapping[str, str]) -> str:
     )
 
 
-def _check_template(template: str, slots: Mapping[str, str] | None = None) -> None:
-    """Raise ValueError unless ``template`` is a usable template. ``slots``: the pack's own
-    slots; ``None`` while they are not known yet (then a slot that is not built in is
-    checked later, by :func:`check_pack_template`)."""
+def check_template(template: str, slots: Mapping[str, str] | None = None) -> None:
+    """Raise ValueError unless ``template`` is a usable template (an unknown slot, a pattern
+    that does not compile, a match of the empty string). ``slots``: the pack's own slots
+    (name → regular expression); ``None`` while they are not known yet (then a slot that is
+    not built in is checked again once they are)."""
     if not template:
         raise ValueError("a template must not be empty")
     deferred = False
@@ -172,12 +173,6 @@ def _check_template(template: str, slots: Mapping[str, str] | None = None) -> No
         raise ValueError(f"template {template!r} is not a valid pattern: {exc}") from None
     if not deferred and compiled.match(""):
         raise ValueError(f"template {template!r} matches the empty string")
-
-
-def check_pack_template(template: str, slots: Mapping[str, str]) -> None:
-    """Raise ValueError unless ``template`` is usable with the pack's ``slots`` (an unknown
-    slot, a pattern the slots make invalid, a match of the empty string)."""
-    _check_template(template, slots)
 
 
 # ---------------------------------------------------------------- context guards

@@ -29,8 +29,7 @@ from pydantic import (
 )
 
 from .cues import CUE_PREFIX as CUE_PREFIX  # re-exported
-from .cues import SLOT_NAME, SLOTS, Guard, check_pack_template, fill_slots, slot_names, slot_pattern
-from .cues import _check_template as check_template
+from .cues import SLOT_NAME, SLOTS, Guard, check_template, fill_slots, slot_names, slot_pattern
 from .errors import RuleFileError
 from .model import Position, Severity
 from .regex import backtracking, runs_linear
@@ -895,7 +894,7 @@ def _link_slots(
             )
             continue
         try:
-            check_pack_template(template, {n: known[n].regex for n in names})
+            check_template(template, {n: known[n].regex for n in names})
         except ValueError as exc:
             problems.append(f"{where}: cue set '{cue.name}': {exc}")
             continue
