@@ -615,15 +615,9 @@ def _workers(jobs: int | None, paths: Sequence[str]) -> int:
     cores = _idle_cores()
     if cores < 2:
         return 1
-    total = 0
-    for path in paths:
-        try:
-            total += os.stat(path).st_size
-        except OSError:
-            continue  # reported by the reader
-        if total >= cores * AUTO_BYTES:
-            return cores
-    return max(1, min(cores, total // AUTO_BYTES))
+    from .report import total_size
+
+    return max(1, min(cores, total_size(paths, cores * AUTO_BYTES) // AUTO_BYTES))
 
 
 def _jobs(

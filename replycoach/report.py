@@ -129,14 +129,16 @@ MANY_BYTES = 64 * 1024
 :func:`~replycoach.wordset.expect_many`."""
 
 
-def _total_size(jobs: Sequence[tuple[str, SourceOptions, frozenset[str]]]) -> int:
+def total_size(paths: Iterable[str], enough: int) -> int:
+    """The files' sizes added up, stopping once ``enough`` is reached (a file that cannot be
+    read counts 0: its reader reports it)."""
     total = 0
-    for path, _, _ in jobs:
+    for path in paths:
         try:
             total += os.stat(path).st_size
         except OSError:
-            pass  # reported by the reader
-        if total >= MANY_BYTES:
+            continue
+        if total >= enough:
             break
     return total
 
@@ -180,7 +182,7 @@ class Report:
         """Check files, on ``workers`` processes when more than one and processes can be
         forked (big files are split among them, see :mod:`replycoach.parallel`); results
         keep the input order."""
-        if _total_size(jobs) >= MANY_BYTES:
+        if total_size((path for path, _, _ in jobs), MANY_BYTES) >= MANY_BYTES:
             from .wordset import expect_many
 
             expect_many()
